@@ -1,0 +1,423 @@
+"""The sampling loop: predict a probability map, choose one token, append it, repeat.
+
+Generation runs the model once over the prompt and then once per new token. With a
+KV cache each of those later runs sees only the one new token, because the keys and
+values of everything before it are kept from the earlier runs; without the cache every
+step runs the whole context again (nanoGPT's ``generate``). Both paths give the same
+logits, the cache just skips the repeated work.
+
+Every step yields a :class:`TokenEvent`: the context so far, the top of the probability
+map after temperature, top-k and top-p, and the chosen token with its probability.
+:class:`Sampler` is the same loop driven one step at a time (the Sampling loop chapter
+changes the temperature between steps); :func:`generate` runs it to the end.
+"""
+
+from __future__ import annotations
+
+import codecs
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch.nn import functional as F
+
+if TYPE_CHECKING:
+    from engine.workspace import Artifact, Workspace
+
+ENDOFTEXT = "<|endoftext|>"
+
+
+@dataclass
+class SampleConfig:
+    """How the next token is chosen. ``temperature=0`` always takes the most likely token."""
+
+    temperature: float = 1.0
+    top_k: int | None = None  # keep only the k most likely tokens
+    top_p: float | None = None  # keep the smallest set of tokens whose probabilities sum to p
+    seed: int | None = None  # None: a fresh random seed every time
+    max_tokens: int = 100
+    map_size: int = 10  # how many of the most likely tokens each event reports
+
+    def check(self) -> None:
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be 0 or more, not {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top-k must be at least 1, not {self.top_k}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise ValueError(f"top-p must be above 0 and at most 1, not {self.top_p}")
+        if self.max_tokens < 0:
+            raise ValueError(f"max tokens must be 0 or more, not {self.max_tokens}")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One row of the probability map."""
+
+    id: int
+    text: str  # the token as itself, for display (bytes decoded leniently)
+    prob: float  # after temperature and filtering: what the choice is drawn from
+    scaled_prob: float  # after temperature, before top-k/top-p
+    kept: bool  # survived top-k and top-p
+
+
+@dataclass(frozen=True)
+class ProbabilityMap:
+    """The most likely next tokens, and how much of the probability they hold."""
+
+    candidates: tuple[Candidate, ...]
+    kept_count: int  # tokens left after top-k/top-p (the choice is among these)
+    vocab_size: int
+
+    def prob_of(self, token_id: int) -> float | None:
+        for candidate in self.candidates:
+            if candidate.id == token_id:
+                return candidate.prob
+        return None
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """One turn of the loop: the context, the map the model predicted, the token chosen."""
+
+    step: int  # 0 for the first new token
+    context: tuple[int, ...]  # the ids the model saw (prompt + tokens chosen before this one)
+    map: ProbabilityMap
+    token_id: int
+    token_text: str  # the chosen token as itself
+    prob: float  # its probability in the filtered map
+    text: str  # the text this token completes (a character split over tokens arrives whole)
+    stop: str | None = None  # "endoftext" / "stop token" / "max tokens" when the loop ends here
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The context with the chosen token appended."""
+        return (*self.context, self.token_id)
+
+
+def filter_probs(
+    logits: torch.Tensor,
+    temperature: float,
+    top_k: int | None = None,
+    top_p: float | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Turn one position's logits into (scaled, filtered) probability vectors.
+
+    ``scaled`` is the softmax after temperature; ``filtered`` keeps top-k, then top-p,
+    and renormalises, so it is what the next token is drawn from. Temperature 0 is the
+    limit of dividing by a tiny temperature: all probability on the most likely token.
+    """
+    logits = logits.float()
+    if temperature == 0:
+        scaled = torch.zeros_like(logits)
+        scaled[torch.argmax(logits)] = 1.0
+        return scaled, scaled.clone()
+    scaled = F.softmax(logits / temperature, dim=-1)
+    keep = torch.ones_like(scaled, dtype=torch.bool)
+    if top_k is not None and top_k < scaled.numel():
+        keep = torch.zeros_like(keep)
+        keep[torch.topk(scaled, top_k).indices] = True
+    if top_p is not None and top_p < 1.0:
+        masked = torch.where(keep, scaled, torch.zeros_like(scaled))
+        sorted_probs, order = torch.sort(masked, descending=True)
+        total = sorted_probs.sum()
+        before = torch.cumsum(sorted_probs, dim=0) - sorted_probs  # mass above each token
+        in_nucleus = before < top_p * total  # the most likely token is always in
+        nucleus = torch.zeros_like(keep)
+        nucleus[order[in_nucleus]] = True
+        keep &= nucleus
+    filtered = torch.where(keep, scaled, torch.zeros_like(scaled))
+    filtered = filtered / filtered.sum()
+    return scaled, filtered
+
+
+def _token_text(tokenizer: Any, token_id: int) -> str:
+    if tokenizer is None:
+        return f"<{token_id}>"
+    return _token_bytes(tokenizer, token_id).decode("utf-8", errors="replace")
+
+
+def _token_bytes(tokenizer: Any, token_id: int) -> bytes:
+    try:
+        return tokenizer.token_bytes(token_id)
+    except (KeyError, ValueError, AttributeError):
+        return tokenizer.decode([token_id]).encode("utf-8")
+
+
+def _device_of(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+class Sampler:
+    """The sampling loop one token at a time, with settings that may change between steps.
+
+    ``next_map()`` shows the map for the next token under the current settings without
+    choosing (the model already ran; only temperature and filtering are redone), and
+    ``step()`` chooses a token and runs the model on it.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        ids: Iterable[int],
+        config: SampleConfig | None = None,
+        *,
+        tokenizer: Any = None,
+        stop_ids: Iterable[int] = (),
+        use_kv_cache: bool = True,
+    ) -> None:
+        self.model = model
+        self.config = config or SampleConfig()
+        self.config.check()
+        self.tokenizer = tokenizer
+        self.stop_ids = frozenset(int(i) for i in stop_ids)
+        self.use_kv_cache = use_kv_cache
+        self.context: list[int] = [int(i) for i in ids]
+        if not self.context:
+            raise ValueError("the prompt is empty: give at least one token to continue")
+        self.block_size = int(model.config.block_size)
+        self.vocab_size = int(model.config.vocab_size)
+        self.device = _device_of(model)
+        self.steps = 0
+        self.stop: str | None = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._generator = torch.Generator()
+        self.reseed(self.config.seed)
+        self._cache: Any = None
+        model.eval()
+        self._logits = self._prefill()
+
+    # -- settings -------------------------------------------------------------
+    def reseed(self, seed: int | None = None) -> int:
+        """Start a new stream of random choices; returns the seed used."""
+        if seed is None:
+            seed = random.SystemRandom().randrange(2**31)
+        self.seed = seed
+        self._generator.manual_seed(seed)
+        return seed
+
+    @property
+    def done(self) -> bool:
+        return self.stop is not None or self.steps >= self.config.max_tokens
+
+    # -- the loop -------------------------------------------------------------
+    def next_map(self) -> ProbabilityMap:
+        """The probability map for the next token under the current settings."""
+        scaled, filtered = self._probs()
+        return self._map(scaled, filtered)
+
+    def step(self) -> TokenEvent:
+        """Choose the next token, append it, and run the model on it."""
+        if self.done:
+            raise StopIteration("the sampling loop has ended")
+        scaled, filtered = self._probs()
+        if self.config.temperature == 0:
+            token = int(torch.argmax(filtered))
+        else:
+            token = int(torch.multinomial(filtered, 1, generator=self._generator))
+        event_map = self._map(scaled, filtered, chosen=token)
+        context = tuple(self.context)
+        self.context.append(token)
+        self.steps += 1
+        text = self._decoder.decode(self._bytes(token))
+        stop = None
+        if token in self.stop_ids:
+            stop = self._stop_name(token)
+        elif self.steps >= self.config.max_tokens:
+            stop = "max tokens"
+        if stop is not None:
+            text += self._decoder.decode(b"", final=True)
+            self.stop = stop
+        else:
+            self._logits = self._advance(token)
+        return TokenEvent(
+            step=self.steps - 1,
+            context=context,
+            map=event_map,
+            token_id=token,
+            token_text=_token_text(self.tokenizer, token),
+            prob=float(filtered[token]),
+            text=text,
+            stop=stop,
+        )
+
+    def __iter__(self) -> Iterator[TokenEvent]:
+        while not self.done:
+            yield self.step()
+
+    # -- inside ---------------------------------------------------------------
+    def _probs(self) -> tuple[torch.Tensor, torch.Tensor]:
+        c = self.config
+        return filter_probs(self._logits, c.temperature, c.top_k, c.top_p)
+
+    def _map(self, scaled: torch.Tensor, filtered: torch.Tensor,
+             chosen: int | None = None) -> ProbabilityMap:
+        size = min(self.config.map_size, scaled.numel())
+        top = torch.topk(scaled, size).indices.tolist()
+        if chosen is not None and chosen not in top:
+            top[-1] = chosen  # the chosen token is always on the map
+        candidates = tuple(
+            Candidate(
+                id=i,
+                text=_token_text(self.tokenizer, i),
+                prob=float(filtered[i]),
+                scaled_prob=float(scaled[i]),
+                kept=bool(filtered[i] > 0),
+            )
+            for i in top
+        )
+        return ProbabilityMap(candidates, int((filtered > 0).sum()), scaled.numel())
+
+    def _bytes(self, token: int) -> bytes:
+        if self.tokenizer is None:
+            return f"<{token}>".encode()
+        return _token_bytes(self.tokenizer, token)
+
+    def _stop_name(self, token: int) -> str:
+        if self.tokenizer is not None:
+            special = getattr(self.tokenizer, "special", {}) or {}
+            for name, value in special.items():
+                if value == token:
+                    return "endoftext" if name == ENDOFTEXT else name
+        return "stop token"
+
+    @torch.inference_mode()
+    def _forward(self, ids: list[int], cache: Any = None) -> torch.Tensor:
+        idx = torch.tensor([ids], dtype=torch.long, device=self.device)
+        logits, _ = self.model(idx, kv_cache=cache) if cache is not None else self.model(idx)
+        return logits[0, -1].float().cpu()
+
+    def _prefill(self) -> torch.Tensor:
+        window = self.context[-self.block_size :]
+        if not self.use_kv_cache:
+            return self._forward(window)
+        self._cache = new_kv_cache(self.model)
+        return self._forward(window, self._cache)
+
+    def _advance(self, token: int) -> torch.Tensor:
+        if not self.use_kv_cache:
+            return self._forward(self.context[-self.block_size :])
+        if kv_cache_pos(self._cache) >= self.block_size:
+            # The cache holds a whole context window: start again from the last half of
+            # the text, so the next half-window of tokens is cheap again.
+            self._cache = new_kv_cache(self.model)
+            return self._forward(self.context[-(self.block_size // 2) :], self._cache)
+        return self._forward([token], self._cache)
+
+
+def new_kv_cache(model: torch.nn.Module) -> Any:
+    """An empty KV cache for one sequence of up to ``block_size`` tokens."""
+    from engine.model import KVCache
+
+    return KVCache(model.config, batch_size=1, device=_device_of(model))
+
+
+def kv_cache_pos(cache: Any) -> int:
+    return int(cache.pos)
+
+
+def generate(
+    model: torch.nn.Module,
+    ids: Iterable[int],
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+    max_tokens: int = 100,
+    stop_ids: Iterable[int] = (),
+    tokenizer: Any = None,
+    use_kv_cache: bool = True,
+    map_size: int = 10,
+) -> Iterator[TokenEvent]:
+    """Continue ``ids`` one token at a time, yielding a :class:`TokenEvent` per token.
+
+    Stops after ``max_tokens`` or when a token in ``stop_ids`` is chosen (that token's
+    event is the last, with ``stop`` set). Stop iterating at any time to cancel.
+    """
+    config = SampleConfig(temperature, top_k, top_p, seed, max_tokens, map_size)
+    sampler = Sampler(model, ids, config, tokenizer=tokenizer, stop_ids=stop_ids,
+                      use_kv_cache=use_kv_cache)
+    yield from sampler
+
+
+# -- which model to sample from ------------------------------------------------
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to sample, with its tokenizer and where both came from."""
+
+    model: torch.nn.Module
+    tokenizer: Any
+    artifact: Artifact
+    kind: str  # "base" or "chat"
+    meta: dict = field(default_factory=dict)
+    tokenizer_artifact: Artifact | None = None
+
+    @property
+    def label(self) -> str:
+        """What the screen and the CLI say about the model on show."""
+        return f"{self.kind} model {self.artifact.path.name} ({self.artifact.label})"
+
+    @property
+    def stop_ids(self) -> tuple[int, ...]:
+        special = getattr(self.tokenizer, "special", {}) or {}
+        return tuple(special[name] for name in (ENDOFTEXT,) if name in special)
+
+    def encode(self, prompt: str) -> list[int]:
+        """The prompt as ids; an empty prompt starts from <|endoftext|>, a document's start."""
+        ids = list(self.tokenizer.encode(prompt)) if prompt else []
+        return ids or list(self.stop_ids[:1])
+
+
+class NoModel(LookupError):
+    """No checkpoint to sample from: the message says how to make one."""
+
+
+NO_MODEL_MESSAGE = (
+    "There is no trained model to sample from yet. Train one with\n"
+    "    llm-tour prepare base\n"
+    "(or open the Training loop chapter), then run this again."
+)
+
+
+def find_checkpoint(ws: Workspace) -> tuple[Artifact, str] | None:
+    """The checkpoint to sample from: the workspace's base model first (the one trained
+    in the Training loop chapter), then its chat model, then the bundled ones."""
+    from engine.workspace import Artifact as _Artifact
+
+    for kind in ("base", "chat"):
+        path = ws.path(kind)
+        if path.exists():
+            return _Artifact(path, "workspace"), kind
+    for kind in ("base", "chat"):
+        found = ws.find(kind)
+        if found is not None:
+            return found, kind
+    return None
+
+
+def load_model(ws: Workspace, checkpoint: str | Path | None = None) -> LoadedModel:
+    """Load the tokenizer and the checkpoint to sample from; raise :class:`NoModel` if none."""
+    from engine.checkpoint import load_checkpoint
+    from engine.tokenizer import load_tokenizer
+    from engine.workspace import Artifact as _Artifact
+
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        if not path.exists():
+            raise NoModel(f"There is no checkpoint at {path}.")
+        kind = "chat" if path.name.startswith("chat") else "base"
+        artifact, kind = _Artifact(path, "workspace"), kind
+    else:
+        found = find_checkpoint(ws)
+        if found is None:
+            raise NoModel(NO_MODEL_MESSAGE)
+        artifact, kind = found
+    tokenizer, tokenizer_artifact = load_tokenizer(ws)
+    model, meta = load_checkpoint(artifact.path, tokenizer)
+    model.eval()
+    return LoadedModel(model, tokenizer, artifact, kind, dict(meta or {}), tokenizer_artifact)

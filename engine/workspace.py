@@ -1,0 +1,127 @@
+"""Where the tour keeps what it builds: one folder, one name per artifact.
+
+The folder is the platform's user data dir unless ``--workdir`` or the
+``LLM_TOUR_HOME`` environment variable says otherwise. Every stage writes through
+:func:`atomic_path`, so a cancelled run never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_VAR = "LLM_TOUR_HOME"
+APP_NAME = "llm-tour"
+
+# Artifacts that ship inside the package, produced by the same pipeline
+# (``llm-tour prepare``), for a viewer who jumps ahead without preparing.
+BUNDLED_DIR = Path(__file__).parent / "bundled"
+
+# name -> file name inside the workspace
+ARTIFACTS = {
+    "dataset": "dataset.parquet",
+    "dropped": "dropped.parquet",
+    "funnel": "funnel.json",
+    "tokenizer": "tokenizer.json",
+    "train_shard": "train.bin",
+    "val_shard": "val.bin",
+    "base": "base.pt",
+    "chat": "chat.pt",
+    "votes": "votes.sqlite",
+}
+
+
+def default_root() -> Path:
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file a stage needs, and where it came from (always shown to the viewer)."""
+
+    path: Path
+    source: str  # "workspace" or "bundled"
+
+    @property
+    def label(self) -> str:
+        return "prepared in your workspace" if self.source == "workspace" else "bundled with llm-tour"
+
+
+class Workspace:
+    """The folder the tour works in. Cheap to create; makes the folder on first write."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    def path(self, name: str) -> Path:
+        """The workspace path of a named artifact (see ``ARTIFACTS``) or a plain file name."""
+        return self.root / ARTIFACTS.get(name, name)
+
+    def ensure(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root
+
+    def find(self, name: str) -> Artifact | None:
+        """The workspace's copy of an artifact if it was prepared, else the bundled one."""
+        mine = self.path(name)
+        if mine.exists():
+            return Artifact(mine, "workspace")
+        bundled = BUNDLED_DIR / ARTIFACTS.get(name, name)
+        if bundled.exists():
+            return Artifact(bundled, "bundled")
+        return None
+
+    # Small JSON state (where the viewer left off, preferences).
+    def read_state(self) -> dict:
+        try:
+            return json.loads(self.path("state.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def write_state(self, **changes: object) -> None:
+        state = self.read_state()
+        state.update(changes)
+        write_text_atomic(self.path("state.json"), json.dumps(state, indent=2))
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
+
+    On an exception (including KeyboardInterrupt) the temporary file is removed and
+    ``target`` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)

@@ -1,0 +1,182 @@
+"""The page every chapter extends: header, body, footer, and steps inside the chapter.
+
+A chapter's text lives in ``screens/text/<slug>.md``. Steps are separated by a line
+holding only ``---``; each step reveals one more section, like a slide. A line of the
+form ``{{ name }}`` is replaced by the widget the screen registers under that name in
+``WIDGETS`` (a chapter map, a live panel), so text stays in Markdown and live parts
+stay in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Markdown
+
+from screens.registry import CHAPTERS, Chapter
+from screens.widgets.tour_header import TourHeader
+
+TEXT_DIR = Path(__file__).parent / "text"
+_STEP_BREAK = re.compile(r"\n[ \t]*\n---[ \t]*\n")
+_DIRECTIVE = re.compile(r"^\{\{\s*([a-z_]+)\s*\}\}\s*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=None)
+def chapter_text(slug: str) -> tuple[str, ...]:
+    """The Markdown sections (steps) of a chapter's text file."""
+    text = (TEXT_DIR / f"{slug}.md").read_text(encoding="utf-8")
+    return tuple(part.strip() for part in _STEP_BREAK.split("\n" + text + "\n") if part.strip())
+
+
+def split_directives(section: str) -> list[tuple[str, str]]:
+    """Split a section into ("markdown", text) and ("widget", name) pieces, in order."""
+    pieces: list[tuple[str, str]] = []
+    last = 0
+    for match in _DIRECTIVE.finditer(section):
+        before = section[last : match.start()].strip()
+        if before:
+            pieces.append(("markdown", before))
+        pieces.append(("widget", match.group(1)))
+        last = match.end()
+    rest = section[last:].strip()
+    if rest:
+        pieces.append(("markdown", rest))
+    return pieces
+
+
+class ChapterBody(VerticalScroll, inherit_bindings=False):
+    """The scrolling body of a chapter. Arrows and paging belong to the tour's navigation,
+    so the body only keeps Home/End; Space and Down page through a long step first."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("home", "scroll_home", "Top", show=False, id="body_top",
+                tooltip="Scroll to the top of this chapter"),
+        Binding("end", "scroll_end", "Bottom", show=False, id="body_end",
+                tooltip="Scroll to the bottom of this chapter"),
+    ]
+
+
+class StepSection(Widget):
+    """The widgets of one step of a chapter's text."""
+
+    DEFAULT_CSS = """
+    StepSection {
+        height: auto;
+        layout: vertical;
+    }
+    """
+
+
+class ChapterScreen(Screen):
+    """A chapter: a header that says where you are, the chapter body, and the keys.
+
+    Subclasses either keep the default body (the chapter's Markdown revealed step by
+    step, with ``WIDGETS`` for live parts) or override ``compose_body`` and
+    ``show_step`` and set ``step_count``.
+    """
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("space,down", "next_step", "Step", id="next_step",
+                tooltip="Reveal the next step of this chapter (then go on to the next chapter)"),
+        Binding("up,shift+space", "prev_step", "Step back", id="prev_step", show=False,
+                tooltip="Go back one step inside this chapter"),
+    ]
+
+    DEFAULT_CSS = """
+    ChapterScreen #body {
+        padding: 0 2;
+        scrollbar-gutter: stable;
+    }
+    ChapterScreen #body > Markdown {
+        margin: 0;
+    }
+    """
+
+    # name -> widget factory used for {{ name }} lines in the chapter text
+    WIDGETS: ClassVar[dict[str, type[Widget]]] = {}
+
+    step = reactive(0, init=False)
+
+    def __init__(self, chapter: Chapter, index: int) -> None:
+        super().__init__(name=chapter.slug, id=f"chapter-{chapter.slug}")
+        self.chapter = chapter
+        self.index = index
+        self.sections = chapter_text(chapter.slug) if (TEXT_DIR / f"{chapter.slug}.md").exists() else ()
+        self._shown = 0  # sections mounted in the default body
+
+    # -- layout ---------------------------------------------------------------
+    @property
+    def step_count(self) -> int:
+        return max(1, len(self.sections))
+
+    def compose(self) -> ComposeResult:
+        yield TourHeader(self.index, [c.title for c in CHAPTERS], id="tour-header")
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The default body: the chapter's Markdown, one section per step."""
+        yield ChapterBody(id="body")
+
+    def on_mount(self) -> None:
+        self.header.steps = self.step_count
+        self.show_step(self.step)
+
+    @property
+    def header(self) -> TourHeader:
+        return self.query_one(TourHeader)
+
+    # -- steps ----------------------------------------------------------------
+    def watch_step(self, step: int) -> None:
+        self.header.step = step
+        self.show_step(step)
+
+    def show_step(self, step: int) -> None:
+        """Show everything up to ``step``. The default reveals Markdown sections."""
+        body = self.query_one("#body", ChapterBody)
+        while self._shown <= step and self._shown < len(self.sections):
+            widgets = self._section_widgets(self.sections[self._shown])
+            body.mount(StepSection(*widgets, id=f"step-{self._shown}"))
+            self._shown += 1
+        while self._shown > step + 1:
+            self._shown -= 1
+            body.query_one(f"#step-{self._shown}").remove()
+        if step > 0:
+            self.call_after_refresh(body.query_one(f"#step-{step}").scroll_visible, top=True)
+        else:
+            body.scroll_home(animate=False)
+
+    def _section_widgets(self, section: str) -> list[Widget]:
+        widgets: list[Widget] = []
+        for kind, value in split_directives(section):
+            if kind == "markdown":
+                widgets.append(Markdown(value))
+            else:
+                widgets.append(self.WIDGETS[value]())
+        return widgets
+
+    async def action_next_step(self) -> None:
+        bodies = self.query(ChapterBody)
+        body = bodies.first() if bodies else None
+        if body is not None and body.scroll_y < body.max_scroll_y - 0.5:
+            body.scroll_page_down(animate=False)  # a long step: read it all first
+            return
+        if self.step < self.step_count - 1:
+            self.step += 1
+        else:
+            await self.app.run_action("next_chapter")
+
+    async def action_prev_step(self) -> None:
+        if self.step > 0:
+            self.step -= 1
+        else:
+            await self.app.run_action("prev_chapter")

@@ -1,0 +1,78 @@
+"""Chapter 1: what the tour is, the two phases, the map, and the machine it runs on."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.content import Content
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from screens.base import ChapterScreen
+from screens.registry import CHAPTERS
+
+
+class ChapterMap(Static):
+    """Every chapter of the tour with its number and one line about it."""
+
+    DEFAULT_CSS = """
+    ChapterMap {
+        height: auto;
+        padding: 0 1;
+        margin: 0 0 1 0;
+    }
+    """
+
+    def on_mount(self) -> None:
+        lines = []
+        for number, chapter in enumerate(CHAPTERS, 1):
+            lines.append(Content.assemble(
+                (f"{number:>2}  ", "bold $accent"),
+                (f"{chapter.title:<24}", "bold"),
+                (chapter.blurb, "$text-muted"),
+            ))
+        self.update(Content("\n").join(lines))
+
+
+class HardwarePanel(Static):
+    """CPU, memory and accelerator, found by a worker so torch loads after the first frame."""
+
+    DEFAULT_CSS = """
+    HardwarePanel {
+        height: auto;
+        border: round $primary;
+        padding: 0 1;
+        margin: 0 0 1 0;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.update(Content.styled("Looking at this machine…", "$text-muted"))
+        self.look()
+
+    @work(thread=True, exclusive=True, group="hardware", exit_on_error=False)
+    def look(self):
+        from engine.hardware import describe
+
+        return describe()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "hardware":
+            return
+        if event.state == WorkerState.SUCCESS:
+            hw = event.worker.result
+            rows = [
+                ("CPU", f"{hw.cpu} · {hw.cores} cores"),
+                ("Memory", f"{hw.memory_gb:.1f} GB" if hw.memory_gb else "unknown"),
+                ("Accelerator", hw.gpu_name or "none: training runs on the CPU"),
+                ("torch", f"{hw.torch_version} · device {hw.accelerator}"),
+            ]
+            self.update(Content("\n").join(
+                Content.assemble((f"{name:<12}", "bold"), value) for name, value in rows
+            ))
+        elif event.state == WorkerState.ERROR:
+            self.update(Content.styled(f"Could not look at the hardware: {event.worker.error}",
+                                       "$error"))
+
+
+class WelcomeScreen(ChapterScreen):
+    WIDGETS = {"chapter_map": ChapterMap, "hardware": HardwarePanel}

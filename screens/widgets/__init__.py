@@ -1,0 +1,1 @@
+"""Widgets that more than one chapter uses; each carries its own DEFAULT_CSS."""

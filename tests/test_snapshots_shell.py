@@ -1,0 +1,18 @@
+"""What the narrative chapters look like, at the two sizes the tour is made for."""
+
+from __future__ import annotations
+
+import pytest
+
+from screens.registry import find_chapter
+from tui.app import TourApp
+
+SIZES = [(100, 32), (80, 24)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("slug,steps", [("welcome", 0), ("welcome", 2), ("history", 0),
+                                        ("history", 3), ("summary", 1)])
+def test_narrative_chapter(snap_compare, workspace, size, slug, steps):
+    app = TourApp(workspace, start=find_chapter(slug))
+    assert snap_compare(app, terminal_size=size, press=["space"] * steps)

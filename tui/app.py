@@ -1,0 +1,148 @@
+"""The tour's App: chapters as screens, navigation between them, help, themes."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
+
+from engine.workspace import Workspace
+from screens.registry import CHAPTERS
+from tui.help import HelpScreen, collect_bindings
+
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+
+
+class ChapterCommands(Provider):
+    """'Go to 3 · Tokens' in the command palette, for every chapter."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        app = self.app
+        for index, chapter in enumerate(CHAPTERS):
+            title = f"Go to {index + 1} · {chapter.title}"
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(app.goto, index), help=chapter.blurb)
+
+    async def discover(self) -> Hits:
+        for index, chapter in enumerate(CHAPTERS):
+            title = f"Go to {index + 1} · {chapter.title}"
+            yield Hit(1.0, title, partial(self.app.goto, index), help=chapter.blurb)
+
+
+def _jump_bindings() -> list[Binding]:
+    """Digits jump to chapters 1-9, and 0 to chapter 10."""
+    bindings = []
+    for number in range(1, min(len(CHAPTERS), 10) + 1):
+        key = str(number % 10)
+        bindings.append(Binding(key, f"goto({number - 1})", "Jump to chapter N", show=False,
+                                id=f"goto_{number}",
+                                tooltip="Jump straight to chapter N (0 is chapter 10)"))
+    return bindings
+
+
+class TourApp(App[None]):
+    """llm-tour: how a large language model is made, with the real thing behind every screen."""
+
+    TITLE = "llm-tour"
+    CSS_PATH = "tour.tcss"
+    COMMANDS = App.COMMANDS | {ChapterCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("right,n,pagedown", "next_chapter", "Next", id="next_chapter",
+                tooltip="Go on to the next chapter"),
+        Binding("left,p,pageup", "prev_chapter", "Back", id="prev_chapter",
+                tooltip="Go back to the previous chapter"),
+        Binding("g", "command_palette", "Go to", id="goto_chapter",
+                tooltip="Pick a chapter (or any command) by name"),
+        Binding("question_mark", "help", "Keys", id="help", key_display="?",
+                tooltip="Show every key that works here"),
+        Binding("t", "toggle_theme", "Theme", id="toggle_theme", show=False,
+                tooltip="Switch between the light and the dark theme"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave the tour (it remembers where you were)"),
+        *_jump_bindings(),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        start: int = 0,
+        theme: str | None = None,
+        notice: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace or Workspace()
+        self.start = start
+        self.current = -1
+        self.notice = notice
+        self._theme_name = theme or self.workspace.read_state().get("theme", "dark")
+
+    # -- life cycle ---------------------------------------------------------
+    def on_mount(self) -> None:
+        self.theme = THEMES.get(self._theme_name, THEMES["dark"])
+        self.goto(self.start)
+        if self.notice:
+            self.notify(self.notice, title="Welcome back", timeout=8)
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Keys", "Show every key that works here", self.action_help)
+        yield SystemCommand("Toggle light/dark theme", "Switch the colour theme",
+                            self.action_toggle_theme)
+
+    # -- navigation ---------------------------------------------------------
+    def goto(self, index: int) -> None:
+        """Show chapter ``index`` (0-based); screens are created once and kept."""
+        index = max(0, min(index, len(CHAPTERS) - 1))
+        if index == self.current:
+            return
+        chapter = CHAPTERS[index]
+        if not self.is_screen_installed(chapter.slug):
+            self.install_screen(chapter.load()(chapter, index), chapter.slug)
+        if self.current < 0:
+            self.push_screen(chapter.slug)
+        else:
+            self.switch_screen(chapter.slug)
+        self.current = index
+        self.sub_title = f"{index + 1}/{len(CHAPTERS)} · {chapter.title}"
+        self._remember(chapter=chapter.slug)
+
+    def action_goto(self, index: int) -> None:
+        self.goto(index)
+
+    def action_next_chapter(self) -> None:
+        if self.current >= len(CHAPTERS) - 1:
+            self.notify("This is the last chapter.", timeout=3)
+            return
+        self.goto(self.current + 1)
+
+    def action_prev_chapter(self) -> None:
+        if self.current <= 0:
+            self.notify("This is the first chapter.", timeout=3)
+            return
+        self.goto(self.current - 1)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(collect_bindings(self.screen)))
+
+    def action_toggle_theme(self) -> None:
+        self._theme_name = "light" if self._theme_name == "dark" else "dark"
+        self.theme = THEMES[self._theme_name]
+        self._remember(theme=self._theme_name)
+
+    def _remember(self, **changes: object) -> None:
+        """Keep where the viewer is; a workspace that can't be written never stops the tour."""
+        try:
+            self.workspace.write_state(**changes)
+        except OSError as error:
+            if not getattr(self, "_state_warned", False):
+                self._state_warned = True
+                self.notify(f"Can't save your place in {self.workspace.root}: {error.strerror}",
+                            severity="warning", timeout=6)

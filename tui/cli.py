@@ -1,0 +1,95 @@
+"""The `llm-tour` command: start the tour, or run a stage of it headless."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from engine.workspace import ENV_VAR, Workspace
+from screens.registry import CHAPTERS, find_chapter
+from tui import __version__
+
+
+class ChapterType(click.ParamType):
+    name = "N|NAME"
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return find_chapter(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--chapter", "-c", type=ChapterType(), default=None,
+              help="Start at this chapter, by number or name (see --list).")
+@click.option("--list", "list_chapters", is_flag=True, help="Print the chapters and exit.")
+@click.option("--workdir", "-w", type=click.Path(file_okay=False), envvar=ENV_VAR,
+              show_envvar=True,
+              help="Folder where the tour keeps what it builds [default: your user data dir].")
+@click.option("--theme", type=click.Choice(["dark", "light"]), default=None,
+              help="Colour theme (t switches it inside the tour).")
+@click.version_option(__version__, "--version", "-V", prog_name="llm-tour")
+@click.pass_context
+def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: str | None,
+        theme: str | None) -> None:
+    """A tour of how a large language model is made, in your terminal.
+
+    Every chapter runs the real thing on a laptop-sized scale: a crawl of a small
+    sample web, a tokenizer, a tiny GPT trained live, sampling, a chat fine-tune,
+    tool calls and preference votes.
+
+    Run without a command to start the tour. Keys inside: → next chapter, Space next
+    step, ? every key, q quit.
+    """
+    workspace = Workspace(workdir)
+    ctx.obj = workspace
+    if ctx.invoked_subcommand is not None:
+        return
+    if list_chapters:
+        for index, item in enumerate(CHAPTERS, 1):
+            click.echo(f"{index:>2}  {item.slug:<14} {item.title:<24} {item.blurb}")
+        return
+    start, notice = _starting_chapter(workspace, chapter)
+    from tui.app import TourApp
+
+    TourApp(workspace, start=start, theme=theme, notice=notice).run()
+
+
+def _starting_chapter(workspace: Workspace, chapter: int | None) -> tuple[int, str | None]:
+    """--chapter wins; otherwise resume where this viewer left off, and say so."""
+    if chapter is not None:
+        return chapter, None
+    slug = workspace.read_state().get("chapter")
+    try:
+        index = find_chapter(slug) if slug else 0
+    except ValueError:
+        index = 0
+    if index == 0:
+        return 0, None
+    title = CHAPTERS[index].title
+    return index, (f"Resuming at {index + 1}/{len(CHAPTERS)} · {title}, where you left off. "
+                   "Press 1 (or start with --chapter 1) for the beginning.")
+
+
+@cli.group()
+def prepare() -> None:
+    """Build the tour's artifacts headless, stage by stage (for presenters and scripts)."""
+
+
+# Stage commands, one line each (their modules import the engine lazily).
+
+
+def main() -> None:
+    try:
+        cli(prog_name="llm-tour")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The '?' screen: every key that works right now, with what it does."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEY_NAMES = {
+    "question_mark": "?", "space": "Space", "pagedown": "PgDn", "pageup": "PgUp",
+    "shift+space": "Shift+Space", "escape": "Esc", "ctrl+p": "Ctrl+P", "ctrl+q": "Ctrl+Q",
+    "ctrl+c": "Ctrl+C", "left": "←", "right": "→", "up": "↑", "down": "↓", "enter": "Enter",
+    "tab": "Tab", "shift+tab": "Shift+Tab", "home": "Home", "end": "End",
+}
+
+
+# Textual's own bindings carry no tooltip; say what they do here.
+BUILTIN_TOOLTIPS = {
+    "app.focus_next": "Move to the next control (an input, a list, a button)",
+    "app.focus_previous": "Move to the previous control",
+    "screen.copy_text": "Copy the selected text",
+    "quit": "Leave the tour (it remembers where you were)",
+    "command_palette": "Search every command, and go to any chapter by name",
+    "app.command_palette": "Search every command, and go to any chapter by name",
+}
+
+
+def describe_key(key: str) -> str:
+    return " ".join(KEY_NAMES.get(k, k) for k in key.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the bindings of the app, the chapter and the focused widget."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="close_help",
+                tooltip="Close this list of keys"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 90%;
+        max-width: 100;
+        height: 90%;
+        border: round $accent;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = bindings
+
+    def compose(self) -> ComposeResult:
+        scroll = VerticalScroll()
+        scroll.border_title = "Keys · Esc closes"
+        with scroll:
+            yield Static(self._table(), id="help-table")
+
+    def _table(self) -> Table:
+        table = Table(expand=True, box=None, pad_edge=False, show_edge=False)
+        table.add_column("Key", style="bold", no_wrap=True)
+        table.add_column("Does", no_wrap=True)
+        table.add_column("Why", ratio=1)
+        for key, description, tooltip in self.rows:
+            table.add_row(describe_key(key), description, tooltip)
+        return table
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+
+def collect_bindings(screen) -> list[tuple[str, str, str]]:
+    """(key, description, tooltip) for every binding active on ``screen``, one row per action."""
+    rows: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        ident = (binding.action.partition("(")[0], binding.description)
+        if ident in rows:
+            key, description, tooltip = rows[ident]
+            rows[ident] = (f"{key},{binding.key}", description, tooltip or binding.tooltip)
+        else:
+            rows[ident] = (binding.key, binding.description or binding.action,
+                           binding.tooltip or active.tooltip
+                           or BUILTIN_TOOLTIPS.get(binding.action, ""))
+    return list(rows.values())
