@@ -132,7 +132,7 @@ def parse(ids: list[int], tokenizer: Tokenizer) -> list[Turn]:
         nonlocal buf, opened
         if role is not None and (buf or opened):
             text = tokenizer.decode(buf)
-            turns.append(Turn(role, text[1:] if text.startswith(" ") else text))  # type: ignore[arg-type]
+            turns.append(Turn(role, text.removeprefix(" ")))  # type: ignore[arg-type]
         buf, opened = [], False
 
     for tok in ids:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import random
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,6 +186,7 @@ class Sampler:
         self._generator = torch.Generator()
         self.reseed(self.config.seed)
         self._cache: Any = None
+        self._start = 0  # where in the context the model's view begins
         model.eval()
         self._logits = self._prefill()
 
@@ -197,6 +198,16 @@ class Sampler:
         self.seed = seed
         self._generator.manual_seed(seed)
         return seed
+
+    @property
+    def logits(self) -> torch.Tensor:
+        """The model's raw scores for the next token (before temperature)."""
+        return self._logits
+
+    @property
+    def window(self) -> tuple[int, ...]:
+        """The part of the context the model reads: all of it, until it outgrows the window."""
+        return tuple(self.context[self._start :])
 
     @property
     def done(self) -> bool:
@@ -290,20 +301,23 @@ class Sampler:
         return logits[0, -1].float().cpu()
 
     def _prefill(self) -> torch.Tensor:
-        window = self.context[-self.block_size :]
+        self._start = max(0, len(self.context) - self.block_size)
         if not self.use_kv_cache:
-            return self._forward(window)
+            return self._forward(self.context[self._start :])
         self._cache = new_kv_cache(self.model)
-        return self._forward(window, self._cache)
+        return self._forward(self.context[self._start :], self._cache)
 
     def _advance(self, token: int) -> torch.Tensor:
         if not self.use_kv_cache:
-            return self._forward(self.context[-self.block_size :])
+            # nanoGPT: run the whole context again, cropped to the last window.
+            self._start = max(0, len(self.context) - self.block_size)
+            return self._forward(self.context[self._start :])
         if kv_cache_pos(self._cache) >= self.block_size:
-            # The cache holds a whole context window: start again from the last half of
-            # the text, so the next half-window of tokens is cheap again.
+            # The cache holds a whole window: start again from the last half of the text,
+            # so the next half-window of tokens is cheap again.
+            self._start = len(self.context) - self.block_size // 2
             self._cache = new_kv_cache(self.model)
-            return self._forward(self.context[-(self.block_size // 2) :], self._cache)
+            return self._forward(self.context[self._start :], self._cache)
         return self._forward([token], self._cache)
 
 
@@ -354,13 +368,15 @@ class LoadedModel:
     tokenizer: Any
     artifact: Artifact
     kind: str  # "base" or "chat"
-    meta: dict = field(default_factory=dict)
+    meta: Any = None  # engine.checkpoint.CheckpointMeta
     tokenizer_artifact: Artifact | None = None
 
     @property
     def label(self) -> str:
         """What the screen and the CLI say about the model on show."""
-        return f"{self.kind} model {self.artifact.path.name} ({self.artifact.label})"
+        step = getattr(self.meta, "step", None)
+        trained = f", {step:,} training steps" if step else ""
+        return f"{self.kind} model {self.artifact.path.name} ({self.artifact.label}{trained})"
 
     @property
     def stop_ids(self) -> tuple[int, ...]:
@@ -380,30 +396,37 @@ class NoModel(LookupError):
 NO_MODEL_MESSAGE = (
     "There is no trained model to sample from yet. Train one with\n"
     "    llm-tour prepare base\n"
-    "(or open the Training loop chapter), then run this again."
+    "(or in the Training loop chapter), then run this again."
 )
 
 
-def find_checkpoint(ws: Workspace) -> tuple[Artifact, str] | None:
-    """The checkpoint to sample from: the workspace's base model first (the one trained
+def checkpoint_candidates(ws: Workspace) -> list[tuple[Artifact, str]]:
+    """Checkpoints to sample from, best first: the workspace's base model (the one trained
     in the Training loop chapter), then its chat model, then the bundled ones."""
     from engine.workspace import Artifact as _Artifact
 
+    found = [(_Artifact(ws.path(kind), "workspace"), kind) for kind in ("base", "chat")
+             if ws.path(kind).exists()]
     for kind in ("base", "chat"):
-        path = ws.path(kind)
-        if path.exists():
-            return _Artifact(path, "workspace"), kind
-    for kind in ("base", "chat"):
-        found = ws.find(kind)
-        if found is not None:
-            return found, kind
-    return None
+        artifact = ws.find(kind)
+        if artifact is not None and artifact.source == "bundled":
+            found.append((artifact, kind))
+    return found
 
 
-def load_model(ws: Workspace, checkpoint: str | Path | None = None) -> LoadedModel:
-    """Load the tokenizer and the checkpoint to sample from; raise :class:`NoModel` if none."""
-    from engine.checkpoint import load_checkpoint
-    from engine.tokenizer import load_tokenizer
+def find_checkpoint(ws: Workspace) -> tuple[Artifact, str] | None:
+    """The checkpoint :func:`load_model` tries first, or None."""
+    candidates = checkpoint_candidates(ws)
+    return candidates[0] if candidates else None
+
+
+def load_model(ws: Workspace, checkpoint: str | Path | None = None,
+               device: str = "cpu") -> LoadedModel:
+    """Load the tokenizer and the best checkpoint that fits it.
+
+    Raises :class:`NoModel` when there is no checkpoint, and the checkpoint's own
+    ``CheckpointMismatch`` when none was made with the tokenizer in use.
+    """
     from engine.workspace import Artifact as _Artifact
 
     if checkpoint is not None:
@@ -411,13 +434,37 @@ def load_model(ws: Workspace, checkpoint: str | Path | None = None) -> LoadedMod
         if not path.exists():
             raise NoModel(f"There is no checkpoint at {path}.")
         kind = "chat" if path.name.startswith("chat") else "base"
-        artifact, kind = _Artifact(path, "workspace"), kind
+        candidates = [(_Artifact(path, "workspace"), kind)]
     else:
-        found = find_checkpoint(ws)
-        if found is None:
+        candidates = checkpoint_candidates(ws)
+        if not candidates:
             raise NoModel(NO_MODEL_MESSAGE)
-        artifact, kind = found
-    tokenizer, tokenizer_artifact = load_tokenizer(ws)
-    model, meta = load_checkpoint(artifact.path, tokenizer)
-    model.eval()
-    return LoadedModel(model, tokenizer, artifact, kind, dict(meta or {}), tokenizer_artifact)
+    from engine.checkpoint import CheckpointMismatch, load_checkpoint
+
+    first_error: CheckpointMismatch | None = None
+    for artifact, kind in candidates:
+        for tokenizer, tokenizer_artifact in _tokenizers(ws):
+            try:
+                model, meta = load_checkpoint(artifact.path, tokenizer, device=device)
+            except CheckpointMismatch as error:
+                first_error = first_error or error
+                continue
+            return LoadedModel(model, tokenizer, artifact, kind, meta, tokenizer_artifact)
+    assert first_error is not None
+    raise first_error
+
+
+def _tokenizers(ws: Workspace) -> Iterator[tuple[Any, Artifact]]:
+    """The workspace's tokenizer, then the bundled one (which fits the bundled model)."""
+    from engine.tokenizer import load_tokenizer, load_tokenizer_file
+    from engine.workspace import ARTIFACTS, BUNDLED_DIR
+    from engine.workspace import Artifact as _Artifact
+
+    try:
+        tokenizer, artifact = load_tokenizer(ws)
+    except FileNotFoundError as error:
+        raise NoModel(str(error)) from None
+    yield tokenizer, artifact
+    bundled = BUNDLED_DIR / ARTIFACTS["tokenizer"]
+    if artifact.source == "workspace" and bundled.exists():
+        yield load_tokenizer_file(bundled), _Artifact(bundled, "bundled")

@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer
 
 from screens.registry import CHAPTERS, Chapter
 from screens.widgets.tour_header import TourHeader
@@ -72,6 +72,7 @@ class StepSection(Widget):
     StepSection {
         height: auto;
         layout: vertical;
+        margin-top: 1;
     }
     """
 
@@ -129,7 +130,8 @@ class ChapterScreen(Screen):
 
     def on_mount(self) -> None:
         self.header.steps = self.step_count
-        self.show_step(self.step)
+        # Paint the frame (header, footer) first; the chapter's content follows at once.
+        self.call_after_refresh(lambda: self.show_step(self.step))
 
     @property
     def header(self) -> TourHeader:
@@ -156,10 +158,15 @@ class ChapterScreen(Screen):
             body.scroll_home(animate=False)
 
     def _section_widgets(self, section: str) -> list[Widget]:
+        # Rich renders a section as one widget: far fewer widgets to style than
+        # Textual's Markdown, which keeps the first frame quick.
+        from rich.markdown import Markdown as RichMarkdown
+        from textual.widgets import Static
+
         widgets: list[Widget] = []
         for kind, value in split_directives(section):
             if kind == "markdown":
-                widgets.append(Markdown(value))
+                widgets.append(Static(RichMarkdown(value)))
             else:
                 widgets.append(self.WIDGETS[value]())
         return widgets

@@ -23,14 +23,15 @@ class ChapterMap(Static):
     """
 
     def on_mount(self) -> None:
-        lines = []
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(justify="right", style="bold")
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
         for number, chapter in enumerate(CHAPTERS, 1):
-            lines.append(Content.assemble(
-                (f"{number:>2}  ", "bold $accent"),
-                (f"{chapter.title:<24}", "bold"),
-                (chapter.blurb, "$text-muted"),
-            ))
-        self.update(Content("\n").join(lines))
+            grid.add_row(str(number), chapter.title, chapter.blurb)
+        self.update(grid)
 
 
 class HardwarePanel(Static):

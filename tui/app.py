@@ -110,7 +110,7 @@ class TourApp(App[None]):
             self.switch_screen(chapter.slug)
         self.current = index
         self.sub_title = f"{index + 1}/{len(CHAPTERS)} · {chapter.title}"
-        self._remember(chapter=chapter.slug)
+        self.call_later(self._remember, chapter=chapter.slug)
 
     def action_goto(self, index: int) -> None:
         self.goto(index)

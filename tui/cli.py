@@ -9,6 +9,8 @@ import click
 from engine.workspace import ENV_VAR, Workspace
 from screens.registry import CHAPTERS, find_chapter
 from tui import __version__
+from tui.commands import present as _present
+from tui.commands import tokens as _tokens
 
 
 class ChapterType(click.ParamType):
@@ -81,6 +83,9 @@ def prepare() -> None:
 
 
 # Stage commands, one line each (their modules import the engine lazily).
+cli.add_command(_present.ssh)
+cli.add_command(_present.serve)
+prepare.add_command(_tokens.tokenizer)
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ class CalculatorConfig:
     max_digits: int = MAX_DIGITS
 
 
-def _check_size(value: int | float, config: CalculatorConfig) -> int | float:
+def _check_size(value: float, config: CalculatorConfig) -> int | float:
     if isinstance(value, int):
         if abs(value) >= 10**config.max_digits:
             raise CalculatorError(f"the number has more than {config.max_digits} digits")
@@ -53,7 +53,7 @@ def _check_size(value: int | float, config: CalculatorConfig) -> int | float:
     return value
 
 
-def _power(base: int | float, exponent: int | float, config: CalculatorConfig) -> int | float:
+def _power(base: float, exponent: float, config: CalculatorConfig) -> int | float:
     if abs(exponent) > config.max_exponent:
         raise CalculatorError(f"the exponent {exponent} is larger than {config.max_exponent}")
     if base != 0 and abs(base) != 1:
@@ -133,7 +133,7 @@ def calculate(expression: str, config: CalculatorConfig | None = None) -> int | 
         raise CalculatorError("division by zero") from None
 
 
-def format_number(value: int | float) -> str:
+def format_number(value: float) -> str:
     """12 significant digits for floats, whole floats written as integers ("3", not "3.0")."""
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:

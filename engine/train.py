@@ -1,0 +1,445 @@
+"""The training loop: a window of tokens goes in, a probability map comes out, and every step
+nudges the parameters toward the tokens that actually came next.
+
+:func:`train` is a generator of small events (a step with its loss, a validation loss, the
+probability map for "The capital of France is", a greedy sample), so a screen and the CLI can
+watch the same run. Stop iterating, or make ``stop()`` return True, to cancel between steps: the
+trainer writes a checkpoint before it lets go. Started again, it resumes from that checkpoint and
+the step count carries on.
+
+The default preset runs a fixed number of steps, not a fixed time: on a shared or busy machine
+the run takes longer but learns exactly the same thing (same seed, same batches, same model);
+the clock is only used for tokens/s and the ETA.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from engine import device as devices
+from engine.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
+from engine.evaluate import ProbeResult, greedy_continue, probe
+from engine.model import GPT, GPTConfig
+
+
+@dataclass
+class TrainConfig:
+    # the model (the vocabulary size comes from the tokenizer)
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 96
+    block_size: int = 128
+    dropout: float = 0.0
+    # the optimisation: AdamW, linear warm-up, then cosine decay to min_lr_ratio * learning_rate
+    max_steps: int = 840
+    batch_size: int = 32
+    learning_rate: float = 4e-3
+    min_lr_ratio: float = 0.1
+    warmup_frac: float = 0.05
+    decay_steps: int | None = None  # where the cosine ends (max_steps when None); lr stays low after
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    seed: int = 1337
+    # where and how it runs
+    device: str = "auto"  # auto = CUDA, then MPS, then CPU
+    dtype: str = "auto"  # auto = bf16 on a GPU, fp32 on a CPU (measured: no gain there)
+    threads: int | None = None  # CPU threads for torch; None = every usable core
+    compile: bool = False
+    # what the viewer sees along the way
+    eval_interval: int = 100  # steps between validation losses
+    eval_batches: int = 4
+    probe_interval: int = 10  # steps between probability maps for the probe prompt
+    probe_prompt: str = "The capital of France is"
+    probe_answer: str = " Paris"
+    sample_interval: int = 100  # steps between greedy samples
+    sample_prompt: str = "The capital of France is"
+    sample_tokens: int = 24
+    checkpoint_interval: int = 100  # steps between checkpoints (and one at the end)
+
+    def model_config(self, vocab_size: int) -> GPTConfig:
+        return GPTConfig(vocab_size=vocab_size, block_size=self.block_size, n_layer=self.n_layer,
+                         n_head=self.n_head, n_embd=self.n_embd, dropout=self.dropout)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # About a minute on two CPU cores; learns the capitals of the tour's web.
+    "default": TrainConfig(),
+    # A short run on a GPU: a wider, deeper model with a longer context and bigger batches.
+    "gpu": TrainConfig(n_layer=6, n_head=6, n_embd=384, block_size=256, batch_size=64,
+                       max_steps=1500, learning_rate=1.5e-3, dropout=0.1, eval_interval=250,
+                       eval_batches=10, probe_interval=25, sample_interval=250,
+                       checkpoint_interval=500),
+    # Seconds, for tests and a quick look at the screens.
+    "tiny": TrainConfig(n_layer=2, n_head=2, n_embd=32, block_size=32, batch_size=8,
+                        max_steps=30, learning_rate=1e-2, eval_interval=10, eval_batches=2,
+                        probe_interval=5, sample_interval=10, sample_tokens=8,
+                        checkpoint_interval=10),
+}
+
+
+def preset(name: str, **changes: Any) -> TrainConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **changes)
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up over the first ``warmup_frac`` of the run, then cosine down to the floor."""
+    horizon = config.decay_steps or config.max_steps
+    warmup = max(1, int(config.warmup_frac * horizon))
+    floor = config.learning_rate * config.min_lr_ratio
+    if step < warmup:
+        return config.learning_rate * (step + 1) / warmup
+    if step >= horizon:
+        return floor
+    progress = (step - warmup) / max(1, horizon - warmup)
+    return floor + 0.5 * (1.0 + math.cos(math.pi * progress)) * (config.learning_rate - floor)
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+class BatchSource(Protocol):
+    """Gives (x, y) batches of token IDs for a split ("train" or "val"); y holds the next token
+    of every position, or -1 where the loss should not look (fine-tuning masks that way)."""
+
+    def __call__(self, split: str) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+class ShardBatches:
+    """Random windows from the token shards train.bin / val.bin (uint16), nanoGPT-style.
+
+    Its own seeded generator makes the batches reproducible, and its state goes into the
+    checkpoint so a resumed run reads the batches it would have read.
+    """
+
+    def __init__(self, train_path: str | os.PathLike[str], val_path: str | os.PathLike[str],
+                 batch_size: int, block_size: int, seed: int = 1337) -> None:
+        self.paths = {"train": Path(train_path), "val": Path(val_path)}
+        self.data = {split: np.memmap(p, dtype=np.uint16, mode="r")
+                     for split, p in self.paths.items()}
+        for split, data in self.data.items():
+            if len(data) <= block_size + 1:
+                raise ValueError(f"{self.paths[split].name} holds {len(data)} tokens, too few "
+                                 f"for a window of {block_size}")
+        self.batch_size = batch_size
+        self.block_size = block_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        data = self.data[split]
+        starts = torch.randint(len(data) - self.block_size - 1, (self.batch_size,),
+                               generator=self.generator).tolist()
+        chunks = np.stack([data[i:i + self.block_size + 1] for i in starts]).astype(np.int64)
+        chunk = torch.from_numpy(chunks)
+        return chunk[:, :-1], chunk[:, 1:]
+
+    def window(self, split: str = "train") -> tuple[list[int], int]:
+        """One window and the token that actually came next."""
+        x, y = self(split)
+        return x[0].tolist(), int(y[0, -1])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["generator"])
+
+
+def shard_batches(workspace: Any, config: TrainConfig) -> ShardBatches:
+    """Batches from the workspace's train.bin and val.bin."""
+    train_path, val_path = workspace.path("train_shard"), workspace.path("val_shard")
+    for p in (train_path, val_path):
+        if not p.exists():
+            raise FileNotFoundError(f"{p.name} is missing in {workspace.root}; "
+                                    "run `llm-tour prepare tokens` first")
+    return ShardBatches(train_path, val_path, config.batch_size, config.block_size, config.seed)
+
+
+# -- events -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrainStart:
+    device: str  # a label, e.g. "CPU, 2 threads · float32"
+    params: int
+    param_counts: dict[str, int]
+    start_step: int  # > 0 when resuming
+    max_steps: int
+    tokens_per_step: int
+    resumed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainStep:
+    step: int  # steps done so far (1 after the first)
+    max_steps: int
+    loss: float
+    lr: float
+    grad_norm: float
+    tokens_per_s: float  # over the last few steps
+    elapsed: float  # seconds of training in this run
+    eta: float  # seconds until max_steps at the current pace
+
+
+@dataclass(frozen=True)
+class EvalLoss:
+    step: int
+    train_loss: float
+    val_loss: float
+
+
+@dataclass(frozen=True)
+class Probe:
+    step: int
+    result: ProbeResult
+
+
+@dataclass(frozen=True)
+class Sample:
+    step: int
+    prompt: str
+    text: str  # the greedy continuation
+
+
+@dataclass(frozen=True)
+class Checkpointed:
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class TrainDone:
+    step: int
+    train_loss: float | None
+    val_loss: float | None
+    elapsed: float
+    tokens_per_s: float
+    cancelled: bool
+    path: str | None
+
+
+TrainEvent = TrainStart | TrainStep | EvalLoss | Probe | Sample | Checkpointed | TrainDone
+
+
+# -- the loop -----------------------------------------------------------------------------------
+
+@dataclass
+class _Run:
+    """What the loop carries between steps (and what a cancel needs to checkpoint)."""
+
+    step: int = 0
+    consistent: bool = True  # False while an optimizer step is half done
+    elapsed: float = 0.0
+    tokens: int = 0
+    times: deque = field(default_factory=lambda: deque(maxlen=20))
+
+
+@torch.no_grad()
+def estimate_loss(model: GPT, batches: BatchSource, n: int, device: torch.device,
+                  dtype: torch.dtype) -> dict[str, float]:
+    """Mean loss over ``n`` batches of each split, in eval mode."""
+    was_training = model.training
+    model.eval()
+    out = {}
+    for split in ("train", "val"):
+        losses = []
+        for _ in range(n):
+            x, y = batches(split)
+            with devices.autocast(device, dtype):
+                _, loss = model(x.to(device), y.to(device))
+            losses.append(float(loss))
+        out[split] = sum(losses) / len(losses)
+    model.train(was_training)
+    return out
+
+
+def train(config: TrainConfig, batches: BatchSource, tokenizer: Any, *,
+          checkpoint_path: str | os.PathLike[str] | None = None, resume: bool = True,
+          init_model: GPT | None = None, stop: Callable[[], bool] | None = None,
+          eval_batches: BatchSource | None = None, kind: str = "base",
+          ) -> Iterator[TrainEvent]:
+    """Train and yield events; see the module docstring.
+
+    ``batches`` gives training (and validation) batches; ``eval_batches`` optionally a separate,
+    seeded source for validation so measuring the loss does not change the training batches.
+    ``init_model`` starts from given weights (fine-tuning a base model) instead of a fresh model.
+    With ``resume`` and an existing ``checkpoint_path`` of the same shape and tokenizer, the run
+    continues from it; otherwise it starts over and overwrites the checkpoint.
+    """
+    devices.set_threads(config.threads)
+    device = devices.choose_device(config.device)
+    dtype = devices.choose_dtype(device, config.dtype)
+    torch.manual_seed(config.seed)
+
+    model_config = config.model_config(tokenizer.vocab_size)
+    resumed_from = None
+    meta = None
+    path = Path(checkpoint_path) if checkpoint_path is not None else None
+    if resume and path is not None and path.exists():
+        model, meta = load_checkpoint(path, tokenizer)
+        if meta.model_config != model_config and init_model is None:
+            raise CheckpointMismatch(
+                f"{path.name} holds a {_shape(meta.model_config)} model but this run asks for "
+                f"{_shape(model_config)}; retrain instead of resuming")
+        resumed_from = str(path)
+    elif init_model is not None:
+        model = GPT(init_model.config)
+        model.load_state_dict(getattr(init_model, "_orig_mod", init_model).state_dict())
+    else:
+        model = GPT(model_config)
+    model.to(device)
+    model.train()
+
+    optimizer = model.configure_optimizer(config.weight_decay, config.learning_rate,
+                                          (config.beta1, config.beta2))
+    run = _Run()
+    if meta is not None:
+        run.step = meta.step
+        if meta.optimizer is not None:
+            optimizer.load_state_dict(meta.optimizer)
+        if "batches" in meta.extra and hasattr(batches, "load_state_dict"):
+            batches.load_state_dict(meta.extra["batches"])
+    step_model = torch.compile(model) if config.compile else model
+    validation = eval_batches or batches
+    tokens_per_step = config.batch_size * config.block_size
+    probe_ids = tokenizer.encode(config.probe_prompt) if config.probe_prompt else None
+    sample_ids = tokenizer.encode(config.sample_prompt) if config.sample_prompt else None
+    stop_ids = [i for name, i in getattr(tokenizer, "special", {}).items()
+                if name in ("<|endoftext|>", "<|end|>")]
+
+    def save() -> str | None:
+        if path is None:
+            return None
+        extra = {"kind": kind, "device": devices.describe(device, dtype)}
+        if hasattr(batches, "state_dict"):
+            extra["batches"] = batches.state_dict()
+        save_checkpoint(path, model, tokenizer=tokenizer, step=run.step, optimizer=optimizer,
+                        train_config=config.to_dict(), extra=extra)
+        return str(path)
+
+    def look(step: int) -> Iterator[TrainEvent]:
+        if probe_ids and config.probe_interval and (step % config.probe_interval == 0
+                                                    or step == config.max_steps):
+            yield Probe(step, probe(model, tokenizer, config.probe_prompt, config.probe_answer,
+                                    ids=probe_ids))
+        if sample_ids and config.sample_interval and (step % config.sample_interval == 0
+                                                      or step == config.max_steps):
+            ids = greedy_continue(model, sample_ids, config.sample_tokens, stop_ids)
+            yield Sample(step, config.sample_prompt, tokenizer.decode(ids))
+
+    yield TrainStart(devices.describe(device, dtype), model.num_params(), model.param_counts(),
+                     run.step, config.max_steps, tokens_per_step, resumed_from)
+    losses: dict[str, float] = {}
+    last_loss = None
+    saved_at = run.step if resumed_from else -1
+    cancelled = False
+    try:
+        if run.step == 0:
+            yield from look(0)
+        while run.step < config.max_steps:
+            if stop is not None and stop():
+                cancelled = True
+                break
+            t0 = time.perf_counter()
+            lr = learning_rate(config, run.step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = batches("train")
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            run.consistent = False
+            with devices.autocast(device, dtype):
+                _, loss = step_model(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            last_loss = float(loss.detach())  # waits for the device, so the timing below is honest
+            run.step += 1
+            run.consistent = True
+            dt = time.perf_counter() - t0
+            run.elapsed += dt
+            run.tokens += tokens_per_step
+            run.times.append(dt)
+            pace = sum(run.times) / len(run.times)
+            yield TrainStep(run.step, config.max_steps, last_loss, lr, float(norm),
+                            tokens_per_step / pace, run.elapsed,
+                            (config.max_steps - run.step) * pace)
+            if config.eval_interval and (run.step % config.eval_interval == 0
+                                         or run.step == config.max_steps):
+                losses = estimate_loss(model, validation, config.eval_batches, device, dtype)
+                yield EvalLoss(run.step, losses["train"], losses["val"])
+            yield from look(run.step)
+            if path is not None and config.checkpoint_interval and (
+                    run.step % config.checkpoint_interval == 0):
+                saved_at = run.step
+                yield Checkpointed(run.step, save())
+    finally:
+        # Also on GeneratorExit (the consumer stopped iterating): never lose finished steps.
+        if path is not None and run.consistent and saved_at != run.step:
+            save()
+            saved_at = run.step
+    if path is not None and saved_at == run.step:
+        yield Checkpointed(run.step, str(path))
+    yield TrainDone(run.step, losses.get("train", last_loss), losses.get("val"), run.elapsed,
+                    run.tokens / run.elapsed if run.elapsed else 0.0, cancelled,
+                    str(path) if path is not None else None)
+
+
+def _shape(c: GPTConfig) -> str:
+    return (f"{c.n_layer}-layer, {c.n_head}-head, {c.n_embd}-wide "
+            f"(context {c.block_size}, vocabulary {c.vocab_size})")
+
+
+# -- one nudge, for the screen ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Nudge:
+    """The probability map for one real window before and after a single training step."""
+
+    window: list[int]
+    actual_id: int
+    before: ProbeResult
+    after: ProbeResult
+    loss_before: float
+    loss_after: float
+
+
+def nudge(model: GPT, tokenizer: Any, window: list[int], actual_id: int,
+          learning_rate: float = 4e-3, k: int = 3) -> Nudge:
+    """One AdamW step on one window, so its actual next token becomes more likely."""
+    device = next(model.parameters()).device
+    text = tokenizer.decode(window)
+    before = probe(model, tokenizer, text, k=k, ids=window, actual_id=actual_id)
+    x = torch.tensor([window], dtype=torch.long, device=device)
+    y = torch.full_like(x, -1)  # score only the last position: the token that came next
+    y[0, -1] = actual_id
+    optimizer = model.configure_optimizer(0.0, learning_rate, (0.9, 0.95))
+    model.train()
+    _, loss_before = model(x, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss_before.backward()
+    optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        _, loss_after = model(x, y)
+    after = probe(model, tokenizer, text, k=k, ids=window, actual_id=actual_id)
+    return Nudge(window, actual_id, before, after, float(loss_before), float(loss_after))

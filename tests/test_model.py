@@ -1,0 +1,95 @@
+"""The GPT itself: shapes, the masked loss, the KV cache, attention maps, parameter counts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from engine.model import GPT, GPTConfig, KVCache
+
+CONFIG = GPTConfig(vocab_size=61, block_size=24, n_layer=2, n_head=2, n_embd=16)
+
+
+@pytest.fixture
+def model() -> GPT:
+    torch.manual_seed(0)
+    return GPT(CONFIG).eval()
+
+
+def test_logits_for_every_position(model):
+    idx = torch.randint(0, CONFIG.vocab_size, (3, 10))
+    logits, loss = model(idx)
+    assert logits.shape == (3, 10, CONFIG.vocab_size)
+    assert loss is None
+
+
+def test_targets_of_minus_one_are_left_out_of_the_loss(model):
+    idx = torch.randint(0, CONFIG.vocab_size, (2, 12))
+    targets = torch.randint(0, CONFIG.vocab_size, (2, 12))
+    masked = targets.clone()
+    masked[:, :7] = -1
+    logits, loss = model(idx, masked)
+    expected = F.cross_entropy(logits[:, 7:].reshape(-1, CONFIG.vocab_size),
+                               targets[:, 7:].reshape(-1))
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_context_longer_than_the_window_is_refused(model):
+    with pytest.raises(ValueError, match="window"):
+        model(torch.zeros(1, CONFIG.block_size + 1, dtype=torch.long))
+
+
+def test_kv_cache_gives_the_same_logits_as_the_full_window(model):
+    idx = torch.randint(0, CONFIG.vocab_size, (2, 15))
+    full, _ = model(idx)
+    cache = KVCache(CONFIG, batch_size=2)
+    pieces = [model(idx[:, a:b], kv_cache=cache)[0] for a, b in [(0, 7), (7, 9), (9, 10), (10, 15)]]
+    assert cache.pos == 15
+    assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-5)
+
+
+def test_kv_cache_refuses_to_overflow(model):
+    cache = KVCache(CONFIG, max_len=8)
+    model(torch.zeros(1, 8, dtype=torch.long), kv_cache=cache)
+    with pytest.raises(ValueError):
+        model(torch.zeros(1, 1, dtype=torch.long), kv_cache=cache)
+
+
+def test_attention_is_causal_and_each_row_sums_to_one(model):
+    idx = torch.randint(0, CONFIG.vocab_size, (9,))
+    weights = model.attention(idx, layer=1, head=0)
+    assert weights.shape == (9, 9)
+    assert torch.allclose(weights.sum(-1), torch.ones(9), atol=1e-5)
+    assert torch.all(weights.triu(diagonal=1) == 0)
+
+
+def test_explicit_attention_matches_the_fused_kernel(model):
+    idx = torch.randint(0, CONFIG.vocab_size, (2, 11))
+    fused, _ = model(idx)
+    explicit, _ = model(idx, return_attention=True)
+    assert model.last_attention.shape == (2, 2, 2, 11, 11)
+    assert torch.allclose(fused, explicit, atol=1e-5)
+
+
+def test_parameter_counts_add_up_and_the_embedding_is_shared(model):
+    counts = model.param_counts()
+    assert sum(counts.values()) == model.num_params()
+    assert model.lm_head.weight is model.transformer.wte.weight
+    assert counts["position embedding"] == CONFIG.block_size * CONFIG.n_embd
+
+
+def test_loss_falls_on_a_fixed_batch():
+    torch.manual_seed(0)
+    model = GPT(CONFIG).train()
+    optimizer = model.configure_optimizer(0.0, 1e-2, (0.9, 0.95))
+    x = torch.randint(0, CONFIG.vocab_size, (4, 16))
+    y = torch.roll(x, -1, dims=1)
+    losses = []
+    for _ in range(8):
+        _, loss = model(x, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] * 0.8

@@ -1,0 +1,216 @@
+"""The sampling loop on a tiny random model: greedy, filtering, seeds, the KV cache, stops."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.model import GPT, GPTConfig
+from engine.sample import (
+    NoModel,
+    SampleConfig,
+    Sampler,
+    filter_probs,
+    find_checkpoint,
+    generate,
+    load_model,
+)
+
+PROMPT = [3, 14, 15, 9, 26]
+
+
+@pytest.fixture(scope="module")
+def model() -> GPT:
+    torch.manual_seed(0)
+    gpt = GPT(GPTConfig(vocab_size=64, block_size=32, n_layer=2, n_head=2, n_embd=16))
+    # Larger weights than GPT-2's init, so the map is peaked enough to tell tokens apart.
+    with torch.no_grad():
+        for p in gpt.parameters():
+            if p.dim() >= 2:
+                p.mul_(20)
+    return gpt.eval()
+
+
+def full_logits(model: GPT, ids) -> torch.Tensor:
+    """The next-token logits from running the whole context, no cache."""
+    with torch.no_grad():
+        logits, _ = model(torch.tensor([list(ids)[-model.config.block_size:]]))
+    return logits[0, -1]
+
+
+def test_temperature_zero_is_argmax_at_every_step(model):
+    events = list(generate(model, PROMPT, temperature=0, max_tokens=12))
+    assert len(events) == 12
+    for event in events:
+        assert event.token_id == int(torch.argmax(full_logits(model, event.context)))
+        assert event.prob == 1.0
+        assert event.map.kept_count == 1
+    assert [e.context for e in events[1:]] == [e.ids for e in events[:-1]]
+
+
+def test_top_k_never_picks_outside_the_top_k(model):
+    for seed in range(4):
+        for event in generate(model, PROMPT, temperature=2.0, top_k=3, seed=seed, max_tokens=10):
+            top3 = torch.topk(full_logits(model, event.context), 3).indices.tolist()
+            assert event.token_id in top3
+            assert event.map.kept_count == 3
+            assert sum(c.prob for c in event.map.candidates) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_top_p_keeps_the_smallest_set_that_reaches_p():
+    logits = torch.log(torch.tensor([0.05, 0.5, 0.15, 0.3]))
+    _, filtered = filter_probs(logits, 1.0, top_p=0.7)
+    assert filtered.tolist() == pytest.approx([0, 0.5 / 0.8, 0, 0.3 / 0.8])
+    _, filtered = filter_probs(logits, 1.0, top_p=0.5)
+    assert filtered.tolist() == pytest.approx([0, 1, 0, 0])
+    _, filtered = filter_probs(logits, 1.0, top_k=3, top_p=0.99)
+    assert (filtered > 0).sum() == 3
+
+
+def test_temperature_sharpens_and_flattens_the_map():
+    logits = torch.tensor([2.0, 1.0, 0.0])
+    cold, _ = filter_probs(logits, 0.5)
+    warm, _ = filter_probs(logits, 2.0)
+    assert cold[0] > warm[0] and cold[2] < warm[2]
+    greedy, _ = filter_probs(logits, 0)
+    assert greedy.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_a_fixed_seed_reproduces_a_sample(model):
+    def ids(seed):
+        return [e.token_id for e in generate(model, PROMPT, temperature=1.0, seed=seed,
+                                             max_tokens=15)]
+
+    assert ids(7) == ids(7)
+    assert ids(7) != ids(8)
+
+
+def test_reseeding_a_sampler_replays_the_same_choices(model):
+    sampler = Sampler(model, PROMPT, SampleConfig(seed=5, max_tokens=8))
+    first = [e.token_id for e in sampler]
+    again = Sampler(model, PROMPT, SampleConfig(seed=1, max_tokens=8))
+    again.reseed(5)
+    assert [e.token_id for e in again] == first
+
+
+def test_kv_cache_logits_match_the_full_forward_pass(model):
+    cached = Sampler(model, PROMPT, SampleConfig(temperature=1.0, seed=3, max_tokens=20))
+    plain = Sampler(model, PROMPT, SampleConfig(temperature=1.0, seed=3, max_tokens=20),
+                    use_kv_cache=False)
+    while not cached.done:
+        torch.testing.assert_close(cached.logits, plain.logits, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(cached.logits, full_logits(model, cached.context),
+                                   rtol=1e-4, atol=1e-4)
+        assert cached.step().token_id == plain.step().token_id
+    assert cached.context == plain.context
+
+
+def test_generation_runs_past_the_context_window(model):
+    block = model.config.block_size
+    for use_kv_cache in (True, False):
+        sampler = Sampler(model, PROMPT, SampleConfig(seed=0, max_tokens=3 * block),
+                          use_kv_cache=use_kv_cache)
+        while not sampler.done:
+            window = sampler.window
+            assert 0 < len(window) <= block
+            assert sampler.context[-len(window):] == list(window)
+            torch.testing.assert_close(sampler.logits, full_logits(model, window),
+                                       rtol=1e-4, atol=1e-4)
+            sampler.step()
+        assert len(sampler.context) == len(PROMPT) + 3 * block
+
+
+def test_stops_at_a_stop_token_and_at_the_length_limit(model):
+    first = next(generate(model, PROMPT, temperature=0, max_tokens=5)).token_id
+    events = list(generate(model, PROMPT, temperature=0, max_tokens=5, stop_ids=[first]))
+    assert len(events) == 1
+    assert events[0].stop == "stop token" and events[0].token_id == first
+
+    events = list(generate(model, PROMPT, temperature=0, max_tokens=4))
+    assert [e.stop for e in events] == [None, None, None, "max tokens"]
+    assert list(generate(model, PROMPT, max_tokens=0)) == []
+
+
+def test_the_map_always_shows_the_chosen_token(model):
+    for event in generate(model, PROMPT, temperature=5.0, seed=0, max_tokens=10, map_size=3):
+        assert len(event.map.candidates) == 3
+        assert event.map.prob_of(event.token_id) == pytest.approx(event.prob)
+
+
+def test_settings_can_change_between_steps(model):
+    sampler = Sampler(model, PROMPT, SampleConfig(temperature=1.0, seed=0))
+    warm = sampler.next_map()
+    sampler.config.temperature = 0
+    greedy = sampler.next_map()
+    assert greedy.kept_count == 1 and warm.kept_count == 64
+    assert sampler.step().token_id == greedy.candidates[0].id
+
+
+class SplitTokenizer:
+    """Token 1 and 2 are the two bytes of 'é'; 0 is <|endoftext|>; the rest are letters."""
+
+    def __init__(self):
+        self.special = {"<|endoftext|>": 0}
+
+    def token_bytes(self, i: int) -> bytes:
+        return {0: b"<|endoftext|>", 1: b"\xc3", 2: b"\xa9"}.get(i, bytes([96 + i % 26]))
+
+
+def test_a_character_split_over_two_tokens_arrives_whole():
+    class Fixed(torch.nn.Module):
+        """Always predicts the next token of a script: 1, 2, then <|endoftext|>."""
+
+        config = GPTConfig(vocab_size=30, block_size=16)
+
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, idx, targets=None, kv_cache=None):
+            script = {5: 1, 1: 2, 2: 0}
+            logits = torch.full((1, idx.size(1), 30), -10.0)
+            logits[0, -1, script.get(int(idx[0, -1]), 0)] = 10.0
+            if kv_cache is not None:
+                kv_cache.pos += idx.size(1)
+            return logits, None
+
+    events = list(generate(Fixed(), [5], temperature=0, tokenizer=SplitTokenizer(),
+                           stop_ids=[0]))
+    assert [e.token_id for e in events] == [1, 2, 0]
+    assert [e.text for e in events] == ["", "é", "<|endoftext|>"]
+    assert events[0].token_text == "\ufffd"
+    assert events[-1].stop == "endoftext"
+
+
+def test_bad_settings_are_clear_errors(model):
+    with pytest.raises(ValueError, match="temperature"):
+        list(generate(model, PROMPT, temperature=-1))
+    with pytest.raises(ValueError, match="top-k"):
+        list(generate(model, PROMPT, top_k=0))
+    with pytest.raises(ValueError, match="top-p"):
+        list(generate(model, PROMPT, top_p=1.5))
+    with pytest.raises(ValueError, match="empty"):
+        list(generate(model, []))
+
+
+def test_no_checkpoint_says_how_to_make_one(workspace, monkeypatch):
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    assert find_checkpoint(workspace) is None
+    with pytest.raises(NoModel, match="llm-tour"):
+        load_model(workspace)
+
+
+def test_the_workspace_checkpoint_wins_over_the_bundled_one(workspace, monkeypatch, tmp_path):
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "base.pt").write_bytes(b"")
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", bundled)
+    artifact, kind = find_checkpoint(workspace)
+    assert (artifact.source, kind) == ("bundled", "base")
+    workspace.ensure()
+    workspace.path("chat").write_bytes(b"")
+    artifact, kind = find_checkpoint(workspace)
+    assert (artifact.source, kind) == ("workspace", "chat")
+    workspace.path("base").write_bytes(b"")
+    artifact, kind = find_checkpoint(workspace)
+    assert (artifact.source, kind, artifact.path) == ("workspace", "base", workspace.path("base"))

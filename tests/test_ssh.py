@@ -1,0 +1,243 @@
+"""The SSH server: a real asyncssh client on 127.0.0.1, an ephemeral port, a real tour."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import stat
+import sys
+
+import asyncssh
+import pytest
+
+from screens.registry import CHAPTERS
+from tui.ssh import SSHConfig, TourSSHServer, get_winsize, load_host_key
+
+ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
+TIMEOUT = 60  # seconds; the machine may be busy
+
+
+def _plain(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@pytest.fixture
+def client_key():
+    return asyncssh.generate_private_key("ssh-ed25519")
+
+
+@pytest.fixture
+def keys_file(tmp_path, client_key):
+    path = tmp_path / "authorized_keys"
+    path.write_bytes(client_key.export_public_key())
+    return path
+
+
+async def _start(workspace, keys_file, **overrides) -> TourSSHServer:
+    config = SSHConfig(host="127.0.0.1", port=0, authorized_keys=keys_file, **overrides)
+    server = TourSSHServer(workspace, config)
+    await server.start()
+    return server
+
+
+def _connect(server: TourSSHServer, key, username: str = "viewer"):
+    return asyncssh.connect("127.0.0.1", server.port, username=username, client_keys=[key],
+                            known_hosts=None, agent_path=None)
+
+
+async def _read_until(process, predicate, seen: list[str]) -> str:
+    """Read stdout into ``seen`` until predicate(plain text so far) holds."""
+
+    async def loop() -> str:
+        while True:
+            text = _plain("".join(seen))
+            if predicate(text):
+                return text
+            chunk = await process.stdout.read(65536)
+            if not chunk:
+                raise AssertionError(f"the session ended early; it wrote: {text[-2000:]!r}")
+            seen.append(chunk)
+
+    return await asyncio.wait_for(loop(), TIMEOUT)
+
+
+async def _gone(pid: int) -> bool:
+    for _ in range(200):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_a_session_shows_the_tour_moves_on_resizes_and_cleans_up(workspace, keys_file,
+                                                                       client_key):
+    server = await _start(workspace, keys_file)
+    try:
+        async with _connect(server, client_key) as conn:
+            process = await conn.create_process(term_type="xterm-256color", term_size=(100, 32))
+            seen: list[str] = []
+            await _read_until(process, lambda t: "1/" in t and "Welcome" in t, seen)
+            assert len(server.sessions) == 1
+            session = server.sessions[0]
+            pid, folder = session.process.pid, session.folder
+            assert folder.is_dir() and folder.parent == workspace.root / "sessions"
+            assert get_winsize(session.master) == (100, 32)
+
+            mark = len(_plain("".join(seen)))
+            process.stdin.write("n")  # the next chapter
+            second = CHAPTERS[1].title
+            await _read_until(process, lambda t: "2/" in t[mark:] and second in t[mark:], seen)
+
+            mark = len("".join(seen))
+            process.change_terminal_size(80, 24)
+            await _read_until(process, lambda t: len("".join(seen)) > mark, seen)
+            assert get_winsize(session.master) == (80, 24)
+            process.close()
+        assert await _gone(pid), "the tour process outlived its connection"
+        for _ in range(100):
+            if not server.sessions:
+                break
+            await asyncio.sleep(0.05)
+        assert server.sessions == []
+        assert not folder.exists()
+    finally:
+        await server.close()
+
+
+async def _check_env_command(tmp_path):
+    script = tmp_path / "env.py"
+    script.write_text(
+        "import json, os, sys\n"
+        "keys = ['LLM_TOUR_HOME', 'LLM_TOUR_VOTES', 'LLM_TOUR_OFFLINE', 'OMP_NUM_THREADS',\n"
+        "        'TEXTUAL_FPS', 'TEXTUAL_ANIMATIONS', 'TERM', 'SECRET_TOKEN']\n"
+        "print(json.dumps({k: os.environ.get(k) for k in keys} | {'tty': sys.stdin.isatty(),\n"
+        "      'cwd': os.getcwd(), 'links': sorted(os.listdir('.'))}))\n"
+    )
+    return [sys.executable, str(script)]
+
+
+async def test_each_session_gets_its_own_folder_threads_and_the_shared_votes(
+        workspace, keys_file, client_key, tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_TOKEN", "do-not-pass")
+    workspace.ensure()
+    workspace.path("tokenizer").write_text("{}")  # something "prepared" to share
+    command = await _check_env_command(tmp_path)
+    server = await _start(workspace, keys_file, command=command, threads_per_session=2)
+    try:
+        async with _connect(server, client_key) as conn:
+            process = await conn.create_process(term_type="xterm-256color", term_size=(80, 24))
+            seen: list[str] = []
+            text = await _read_until(process, lambda t: "}" in t, seen)
+            await asyncio.wait_for(process.wait_closed(), TIMEOUT)
+        report = json.loads(text[text.index("{"): text.rindex("}") + 1])
+        home = report["LLM_TOUR_HOME"]
+        assert os.path.dirname(home) == str(workspace.root / "sessions")
+        assert os.path.realpath(report["cwd"]) == os.path.realpath(home)
+        assert report["LLM_TOUR_VOTES"] == str(workspace.path("votes").resolve())
+        assert report["LLM_TOUR_OFFLINE"] == "1"
+        assert report["OMP_NUM_THREADS"] == "2"
+        assert report["TEXTUAL_ANIMATIONS"] == "none" and int(report["TEXTUAL_FPS"]) <= 15
+        assert report["TERM"] == "xterm-256color"
+        assert report["SECRET_TOKEN"] is None
+        assert report["tty"] is True
+        assert "tokenizer.json" in report["links"]
+        assert not os.path.exists(home)  # removed when the session ended
+        assert process.exit_status == 0
+    finally:
+        await server.close()
+
+
+async def test_exec_sftp_forwarding_and_a_shell_without_a_terminal_are_refused(
+        workspace, keys_file, client_key):
+    server = await _start(workspace, keys_file)
+    try:
+        async with _connect(server, client_key) as conn:
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.create_process("echo hello")
+            with pytest.raises((asyncssh.SFTPError, asyncssh.ChannelOpenError)):
+                await conn.start_sftp_client()
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.open_connection("127.0.0.1", server.port)
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.create_process()  # a shell, but no PTY
+        assert server.sessions == []
+    finally:
+        await server.close()
+
+
+async def test_a_wrong_key_is_refused(workspace, keys_file):
+    server = await _start(workspace, keys_file)
+    try:
+        stranger = asyncssh.generate_private_key("ssh-ed25519")
+        with pytest.raises(asyncssh.PermissionDenied):
+            async with _connect(server, stranger):
+                pass
+        with pytest.raises(asyncssh.PermissionDenied):
+            async with asyncssh.connect("127.0.0.1", server.port, username="viewer",
+                                        password="guess", client_keys=None, known_hosts=None,
+                                        agent_path=None):
+                pass
+    finally:
+        await server.close()
+
+
+async def test_open_demo_needs_no_key(workspace, tmp_path):
+    command = [sys.executable, "-c", "print('hello from the tour')"]
+    server = TourSSHServer(workspace, SSHConfig(host="127.0.0.1", port=0, open_demo=True,
+                                                command=command))
+    await server.start()
+    try:
+        async with asyncssh.connect("127.0.0.1", server.port, username="anyone",
+                                    client_keys=None, known_hosts=None, agent_path=None) as conn:
+            process = await conn.create_process(term_type="xterm", term_size=(80, 24))
+            await _read_until(process, lambda t: "hello from the tour" in t, [])
+    finally:
+        await server.close()
+
+
+async def test_no_keys_and_no_demo_is_an_error(workspace):
+    with pytest.raises(ValueError, match="--open-demo"):
+        await TourSSHServer(workspace, SSHConfig(port=0)).start()
+
+
+async def test_the_session_cap_holds(workspace, keys_file, client_key):
+    command = [sys.executable, "-c", "import time; print('in the tour', flush=True); time.sleep(60)"]
+    server = await _start(workspace, keys_file, max_sessions=1, command=command)
+    try:
+        async with _connect(server, client_key) as first:
+            one = await first.create_process(term_type="xterm", term_size=(80, 24))
+            await _read_until(one, lambda t: "in the tour" in t, [])
+            async with _connect(server, client_key) as second:
+                two = await second.create_process(term_type="xterm", term_size=(80, 24))
+                await _read_until(two, lambda t: "The tour is full (1 sessions)" in t, [])
+                await asyncio.wait_for(two.wait_closed(), TIMEOUT)
+                assert two.exit_status == 1
+            assert len(server.sessions) == 1
+            pid = server.sessions[0].process.pid
+        assert await _gone(pid)
+    finally:
+        await server.close()
+
+
+async def test_an_idle_session_is_closed(workspace, keys_file, client_key):
+    command = [sys.executable, "-c", "import time; print('waiting', flush=True); time.sleep(60)"]
+    server = await _start(workspace, keys_file, idle_timeout=0.5, command=command)
+    try:
+        async with _connect(server, client_key) as conn:
+            process = await conn.create_process(term_type="xterm", term_size=(80, 24))
+            await _read_until(process, lambda t: "Closed after" in t and "without a key" in t, [])
+            await asyncio.wait_for(process.wait_closed(), TIMEOUT)
+        assert server.sessions == []
+    finally:
+        await server.close()
+
+
+def test_the_host_key_is_made_once_and_kept_private(workspace):
+    first = load_host_key(workspace)
+    path = workspace.path("ssh_host_ed25519_key")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_host_key(workspace).get_fingerprint() == first.get_fingerprint()

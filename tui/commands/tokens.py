@@ -1,0 +1,88 @@
+"""`llm-tour prepare tokenizer`: train the tour's tokenizer and encode the dataset."""
+
+from __future__ import annotations
+
+import click
+
+from tui.commands import pass_workspace
+
+
+@click.command("tokenizer")
+@click.option("--kind", type=click.Choice(["gpt4-compact", "bpe"]), default="gpt4-compact",
+              show_default=True,
+              help="The model's vocabulary: GPT-4's tokens kept to those the corpus uses, "
+                   "or the tour's own BPE.")
+@click.option("--vocab-size", type=click.IntRange(min=256, max=65000), default=4096,
+              show_default=True, help="Size of the tour's own BPE (256 bytes + merges).")
+@click.option("--val-fraction", type=click.FloatRange(min=0, max=0.5), default=0.1,
+              show_default=True, help="Share of documents held out for validation.")
+@click.option("--seed", type=int, default=1337, show_default=True,
+              help="Which documents are held out.")
+@pass_workspace
+def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int) -> None:
+    """Train the tour's BPE on the dataset, build the compact GPT-4 vocabulary, keep the
+    chosen one as tokenizer.json and write train.bin / val.bin."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from engine.tokenizer import (
+        CorpusLoaded,
+        MergeLearned,
+        ShardProgress,
+        ShardsWritten,
+        TokenizerBuilt,
+        TokenizerConfig,
+        TokenizerSaved,
+        prepare,
+    )
+
+    console = Console(stderr=True)
+    config = TokenizerConfig(kind=kind, bpe_vocab_size=vocab_size, val_fraction=val_fraction,
+                             seed=seed, merge_every=32)
+    built: list[TokenizerBuilt] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[note]}"))
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            merges = progress.add_task("BPE merges", total=vocab_size - 256, note="")
+            shards = None
+            for event in prepare(ws, config):
+                if isinstance(event, CorpusLoaded):
+                    console.print(
+                        f"Corpus: {event.documents} documents ({event.source}) + "
+                        f"{event.conversations} conversations, {event.bytes:,} bytes")
+                elif isinstance(event, MergeLearned):
+                    merge = event.merge
+                    progress.update(merges, completed=merge.vocab_size - 256,
+                                    note=f"{merge.bytes_per_token:.2f} bytes/token")
+                elif isinstance(event, TokenizerBuilt):
+                    built.append(event)
+                elif isinstance(event, ShardProgress):
+                    if shards is None:
+                        progress.update(merges, visible=False)
+                        shards = progress.add_task("Shards", total=event.documents_total,
+                                                   note="")
+                    progress.update(shards, completed=event.documents_done)
+                elif isinstance(event, ShardsWritten):
+                    console.print(
+                        f"Shards: train.bin {event.train_tokens:,} tokens "
+                        f"({event.train_documents} documents), val.bin {event.val_tokens:,} "
+                        f"tokens ({event.val_documents} documents)")
+                elif isinstance(event, TokenizerSaved):
+                    saved = event
+    except (FileNotFoundError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+
+    table = Table(title="Tokenizers on the dataset")
+    table.add_column("tokenizer")
+    table.add_column("vocabulary", justify="right")
+    table.add_column("build time", justify="right")
+    table.add_column("bytes/token", justify="right")
+    for event in built:
+        mark = " (the model's)" if event.kind == saved.kind else ""
+        table.add_row(event.name + mark, f"{event.vocab_size:,}", f"{event.seconds:.2f} s",
+                      f"{event.bytes_per_token:.2f}")
+    Console().print(table)
+    click.echo(f"Saved {saved.path} ({saved.name}, {saved.vocab_size:,} tokens, "
+               f"hash {saved.hash[:12]})")

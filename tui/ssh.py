@@ -1,0 +1,429 @@
+"""The tour over SSH: every connection gets its own tour, in its own process and terminal.
+
+``llm-tour ssh`` lets a room follow along with nothing but ``ssh -p 2222 host``. The
+server offers exactly one thing, a terminal running the tour: no shell, no commands,
+no SFTP or scp, no port, agent or X11 forwarding. Each session runs ``llm-tour`` in a
+child process on its own pseudo-terminal (PTY), with the client's window size passed
+on at the start and on every resize. Each child gets a workspace folder of its own
+(see ``tui.session``), a cap on torch threads, no URL fetching, and the shared vote
+store; sessions are capped in number and closed when idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import os
+import signal
+import struct
+import termios
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+from engine.workspace import Workspace
+from tui.session import SessionLimits, close_session, open_session, session_env, tour_command
+
+HOST_KEY_FILE = "ssh_host_ed25519_key"
+MIN_SIZE = (20, 8)  # the smallest terminal handed to the tour (columns, rows)
+
+
+@dataclass
+class SSHConfig:
+    host: str = "127.0.0.1"  # localhost unless the presenter opens it to the room
+    port: int = 2222
+    authorized_keys: Path | None = None  # None and open_demo False: nobody gets in
+    open_demo: bool = False  # anyone may connect, without a key
+    max_sessions: int = 8
+    threads_per_session: int = 1
+    idle_timeout: float = 15 * 60  # seconds without a key press before a session is closed
+    slow_link: bool = True  # fewer frames and no animation: kind to a shared Wi-Fi
+    command: list[str] = field(default_factory=tour_command)  # what each session runs
+
+
+def load_host_key(workspace: Workspace) -> asyncssh.SSHKey:
+    """The server's host key: made once, then kept in the workspace, so clients can trust it."""
+    path = workspace.path(HOST_KEY_FILE)
+    if path.exists():
+        return asyncssh.read_private_key(str(path))
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="llm-tour host key")
+    workspace.ensure()
+    temp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.export_private_key())
+    os.replace(temp, path)
+    path.with_name(path.name + ".pub").write_bytes(key.export_public_key())
+    return key
+
+
+def _set_winsize(fd: int, columns: int, rows: int) -> None:
+    columns, rows = max(columns, MIN_SIZE[0]), max(rows, MIN_SIZE[1])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+
+def get_winsize(fd: int) -> tuple[int, int]:
+    """(columns, rows) of a PTY."""
+    rows, columns, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    return columns, rows
+
+
+def _take_terminal() -> None:
+    """In the child, after setsid: make the PTY on stdin the controlling terminal,
+    so the kernel sends it SIGWINCH on a resize and SIGHUP on a hang-up."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class TourSession(asyncssh.SSHServerSession):
+    """One SSH channel: a PTY, a child tour process, and the bytes between them."""
+
+    def __init__(self, server: TourSSHServer, username: str) -> None:
+        self.server = server
+        self.username = username
+        self.chan: asyncssh.SSHServerChannel | None = None
+        self.pty = False
+        self.term = "xterm-256color"
+        self.size = (80, 24)
+        self.master: int | None = None
+        self.process: asyncio.subprocess.Process | None = None
+        self.folder: Path | None = None
+        self.last_input = time.monotonic()
+        self._pending = bytearray()  # input the child hasn't read yet
+        self._reading = False
+        self._closed = False
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- what the client may ask for ------------------------------------------
+    def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
+        self.chan = chan
+
+    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
+                      term_modes) -> bool:
+        self.pty = True
+        self.term = term_type or self.term
+        if term_size[0] and term_size[1]:
+            self.size = (term_size[0], term_size[1])
+        return True
+
+    def shell_requested(self) -> bool:
+        # The tour needs a terminal; a shell request without one is refused.
+        return self.pty
+
+    def exec_requested(self, command: str) -> bool:
+        return False
+
+    def subsystem_requested(self, subsystem: str) -> bool:
+        return False  # SFTP and every other subsystem
+
+    # -- running the tour -------------------------------------------------------
+    def session_started(self) -> None:
+        self._spawn(self._run())
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self) -> None:
+        assert self.chan is not None
+        if not self.server.admit(self):
+            self.chan.write(f"The tour is full ({self.server.config.max_sessions} sessions). "
+                            "Please try again in a moment.\r\n".encode())
+            self.chan.exit(1)
+            return
+        try:
+            await self._start_child()
+        except OSError as error:
+            self.chan.write(f"The tour could not start: {error.strerror or error}\r\n".encode())
+            self.server.release(self)
+            self.chan.exit(1)
+            return
+        self._spawn(self._watch_idle())
+        status = await self.process.wait()
+        await self._drain_output()
+        await self._cleanup()
+        if not self._closed:
+            with contextlib.suppress(OSError, asyncssh.Error):
+                self.chan.exit(max(status, 0))
+
+    async def _start_child(self) -> None:
+        config = self.server.config
+        self.folder = open_session(self.server.workspace, "ssh")
+        env = session_env(self.server.workspace, self.folder,
+                          SessionLimits(threads=config.threads_per_session,
+                                        slow_link=config.slow_link),
+                          client=dict(self.chan.get_environment()))
+        env["TERM"] = self.term
+        env["LLM_TOUR_USER"] = self.username
+        master, slave = os.openpty()
+        _set_winsize(master, *self.size)
+        os.set_blocking(master, False)
+        self.master = master
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *config.command, stdin=slave, stdout=slave, stderr=slave,
+                cwd=self.folder, env=env, start_new_session=True,
+                preexec_fn=_take_terminal)
+        finally:
+            os.close(slave)
+        self._start_reading()
+
+    def _start_reading(self) -> None:
+        if self.master is not None and not self._reading:
+            asyncio.get_running_loop().add_reader(self.master, self._read_child)
+            self._reading = True
+
+    def _stop_reading(self) -> None:
+        if self.master is not None and self._reading:
+            asyncio.get_running_loop().remove_reader(self.master)
+            self._reading = False
+
+    def _read_child(self) -> None:
+        try:
+            data = os.read(self.master, 65536)
+        except BlockingIOError:
+            return
+        except OSError as error:  # EIO: the child closed its terminal
+            if error.errno == errno.EIO:
+                self._stop_reading()
+                return
+            raise
+        if not data:
+            self._stop_reading()
+            return
+        if self.chan is not None and not self._closed:
+            self.chan.write(data)
+
+    async def _drain_output(self) -> None:
+        """Pass on whatever the child wrote just before it exited."""
+        if self.master is None or self._closed:
+            return
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.chan.write(data)
+
+    # -- client to child ----------------------------------------------------------
+    def data_received(self, data: bytes, datatype) -> None:
+        self.last_input = time.monotonic()
+        if self.master is None:
+            return
+        self._pending += data
+        self._flush_input()
+
+    def _flush_input(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending and self.master is not None:
+            try:
+                written = os.write(self.master, self._pending)
+            except BlockingIOError:
+                loop.add_writer(self.master, self._flush_input)
+                return
+            except OSError:
+                self._pending.clear()
+                break
+            del self._pending[:written]
+        if self.master is not None:
+            loop.remove_writer(self.master)
+
+    def terminal_size_changed(self, width: int, height: int, pixwidth: int,
+                              pixheight: int) -> None:
+        self.size = (width, height)
+        if self.master is not None:
+            _set_winsize(self.master, width, height)  # the kernel sends SIGWINCH
+
+    def pause_writing(self) -> None:
+        self._stop_reading()  # the client is slow: let the child block, don't buffer
+
+    def resume_writing(self) -> None:
+        self._start_reading()
+
+    def break_received(self, msec: int) -> bool:
+        return True  # ignored: Ctrl+C and friends reach the tour as keys
+
+    def signal_received(self, signal: str) -> None:
+        pass  # a client can't signal the server's processes
+
+    def eof_received(self) -> bool:
+        self._spawn(self._hang_up())
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._spawn(self._hang_up())
+
+    # -- ending ------------------------------------------------------------------
+    async def _watch_idle(self) -> None:
+        timeout = self.server.config.idle_timeout
+        while self.process is not None and self.process.returncode is None:
+            idle = time.monotonic() - self.last_input
+            if idle >= timeout:
+                if self.chan is not None and not self._closed:
+                    minutes = timeout / 60
+                    with contextlib.suppress(OSError, asyncssh.Error):
+                        self.chan.write(b"\x1b[?1049l\x1b[0m\r\n")
+                        self.chan.write(f"Closed after {minutes:g} minutes without a key press."
+                                        "\r\n".encode())
+                await self._hang_up()
+                return
+            await asyncio.sleep(min(timeout - idle, 5.0) + 0.05)
+
+    async def _hang_up(self, grace: float = 3.0) -> None:
+        """Stop the child like a closed terminal would: SIGHUP, then SIGTERM, then SIGKILL."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+            try:
+                await asyncio.wait_for(process.wait(), grace)
+                return
+            except asyncio.TimeoutError:
+                continue
+
+    async def _cleanup(self) -> None:
+        self._stop_reading()
+        if self.master is not None:
+            asyncio.get_running_loop().remove_writer(self.master)
+            os.close(self.master)
+            self.master = None
+        if self.folder is not None:
+            close_session(self.folder)
+            self.folder = None
+        self.server.release(self)
+
+
+class _Connection(asyncssh.SSHServer):
+    """One client connection: authentication, and a tour session per channel."""
+
+    def __init__(self, server: TourSSHServer) -> None:
+        self.server = server
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.username = ""
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.conn = conn
+
+    def begin_auth(self, username: str) -> bool:
+        self.username = username
+        return not self.server.config.open_demo  # open demo: no authentication at all
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def kbdint_auth_supported(self) -> bool:
+        return False
+
+    def session_requested(self):
+        assert self.conn is not None
+        channel = self.conn.create_server_channel(encoding=None)
+        return channel, TourSession(self.server, self.username)
+
+    def connection_requested(self, *args) -> bool:
+        return False  # no local port forwarding
+
+    def server_requested(self, *args) -> bool:
+        return False  # no remote port forwarding
+
+    def unix_connection_requested(self, *args) -> bool:
+        return False
+
+    def unix_server_requested(self, *args) -> bool:
+        return False
+
+
+class TourSSHServer:
+    """The listening server and the sessions it runs."""
+
+    def __init__(self, workspace: Workspace, config: SSHConfig | None = None) -> None:
+        self.workspace = workspace
+        self.config = config or SSHConfig()
+        self.sessions: list[TourSession] = []
+        self.host_key: asyncssh.SSHKey | None = None
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+
+    # -- sessions -----------------------------------------------------------------
+    def admit(self, session: TourSession) -> bool:
+        if len(self.sessions) >= self.config.max_sessions:
+            return False
+        self.sessions.append(session)
+        return True
+
+    def release(self, session: TourSession) -> None:
+        if session in self.sessions:
+            self.sessions.remove(session)
+
+    # -- listening ----------------------------------------------------------------
+    async def start(self) -> asyncssh.SSHAcceptor:
+        config = self.config
+        if not config.open_demo:
+            if config.authorized_keys is None:
+                raise ValueError("Give --authorized-keys FILE, or --open-demo to let anyone in.")
+            # Read now, so a bad file is an error at start, not at each login.
+            authorized = asyncssh.read_authorized_keys(str(config.authorized_keys))
+        else:
+            authorized = None
+        self.host_key = load_host_key(self.workspace)
+        self._acceptor = await asyncssh.create_server(
+            lambda: _Connection(self),
+            config.host,
+            config.port,
+            server_host_keys=[self.host_key],
+            authorized_client_keys=authorized,
+            encoding=None,
+            line_editor=False,
+            allow_scp=False,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            allow_pty=True,
+            login_timeout=30,
+            keepalive_interval=30,
+            server_version="llm-tour",
+        )
+        return self._acceptor
+
+    @property
+    def port(self) -> int:
+        assert self._acceptor is not None
+        return self._acceptor.get_port()
+
+    @property
+    def fingerprint(self) -> str:
+        assert self.host_key is not None
+        return self.host_key.get_fingerprint()
+
+    async def close(self) -> None:
+        """Stop listening and end every session."""
+        if self._acceptor is not None:
+            self._acceptor.close()
+            await self._acceptor.wait_closed()
+        await asyncio.gather(*(session._hang_up() for session in list(self.sessions)),
+                             return_exceptions=True)
+        for session in list(self.sessions):
+            await session._cleanup()
+
+
+async def serve_forever(workspace: Workspace, config: SSHConfig,
+                        announce: Callable[[TourSSHServer], None]) -> None:
+    """Run the server until SIGINT/SIGTERM, then end every session."""
+    server = TourSSHServer(workspace, config)
+    await server.start()
+    announce(server)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
