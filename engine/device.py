@@ -86,5 +86,6 @@ def describe(device: torch.device, dtype: torch.dtype) -> str:
     elif device.type == "mps":
         where = "Apple GPU (MPS)"
     else:
-        where = f"CPU, {torch.get_num_threads()} threads"
+        threads = torch.get_num_threads()
+        where = f"CPU, {threads} thread{'s' if threads > 1 else ''}"
     return f"{where} · {str(dtype).removeprefix('torch.')}"

@@ -130,13 +130,44 @@ def capital_accuracy(model: GPT, tokenizer: TextTokenizer, capitals: Iterable) -
     """Greedy continuation of "The capital of {country} is" checked against " {capital}".
 
     The answer counts when the continuation starts with the capital's name as a whole word.
+    Prompts of the same length in tokens run as one batch, so the quiz takes a few passes.
     """
+    facts = list(capitals)
+    prompts = [tokenizer.encode(f"The capital of {fact.country} is") for fact in facts]
+    wants = [len(tokenizer.encode(f" {fact.capital}")) + 1 for fact in facts]
+    groups: dict[int, list[int]] = {}
+    for i, ids in enumerate(prompts):
+        groups.setdefault(len(ids), []).append(i)
+    continuations: dict[int, list[int]] = {}
+    for members in groups.values():
+        rows = greedy_batch(model, [prompts[i] for i in members], max(wants[i] for i in members))
+        for i, row in zip(members, rows):
+            continuations[i] = row[:wants[i]]
     answers = []
-    for fact in capitals:
-        prompt = f"The capital of {fact.country} is"
+    for i, fact in enumerate(facts):
         want = f" {fact.capital}"
-        n = len(tokenizer.encode(want)) + 1
-        got = tokenizer.decode(greedy_continue(model, tokenizer.encode(prompt), n))
+        got = tokenizer.decode(continuations[i])
         ok = got.startswith(want) and not got[len(want):len(want) + 1].isalnum()
         answers.append(CapitalAnswer(fact.country, fact.capital, got, ok))
     return CapitalAccuracy(answers)
+
+
+@torch.no_grad()
+def greedy_batch(model: GPT, prompts: list[list[int]], max_tokens: int) -> list[list[int]]:
+    """Greedy continuations of prompts that all have the same length, as one batch."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    idx = torch.tensor(prompts, dtype=torch.long, device=device)
+    max_tokens = min(max_tokens, model.config.block_size - idx.size(1))
+    cache = KVCache(model.config, batch_size=idx.size(0), device=device,
+                    dtype=next(model.parameters()).dtype)
+    out = []
+    for _ in range(max(0, max_tokens)):
+        logits, _ = model(idx, kv_cache=cache)
+        idx = logits[:, -1].argmax(dim=-1, keepdim=True)
+        out.append(idx)
+    model.train(was_training)
+    if not out:
+        return [[] for _ in prompts]
+    return torch.cat(out, dim=1).tolist()

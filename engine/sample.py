@@ -3,8 +3,10 @@
 Generation runs the model once over the prompt and then once per new token. With a
 KV cache each of those later runs sees only the one new token, because the keys and
 values of everything before it are kept from the earlier runs; without the cache every
-step runs the whole context again (nanoGPT's ``generate``). Both paths give the same
-logits, the cache just skips the repeated work.
+step runs the whole context again (nanoGPT's ``generate``). Within the context window
+both paths give the same logits; the cache just skips the repeated work. Past the window
+the plain path reads the last ``block_size`` tokens every step, while the cache starts
+again from the last half window, so each refill buys half a window of cheap steps.
 
 Every step yields a :class:`TokenEvent`: the context so far, the top of the probability
 map after temperature, top-k and top-p, and the chosen token with its probability.
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.nn import functional as F
+
+from engine.model import KVCache
 
 if TYPE_CHECKING:
     from engine.workspace import Artifact, Workspace
@@ -60,6 +64,7 @@ class Candidate:
     text: str  # the token as itself, for display (bytes decoded leniently)
     prob: float  # after temperature and filtering: what the choice is drawn from
     scaled_prob: float  # after temperature, before top-k/top-p
+    model_prob: float  # the model's own prediction (temperature 1, nothing filtered)
     kept: bool  # survived top-k and top-p
 
 
@@ -185,7 +190,7 @@ class Sampler:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._generator = torch.Generator()
         self.reseed(self.config.seed)
-        self._cache: Any = None
+        self._cache: KVCache | None = None
         self._start = 0  # where in the context the model's view begins
         model.eval()
         self._logits = self._prefill()
@@ -222,7 +227,7 @@ class Sampler:
     def step(self) -> TokenEvent:
         """Choose the next token, append it, and run the model on it."""
         if self.done:
-            raise StopIteration("the sampling loop has ended")
+            raise RuntimeError("the sampling loop has ended: start a new Sampler")
         scaled, filtered = self._probs()
         if self.config.temperature == 0:
             token = int(torch.argmax(filtered))
@@ -265,16 +270,19 @@ class Sampler:
 
     def _map(self, scaled: torch.Tensor, filtered: torch.Tensor,
              chosen: int | None = None) -> ProbabilityMap:
+        # Ranked by the model's scores, the order every temperature above 0 keeps.
         size = min(self.config.map_size, scaled.numel())
-        top = torch.topk(scaled, size).indices.tolist()
+        top = torch.topk(self._logits, size).indices.tolist()
         if chosen is not None and chosen not in top:
             top[-1] = chosen  # the chosen token is always on the map
+        model_probs = F.softmax(self._logits.float(), dim=-1)
         candidates = tuple(
             Candidate(
                 id=i,
                 text=_token_text(self.tokenizer, i),
                 prob=float(filtered[i]),
                 scaled_prob=float(scaled[i]),
+                model_prob=float(model_probs[i]),
                 kept=bool(filtered[i] > 0),
             )
             for i in top
@@ -304,32 +312,24 @@ class Sampler:
         self._start = max(0, len(self.context) - self.block_size)
         if not self.use_kv_cache:
             return self._forward(self.context[self._start :])
-        self._cache = new_kv_cache(self.model)
+        self._cache = self._new_cache()
         return self._forward(self.context[self._start :], self._cache)
+
+    def _new_cache(self) -> KVCache:
+        return KVCache(self.model.config, batch_size=1, device=self.device)
 
     def _advance(self, token: int) -> torch.Tensor:
         if not self.use_kv_cache:
             # nanoGPT: run the whole context again, cropped to the last window.
             self._start = max(0, len(self.context) - self.block_size)
             return self._forward(self.context[self._start :])
-        if kv_cache_pos(self._cache) >= self.block_size:
+        if self._cache.pos >= self.block_size:
             # The cache holds a whole window: start again from the last half of the text,
             # so the next half-window of tokens is cheap again.
             self._start = len(self.context) - self.block_size // 2
-            self._cache = new_kv_cache(self.model)
+            self._cache = self._new_cache()
             return self._forward(self.context[self._start :], self._cache)
         return self._forward([token], self._cache)
-
-
-def new_kv_cache(model: torch.nn.Module) -> Any:
-    """An empty KV cache for one sequence of up to ``block_size`` tokens."""
-    from engine.model import KVCache
-
-    return KVCache(model.config, batch_size=1, device=_device_of(model))
-
-
-def kv_cache_pos(cache: Any) -> int:
-    return int(cache.pos)
 
 
 def generate(
@@ -374,7 +374,8 @@ class LoadedModel:
     @property
     def label(self) -> str:
         """What the screen and the CLI say about the model on show."""
-        step = getattr(self.meta, "step", None)
+        meta = self.meta
+        step = meta.get("step") if isinstance(meta, dict) else getattr(meta, "step", None)
         trained = f", {step:,} training steps" if step else ""
         return f"{self.kind} model {self.artifact.path.name} ({self.artifact.label}{trained})"
 
@@ -395,8 +396,9 @@ class NoModel(LookupError):
 
 NO_MODEL_MESSAGE = (
     "There is no trained model to sample from yet. Train one with\n"
-    "    llm-tour prepare base\n"
-    "(or in the Training loop chapter), then run this again."
+    "    llm-tour prepare train\n"
+    "(`llm-tour prepare` builds every stage in order, data and tokenizer first), "
+    "or in the Training loop chapter; then run this again."
 )
 
 
@@ -427,14 +429,15 @@ def load_model(ws: Workspace, checkpoint: str | Path | None = None,
     Raises :class:`NoModel` when there is no checkpoint, and the checkpoint's own
     ``CheckpointMismatch`` when none was made with the tokenizer in use.
     """
-    from engine.workspace import Artifact as _Artifact
+    from engine import workspace as _workspace
 
     if checkpoint is not None:
         path = Path(checkpoint)
         if not path.exists():
             raise NoModel(f"There is no checkpoint at {path}.")
         kind = "chat" if path.name.startswith("chat") else "base"
-        candidates = [(_Artifact(path, "workspace"), kind)]
+        bundled = path.resolve().parent == _workspace.BUNDLED_DIR.resolve()
+        candidates = [(_workspace.Artifact(path, "bundled" if bundled else "workspace"), kind)]
     else:
         candidates = checkpoint_candidates(ws)
         if not candidates:

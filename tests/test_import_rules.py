@@ -27,7 +27,7 @@ def _loaded_after_import(modules: list[str], probes: list[str]) -> dict:
         "    importlib.import_module(name)\n"
         f"print(json.dumps({{p: p in sys.modules for p in {probes!r}}}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                             cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -19,6 +19,15 @@ from engine.sample import (
 PROMPT = [3, 14, 15, 9, 26]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread, and a busy machine does not slow them down."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def model() -> GPT:
     torch.manual_seed(0)
@@ -105,7 +114,9 @@ def test_kv_cache_logits_match_the_full_forward_pass(model):
     assert cached.context == plain.context
 
 
-def test_generation_runs_past_the_context_window(model):
+def test_generation_runs_past_the_context_window():
+    torch.manual_seed(1)
+    model = GPT(GPTConfig(vocab_size=64, block_size=8, n_layer=2, n_head=2, n_embd=16)).eval()
     block = model.config.block_size
     for use_kv_cache in (True, False):
         sampler = Sampler(model, PROMPT, SampleConfig(seed=0, max_tokens=3 * block),
@@ -214,3 +225,95 @@ def test_the_workspace_checkpoint_wins_over_the_bundled_one(workspace, monkeypat
     workspace.path("base").write_bytes(b"")
     artifact, kind = find_checkpoint(workspace)
     assert (artifact.source, kind, artifact.path) == ("workspace", "base", workspace.path("base"))
+
+
+# -- the headless command ----------------------------------------------------------
+
+
+@pytest.fixture
+def model_workspace(workspace, tmp_path_factory, monkeypatch):
+    from sample_model import install_sample_model
+
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    install_sample_model(workspace, tmp_path_factory.getbasetemp() / "sample-model")
+    return workspace
+
+
+def run_cli(workspace, *args):
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    return CliRunner().invoke(cli, ["--workdir", str(workspace.root), "sample", *args])
+
+
+def test_cli_streams_a_continuation_from_the_workspace_model(model_workspace):
+    result = run_cli(model_workspace, "-t", "0", "-n", "8")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("The capital of France is Paris")
+    assert "base.pt (prepared in your workspace" in result.stderr
+
+    result = run_cli(model_workspace, "The capital of Peru is", "--temperature", "0",
+                     "--max-tokens", "2", "--probs")
+    assert result.stdout.startswith("The capital of Peru is Lima")
+    assert "*' Lima'" in result.stderr
+
+
+def test_cli_seed_reproduces_and_settings_are_checked(model_workspace):
+    args = ["--temperature", "1.5", "--top-k", "20", "--top-p", "0.95", "--seed", "4", "-n", "12"]
+    first = run_cli(model_workspace, *args)
+    assert first.exit_code == 0, first.output
+    assert run_cli(model_workspace, *args).stdout == first.stdout
+    assert run_cli(model_workspace, "--top-p", "0").exit_code == 2
+    assert run_cli(model_workspace, "--temperature", "-1").exit_code == 2
+
+
+def test_cli_without_a_model_says_how_to_get_one(workspace, monkeypatch):
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    result = run_cli(workspace)
+    assert result.exit_code == 1
+    assert "no trained model" in result.output and "llm-tour prepare train" in result.output
+
+
+def test_top_p_never_picks_outside_the_nucleus(model):
+    for seed in range(4):
+        for event in generate(model, PROMPT, temperature=1.5, top_p=0.6, seed=seed, max_tokens=8):
+            probs = torch.softmax(full_logits(model, event.context) / 1.5, dim=-1)
+            ranked = torch.sort(probs, descending=True)
+            rank = ranked.indices.tolist().index(event.token_id)
+            assert float(ranked.values[:rank].sum()) < 0.6 + 1e-6
+
+
+def test_a_bundled_model_comes_with_its_own_tokenizer(model_workspace, tmp_path, monkeypatch):
+    """A workspace tokenizer the bundled model was not trained with: use the bundled one."""
+    from engine.checkpoint import CheckpointMismatch
+    from engine.tokenizer import CompactGPT4Tokenizer
+
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    for name in ("base", "tokenizer"):
+        model_workspace.path(name).rename(bundled / model_workspace.path(name).name)
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", bundled)
+    CompactGPT4Tokenizer.from_texts(["a different corpus"]).save(model_workspace.path("tokenizer"))
+
+    loaded = load_model(model_workspace)
+    assert loaded.artifact.source == "bundled" and loaded.tokenizer_artifact.source == "bundled"
+    assert "bundled with llm-tour" in loaded.label
+
+    (bundled / "tokenizer.json").unlink()
+    with pytest.raises(CheckpointMismatch, match="different tokenizer"):
+        load_model(model_workspace)
+
+
+def test_a_checkpoint_given_by_path_says_where_it_came_from(model_workspace, tmp_path,
+                                                            monkeypatch):
+    loaded = load_model(model_workspace, model_workspace.path("base"))
+    assert loaded.artifact.source == "workspace" and loaded.kind == "base"
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    model_workspace.path("base").rename(bundled / "base.pt")
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", bundled)
+    loaded = load_model(model_workspace, bundled / "base.pt")
+    assert loaded.artifact.source == "bundled"
+    with pytest.raises(NoModel, match="no checkpoint at"):
+        load_model(model_workspace, tmp_path / "missing.pt")

@@ -28,10 +28,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(workspace):
-    """`llm-tour serve` on an ephemeral port; yields the base URL."""
+    """`llm-tour serve` on an ephemeral port, for at most one visitor; yields the base URL."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "tui.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--max-sessions", "1"],
         env={**os.environ, "LLM_TOUR_HOME": str(workspace.root)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -64,20 +65,23 @@ def test_serve_answers_a_local_http_request(served):
 
 async def test_a_visitor_gets_their_own_tour_and_folder(served, workspace):
     seen = b""
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(served.replace("http", "ws") + "/ws?width=100&height=32") as ws:
+    url = served.replace("http", "ws") + "/ws?width=100&height=32"
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
 
-            async def read() -> None:
-                nonlocal seen
-                async for message in ws:
-                    if message.type == aiohttp.WSMsgType.BINARY:
-                        seen += message.data
-                    if b"Welcome" in seen:
-                        return
+        async def read() -> None:
+            nonlocal seen
+            async for message in ws:
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    seen += message.data
+                if b"Welcome" in seen:
+                    return
 
-            await asyncio.wait_for(read(), TIMEOUT)
-            sessions = list((workspace.root / "sessions").iterdir())
-            assert len(sessions) == 1 and sessions[0].name.startswith("web-")
+        await asyncio.wait_for(read(), TIMEOUT)
+        sessions = list((workspace.root / "sessions").iterdir())
+        assert len(sessions) == 1 and sessions[0].name.startswith("web-")
+        async with http.ws_connect(url) as second:  # over the cap: a line, then closed
+            message = await asyncio.wait_for(second.receive(), TIMEOUT)
+            assert b"The tour is full (1 visitors)" in message.data
     assert b"Welcome" in seen
     for _ in range(200):  # the folder goes when the visitor does
         if not any((workspace.root / "sessions").iterdir()):

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import stat
 import sys
 
@@ -112,7 +113,8 @@ async def _check_env_command(tmp_path):
     script = tmp_path / "env.py"
     script.write_text(
         "import json, os, sys\n"
-        "keys = ['LLM_TOUR_HOME', 'LLM_TOUR_VOTES', 'LLM_TOUR_OFFLINE', 'OMP_NUM_THREADS',\n"
+        "keys = ['LLM_TOUR_HOME', 'LLM_TOUR_VOTES', 'LLM_TOUR_OFFLINE', 'LLM_TOUR_REMOTE',\n"
+        "        'OMP_NUM_THREADS', 'LLM_TOUR_THREADS',\n"
         "        'TEXTUAL_FPS', 'TEXTUAL_ANIMATIONS', 'TERM', 'SECRET_TOKEN']\n"
         "print(json.dumps({k: os.environ.get(k) for k in keys} | {'tty': sys.stdin.isatty(),\n"
         "      'cwd': os.getcwd(), 'links': sorted(os.listdir('.'))}))\n"
@@ -139,7 +141,8 @@ async def test_each_session_gets_its_own_folder_threads_and_the_shared_votes(
         assert os.path.realpath(report["cwd"]) == os.path.realpath(home)
         assert report["LLM_TOUR_VOTES"] == str(workspace.path("votes").resolve())
         assert report["LLM_TOUR_OFFLINE"] == "1"
-        assert report["OMP_NUM_THREADS"] == "2"
+        assert report["LLM_TOUR_REMOTE"] == "1"
+        assert report["OMP_NUM_THREADS"] == report["LLM_TOUR_THREADS"] == "2"
         assert report["TEXTUAL_ANIMATIONS"] == "none" and int(report["TEXTUAL_FPS"]) <= 15
         assert report["TERM"] == "xterm-256color"
         assert report["SECRET_TOKEN"] is None
@@ -241,3 +244,41 @@ def test_the_host_key_is_made_once_and_kept_private(workspace):
     path = workspace.path("ssh_host_ed25519_key")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_host_key(workspace).get_fingerprint() == first.get_fingerprint()
+
+
+async def test_the_ssh_command_warns_in_open_demo_mode_and_stops_cleanly(workspace):
+    """`llm-tour ssh --open-demo --port 0`: the warning, the port, a session, then Ctrl+C."""
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui.cli", "ssh", "--open-demo", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "LLM_TOUR_HOME": str(workspace.root)}, start_new_session=True)
+    try:
+        warning = await asyncio.wait_for(server.stderr.readline(), TIMEOUT)
+        assert b"Warning: open demo mode" in warning
+        banner = (await asyncio.wait_for(server.stdout.readline(), TIMEOUT)).decode()
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", banner).group(1))
+        async with asyncssh.connect("127.0.0.1", port, username="room", client_keys=None,
+                                    known_hosts=None, agent_path=None) as conn:
+            process = await conn.create_process(term_type="xterm-256color", term_size=(80, 24))
+            await _read_until(process, lambda t: "1/" in t and "Welcome" in t, [])
+            tours = list((workspace.root / "sessions").iterdir())
+            assert len(tours) == 1
+            os.killpg(server.pid, signal.SIGINT)  # the presenter stops the server mid-session
+            await asyncio.wait_for(process.wait_closed(), TIMEOUT)
+        assert await asyncio.wait_for(server.wait(), TIMEOUT) == 0
+        assert not any((workspace.root / "sessions").iterdir())
+    finally:
+        if server.returncode is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            await server.wait()
+
+
+def test_the_ssh_command_needs_keys_or_the_demo_flag(workspace, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+    from tui.commands import present
+
+    monkeypatch.setattr(present, "_DEFAULT_KEYS", tmp_path / "none")
+    result = CliRunner().invoke(cli, ["ssh", "--port", "0"])
+    assert result.exit_code == 2 and "--open-demo" in result.output

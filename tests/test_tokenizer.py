@@ -261,3 +261,15 @@ def test_a_cancelled_prepare_writes_nothing(tmp_path, texts):
             break
     assert not ws.path("tokenizer").exists() and not ws.path("train_shard").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset.parquet"]
+
+
+@pytest.mark.parametrize("kind", ["gpt4-compact", "bpe"])
+def test_prepare_is_deterministic(tmp_path, texts, kind):
+    outputs = []
+    for run in ("first", "second"):
+        ws = Workspace(tmp_path / run)
+        write_dataset(ws, texts)
+        list(prepare(ws, TokenizerConfig(kind=kind, bpe_vocab_size=350)))
+        outputs.append((load_tokenizer(ws)[0].hash, ws.path("train_shard").read_bytes(),
+                        ws.path("val_shard").read_bytes()))
+    assert outputs[0] == outputs[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import ClassVar
 
 from engine.chat import ASSISTANT, BOS, END, SPECIAL_TOKENS, TOOL_CALL, TOOL_RESULT, USER, Turn
 from engine.tools.loop import (
@@ -25,7 +26,7 @@ from engine.tools.registry import Tool, ToolRegistry, default_registry
 class CharTokenizer:
     """One token per character, and the six special tokens below them."""
 
-    special = {name: i for i, name in enumerate(SPECIAL_TOKENS)}
+    special: ClassVar[dict[str, int]] = {name: i for i, name in enumerate(SPECIAL_TOKENS)}
     offset = len(SPECIAL_TOKENS)
 
     def encode(self, text: str) -> list[int]:
@@ -205,3 +206,140 @@ def test_a_hanging_tool_does_not_stall_the_loop():
     result = next(e for e in events if isinstance(e, ResultInContext)).result
     assert result.error == "timeout"
     assert events[-1].text == "Gave up."
+
+
+# -- the chat command, on a tiny real checkpoint ------------------------------------------
+
+
+def _tiny_chat_model(workspace):
+    """A tokenizer and an untrained 2-layer chat.pt in the workspace."""
+    import torch
+
+    from engine.checkpoint import save_checkpoint
+    from engine.model import GPT, GPTConfig
+    from engine.tokenizer import CompactGPT4Tokenizer
+
+    tokenizer = CompactGPT4Tokenizer.from_texts([
+        "What's the weather in Paris today? It is clear and about 72°F in Paris today.",
+        'weather({ city: "Paris" }) 72°F and clear',
+    ])
+    tokenizer.save(workspace.path("tokenizer"))
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, block_size=64, n_layer=2, n_head=2,
+                          n_embd=16))
+    save_checkpoint(workspace.path("chat"), model, tokenizer=tokenizer, step=0)
+    return tokenizer
+
+
+def _scripted_real_source(tokenizer, *replies):
+    """A model_source stand-in that writes the given replies in the real tokenizer's ids."""
+    pending = list(replies)
+
+    def factory(model, tok, **kwargs):
+        def source(ids, stop_ids, max_tokens):
+            text = pending.pop(0)
+            out = []
+            for part in text.split("§"):
+                out.extend([tokenizer.special[part]] if part in tokenizer.special
+                           else tokenizer.encode(part))
+            for token_id in out[:max_tokens]:
+                yield Token(token_id, tokenizer.decode([token_id]))
+                if token_id in stop_ids:
+                    return
+        return source
+
+    return factory
+
+
+def test_chat_prints_the_call_the_result_and_the_answer(workspace, monkeypatch):
+    from click.testing import CliRunner
+
+    from engine.tools import loop
+    from tui.cli import cli
+
+    tokenizer = _tiny_chat_model(workspace)
+    monkeypatch.setattr(loop, "model_source", _scripted_real_source(
+        tokenizer,
+        f'{TOOL_CALL}§ weather({{ city: "Paris" }})§{END}',
+        f" It is clear and about 72°F in Paris today.§{END}",
+    ))
+    result = CliRunner().invoke(cli, ["chat", "-p", "What's the weather in Paris today?"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "you> What's the weather in Paris today?" in out
+    assert '<|tool_call|> weather({ city: "Paris" })' in out
+    assert "<|tool_result|> 72°F and clear" in out
+    assert "simulated" in out
+    assert "assistant> It is clear and about 72°F in Paris today." in out
+    assert out.index("<|tool_call|>") < out.index("<|tool_result|>") < out.index("It is clear")
+
+
+def test_chat_runs_the_real_model_turn_by_turn(workspace):
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    _tiny_chat_model(workspace)
+    result = CliRunner().invoke(cli, ["chat", "-n", "5"], input="Hello [/b]\n/reset\n\n/quit\n",
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("assistant> ") == 1
+    assert "conversation forgotten" in result.output
+
+
+def test_chat_without_a_model_says_how_to_make_one(workspace):
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    if workspace.find("chat") is not None:
+        return  # a bundled chat model exists: nothing to complain about
+    result = CliRunner().invoke(cli, ["chat", "-p", "Hi"])
+    assert result.exit_code != 0
+    assert "llm-tour prepare sft" in result.output
+
+
+# -- the real chat model -----------------------------------------------------------------
+
+
+def test_the_chat_model_calls_the_weather_tool_for_cities_it_never_saw(workspace):
+    """With the chat model the tour ships (fine-tuned on the default preset), a weather
+    question about a held-out city gets a well-formed call for most of those cities."""
+    import pytest
+
+    from engine.conversations import held_out_cities
+    from engine.tools.evaluate import CallReport, held_out_weather_calls
+    from engine.tools.loop import load_chat_model
+
+    if workspace.find("chat") is None:
+        pytest.skip("no chat model is bundled: `llm-tour prepare` makes one, and "
+                    "`llm-tour chat --held-out` measures it")
+    loaded = load_chat_model(workspace)
+    cities = held_out_cities()
+    assert cities
+    report = CallReport(tuple(held_out_weather_calls(loaded.model, loaded.tokenizer,
+                                                     default_registry(workspace), cities)))
+    assert report.total == len(cities)
+    assert report.fraction >= 0.5, str(report)
+
+
+def test_continuation_probability_reads_the_models_certainty(workspace):
+    import torch
+
+    from engine.tools.evaluate import capital_probability, continuation_probability
+    from engine.tools.loop import load_chat_model
+
+    tokenizer = _tiny_chat_model(workspace)
+    model = load_chat_model(workspace).model
+    context = tokenizer.encode("What's the weather in Paris")
+    ids = tokenizer.encode(" today?")
+    p = continuation_probability(model, context, ids)
+    assert 0.0 < p < 1.0
+    with torch.inference_mode():
+        logits, _ = model(torch.tensor([context + ids[:-1]]))
+    probs = torch.softmax(logits[0, -len(ids):], dim=-1)
+    expected = float(torch.prod(probs[torch.arange(len(ids)), torch.tensor(ids)]))
+    assert abs(p - expected) < 1e-5
+    assert continuation_probability(model, context, []) == 1.0
+    assert 0.0 < capital_probability(model, tokenizer, context, "France", "Paris") < 1.0

@@ -11,7 +11,14 @@ import pytest
 from engine.tools.calculator import CalculatorError, calculate, calculator
 from engine.tools.parser import ToolCall, parse_call
 from engine.tools.registry import Tool, ToolRegistry, default_registry
-from engine.tools.search import BM25Index, Search, load_index, split_passages, weather_question
+from engine.tools.search import (
+    BM25Index,
+    Search,
+    load_index,
+    snippet,
+    split_passages,
+    weather_question,
+)
 from engine.tools.weather import WeatherError, forecast, weather
 
 # -- calculator -----------------------------------------------------------------------
@@ -105,12 +112,12 @@ def test_weather_refuses_what_it_cannot_answer(city, day):
 
 DOCS = [
     ("travel-notes.example/europe/capitals", "A Quick Guide To European Capitals",
-     "Students often mix up cities, regions, and countries when learning geography.\n"
-     "The capital of France is Paris. It appears in this toy document as ordinary web text."),
+     ("Students often mix up cities, regions, and countries when learning geography.\n"
+      "The capital of France is Paris. It appears in this toy document as ordinary web text.")),
     ("small-events.example/blog/wedding-toast", "How To Give A Warm Wedding Toast",
      "A good wedding toast should be personal, brief, and kind."),
-    ("atlas.example/peru", "Peru at a glance", "The capital of Peru is Lima. Lima lies on the "
-     "coast of the Pacific."),
+    ("atlas.example/peru", "Peru at a glance",
+     "The capital of Peru is Lima. Lima lies on the coast of the Pacific."),
 ]
 
 
@@ -146,8 +153,9 @@ def test_search_reads_the_dataset_parquet(tmp_path):
                    path)
     assert len(load_index(path).passages) == 4
     text, note = Search(path)("capital of France")
-    assert text.startswith("travel-notes.example/europe/capitals: ")
-    assert "Paris" in text and "BM25" in note
+    assert text == "The capital of France is Paris. It appears in this toy document as ordinary web text."
+    assert "BM25" in note and "travel-notes.example/europe/capitals" in note
+    assert snippet(DOCS[2][2], "capital of Peru", max_chars=40) == "The capital of Peru is Lima."
 
 
 @pytest.mark.parametrize(("query", "asked"), [
@@ -235,3 +243,18 @@ def test_a_tool_name_is_registered_once():
     registry = ToolRegistry([Tool("a", str, ("x",), "a")])
     with pytest.raises(ValueError, match="already registered"):
         registry.register(Tool("a", str, ("x",), "again"))
+
+
+def test_prepare_builds_the_search_index_before_the_first_call(workspace, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    default_registry(workspace).prepare()  # no dataset: nothing to build, nothing raised
+    url, title, content = zip(*DOCS)
+    workspace.ensure()
+    pq.write_table(pa.table({"url": list(url), "title": list(title), "content": list(content)}),
+                   workspace.path("dataset"))
+    registry = default_registry(workspace)
+    registry.prepare()
+    assert registry["search"].run._index is not None
+    assert "Lima" in registry.run(_call('search({ query: "capital of Peru" })')).text

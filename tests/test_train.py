@@ -200,3 +200,23 @@ def test_capital_accuracy_covers_every_country():
     ids = greedy_continue(model, TOK.encode("The capital of"), 5)
     assert len(ids) == 5
     assert probe(model, TOK, "The capital of", " F").actual_prob > 0
+
+
+def test_prepare_train_command_runs_headless(workspace, tmp_path_factory, monkeypatch):
+    from click.testing import CliRunner
+    from sample_model import install_sample_model
+    from test_screen_training import write_shards
+
+    from tui.cli import cli
+
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    install_sample_model(workspace, tmp_path_factory.getbasetemp() / "sample-model")
+    write_shards(workspace)
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "prepare", "train", "--preset",
+                                      "tiny", "--steps", "6", "--restart", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Steps: 6 of 6" in result.output and "Capitals:" in result.output
+    assert read_meta(workspace.path("base")).step == 6
+    bad = CliRunner().invoke(cli, ["-w", str(workspace.root), "prepare", "train", "--preset",
+                                   "huge"])
+    assert bad.exit_code != 0 and "unknown preset" in bad.output

@@ -194,3 +194,27 @@ def test_prompt_sets_refuse_nonsense():
         PromptSet("dup", "?", (Candidate("a", "x"), Candidate("a", "y")))
     assert APPLES.candidate("wrong").text == "Each apple costs $4."
     assert TOAST.from_talk
+
+
+def test_the_votes_command_prints_tallies_and_exports(workspace, tmp_path):
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    store = VoteStore.open(workspace)
+    for session in ("a", "b", "c"):
+        store.vote("apples", BEST_APPLES, session)
+    store.vote("toast", ["roast", "generic", "warm"], "a")
+    result = CliRunner().invoke(cli, ["--workdir", str(workspace.root), "votes", "--export",
+                                      str(tmp_path / "all.json")])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "4 votes from 3 sessions" in out
+    assert "3 votes from 3 sessions" in out and "1 vote from 1 session" in out
+    assert "Each apple costs $4." in out and "Confident, but wrong." in out
+    assert "Wrote 4 votes to" in out
+    assert len(json.loads((tmp_path / "all.json").read_text("utf-8"))["votes"]) == 4
+
+    result = CliRunner().invoke(cli, ["--workdir", str(workspace.root), "votes", "--export",
+                                      str(tmp_path / "votes.txt")])
+    assert result.exit_code != 0 and "csv or json" in result.output

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
+from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 
 from engine.workspace import Workspace
 from screens.registry import CHAPTERS
+from tui.errors import ErrorNote, error_note, failed_part, log_error
 from tui.help import HelpScreen, collect_bindings
+from tui.session import SLOW_LINK_ENV
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -53,7 +59,7 @@ class TourApp(App[None]):
     COMMANDS = App.COMMANDS | {ChapterCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("right,n,pagedown", "next_chapter", "Next", id="next_chapter",
                 tooltip="Go on to the next chapter"),
         Binding("left,p,pageup", "prev_chapter", "Back", id="prev_chapter",
@@ -64,6 +70,8 @@ class TourApp(App[None]):
                 tooltip="Show every key that works here"),
         Binding("t", "toggle_theme", "Theme", id="toggle_theme", show=False,
                 tooltip="Switch between the light and the dark theme"),
+        Binding("f", "toggle_presenting", "Present", id="toggle_presenting", show=False,
+                tooltip="Presenter mode: hide the keys bar and side panels (f again shows them)"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the tour (it remembers where you were)"),
         *_jump_bindings(),
     ]
@@ -74,17 +82,22 @@ class TourApp(App[None]):
         start: int = 0,
         theme: str | None = None,
         notice: str | None = None,
+        presenting: bool = False,
     ) -> None:
         super().__init__()
+        self.presenting = presenting
         self.workspace = workspace or Workspace()
         self.start = start
         self.current = -1
         self.notice = notice
         self._theme_name = theme or self.workspace.read_state().get("theme", "dark")
+        if os.environ.get(SLOW_LINK_ENV) == "1":
+            self.animation_level = "none"  # every frame costs on a slow link
 
     # -- life cycle ---------------------------------------------------------
     def on_mount(self) -> None:
         self.theme = THEMES.get(self._theme_name, THEMES["dark"])
+        self.set_class(self.presenting, "-presenting")
         self.goto(self.start)
         if self.notice:
             self.notify(self.notice, title="Welcome back", timeout=8)
@@ -136,6 +149,34 @@ class TourApp(App[None]):
         self._theme_name = "light" if self._theme_name == "dark" else "dark"
         self.theme = THEMES[self._theme_name]
         self._remember(theme=self._theme_name)
+
+    def action_toggle_presenting(self) -> None:
+        """Give the content the whole screen (the stylesheet hides what ``-presenting`` hides)."""
+        self.toggle_class("-presenting")
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """While presenting, passing remarks stay off the screen; warnings and errors don't."""
+        if severity == "information" and self.has_class("-presenting"):
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """While presenting, an error confined to one widget is shown in the chapter and
+        logged to the workspace instead of ending the talk (see ``tui.errors``)."""
+        part = failed_part(error) if self.has_class("-presenting") else None
+        if part is None:
+            super()._handle_exception(error)
+            return
+        try:
+            log = log_error(self.workspace.root, error)
+        except OSError:
+            log = None
+        screen = part.screen if isinstance(part, Widget) else self.screen
+        if isinstance(part, Widget):
+            part.remove()  # its message loop has ended: it would never update again
+        screen.query(ErrorNote).remove()
+        screen.mount(error_note(error, log))
 
     def _remember(self, **changes: object) -> None:
         """Keep where the viewer is; a workspace that can't be written never stops the tour."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -9,8 +10,14 @@ import click
 from engine.workspace import ENV_VAR, Workspace
 from screens.registry import CHAPTERS, find_chapter
 from tui import __version__
+from tui.commands import chat as _chat
+from tui.commands import data as _data
 from tui.commands import present as _present
+from tui.commands import sample as _sample
+from tui.commands import sft as _sft
 from tui.commands import tokens as _tokens
+from tui.commands import train as _train
+from tui.commands import votes as _votes
 
 
 class ChapterType(click.ParamType):
@@ -34,10 +41,14 @@ class ChapterType(click.ParamType):
               help="Folder where the tour keeps what it builds [default: your user data dir].")
 @click.option("--theme", type=click.Choice(["dark", "light"]), default=None,
               help="Colour theme (t switches it inside the tour).")
+@click.option("--present", is_flag=True,
+              help="Start in presenter mode: no keys bar or side panels (f switches it).")
+@click.option("--slow-link", is_flag=True, envvar="LLM_TOUR_SLOW_LINK",
+              help="For a slow connection: 10 frames a second and no animation.")
 @click.version_option(__version__, "--version", "-V", prog_name="llm-tour")
 @click.pass_context
 def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: str | None,
-        theme: str | None) -> None:
+        theme: str | None, present: bool, slow_link: bool) -> None:
     """A tour of how a large language model is made, in your terminal.
 
     Every chapter runs the real thing on a laptop-sized scale: a crawl of a small
@@ -56,9 +67,13 @@ def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: s
             click.echo(f"{index:>2}  {item.slug:<14} {item.title:<24} {item.blurb}")
         return
     start, notice = _starting_chapter(workspace, chapter)
+    if slow_link:  # read by Textual when it is imported, just below
+        from tui.session import slow_link_env
+
+        os.environ.update(slow_link_env())
     from tui.app import TourApp
 
-    TourApp(workspace, start=start, theme=theme, notice=notice).run()
+    TourApp(workspace, start=start, theme=theme, notice=notice, presenting=present).run()
 
 
 def _starting_chapter(workspace: Workspace, chapter: int | None) -> tuple[int, str | None]:
@@ -77,15 +92,37 @@ def _starting_chapter(workspace: Workspace, chapter: int | None) -> tuple[int, s
                    "Press 1 (or start with --chapter 1) for the beginning.")
 
 
-@cli.group()
-def prepare() -> None:
-    """Build the tour's artifacts headless, stage by stage (for presenters and scripts)."""
+@cli.group(invoke_without_command=True)
+@click.option("--preset", default="default", show_default=True,
+              help="Training preset for the base model (default, gpu, tiny).")
+@click.option("--sft-steps", type=click.IntRange(1), default=None,
+              help="Fine-tuning steps [default: the fine-tune's own].")
+@click.option("--force", multiple=True, metavar="STAGE",
+              help="Rebuild this stage even if it is current (repeat it; 'all' for every stage).")
+@click.pass_context
+def prepare(ctx: click.Context, preset: str, sft_steps: int | None, force: tuple[str, ...]
+            ) -> None:
+    """Build the tour's artifacts headless (for presenters and scripts).
+
+    With no stage: every stage in order (data, tokenizer, training, fine-tuning),
+    skipping what is already prepared and current, then a report card.
+    """
+    if ctx.invoked_subcommand is None:
+        from tui.commands.prepare_all import prepare_everything
+
+        prepare_everything(ctx.find_object(Workspace), preset, sft_steps, force)
 
 
 # Stage commands, one line each (their modules import the engine lazily).
 cli.add_command(_present.ssh)
 cli.add_command(_present.serve)
+prepare.add_command(_data.data)
 prepare.add_command(_tokens.tokenizer)
+prepare.add_command(_train.train)
+prepare.add_command(_sft.sft)
+cli.add_command(_sample.sample)
+cli.add_command(_chat.chat)
+cli.add_command(_votes.votes)
 
 
 def main() -> None:

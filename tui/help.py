@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,7 +37,7 @@ def describe_key(key: str) -> str:
 class HelpScreen(ModalScreen[None]):
     """Lists the bindings of the app, the chapter and the focused widget."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape,question_mark,q", "dismiss", "Close", id="close_help",
                 tooltip="Close this list of keys"),
     ]

@@ -24,16 +24,42 @@ def visitor_command(workspace: Workspace, limits: SessionLimits) -> str:
     return shlex.join(args)
 
 
-def serve_tour(workspace: Workspace, host: str = "localhost", port: int = 8000,
-               public_url: str | None = None, threads: int = 1, slow_link: bool = True) -> None:
-    """Serve the tour until Ctrl+C."""
+FULL = "The tour is full ({} visitors). Please try again in a moment.\r\n"
+
+
+def tour_server(command: str, max_sessions: int, **options):
+    """textual-serve's Server with a cap on visitors: one more gets a line, not a tour."""
+    from aiohttp import web
     from textual_serve.server import Server
 
+    class TourServer(Server):
+        visitors = 0
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            if self.visitors >= max_sessions:
+                websocket = web.WebSocketResponse()
+                await websocket.prepare(request)
+                await websocket.send_bytes(FULL.format(max_sessions).encode())
+                await websocket.close()
+                return websocket
+            self.visitors += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.visitors -= 1
+
+    return TourServer(command, **options)
+
+
+def serve_tour(workspace: Workspace, host: str = "localhost", port: int = 8000,
+               public_url: str | None = None, threads: int = 1, slow_link: bool = True,
+               max_sessions: int = 8) -> None:
+    """Serve the tour until Ctrl+C."""
     workspace.ensure()
     sweep_stale(workspace)
     limits = SessionLimits(threads=threads, slow_link=slow_link)
-    server = Server(visitor_command(workspace, limits), host=host, port=port,
-                    title="llm-tour", public_url=public_url)
+    server = tour_server(visitor_command(workspace, limits), max_sessions, host=host, port=port,
+                         title="llm-tour", public_url=public_url)
     server.serve()
 
 

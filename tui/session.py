@@ -25,7 +25,8 @@ from engine.workspace import ARTIFACTS, ENV_VAR, Workspace
 SESSIONS_DIR = "sessions"
 OWNER_FILE = "owner.pid"
 VOTES_ENV = "LLM_TOUR_VOTES"  # the shared vote store (engine/preference/votes.py reads it)
-OFFLINE_ENV = "LLM_TOUR_OFFLINE"  # "1": the Data chapter fetches no URL a visitor types
+OFFLINE_ENV = "LLM_TOUR_OFFLINE"  # "1": the crawler fetches nothing outside the sample web
+REMOTE_ENV = "LLM_TOUR_REMOTE"  # "1": a remote visitor; "add your own page" reads no file or URL
 THREADS_ENV = "LLM_TOUR_THREADS"  # torch threads for one visitor's training and sampling
 SLOW_LINK_ENV = "LLM_TOUR_SLOW_LINK"  # "1": fewer frames, no animation
 
@@ -98,12 +99,16 @@ def open_session(shared: Workspace, kind: str, owner: int | None = None) -> Path
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=root))
     (folder / OWNER_FILE).write_text(str(owner or os.getpid()))
-    for name, filename in ARTIFACTS.items():
-        source = shared.path(name)
-        if name == "votes" or not source.exists():
-            continue
-        (folder / filename).symlink_to(source.resolve())
+    for source in shared.root.iterdir():
+        if source.is_file() and not _private(source.name):
+            (folder / source.name).symlink_to(source.resolve())
     return folder
+
+
+def _private(name: str) -> bool:
+    """Files a visitor never sees: the presenter's own place, the votes, the host key."""
+    votes = ARTIFACTS["votes"]
+    return (name.startswith((".", "ssh_host_", votes)) or name == "state.json")
 
 
 def close_session(folder: Path) -> None:
@@ -114,7 +119,10 @@ def session_env(shared: Workspace, folder: Path, limits: SessionLimits,
                 client: dict[str, str] | None = None) -> dict[str, str]:
     """The whole environment of a visitor's process."""
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
-    env.update({name: value for name, value in (client or {}).items() if name in CLIENT_ENV})
+    passed = CLIENT_ENV if not limits.slow_link else tuple(n for n in CLIENT_ENV
+                                                           if n != "COLORTERM")
+    # On a slow link, 256 colours: an escape of 38;5;n instead of 38;2;r;g;b per colour change.
+    env.update({name: value for name, value in (client or {}).items() if name in passed})
     env.update(thread_env(limits.threads))
     if limits.slow_link:
         env.update(slow_link_env(limits.fps))
@@ -122,6 +130,7 @@ def session_env(shared: Workspace, folder: Path, limits: SessionLimits,
         ENV_VAR: str(folder),
         VOTES_ENV: str(shared.path("votes").resolve()),
         OFFLINE_ENV: "1",
+        REMOTE_ENV: "1",
         "HOME": str(folder),
         "PYTHONUNBUFFERED": "1",
     })
@@ -141,13 +150,12 @@ def run_web_visitor(shared_root: str, limits: SessionLimits) -> int:
     shared = Workspace(shared_root)
     folder = open_session(shared, "web")
     try:
-        web = {name: value for name, value in os.environ.items()
+        # textual-serve's settings (its web driver, the page's size), then the visitor's own
+        env = {name: value for name, value in os.environ.items()
                if name.startswith(("TEXTUAL_", "TERM_PROGRAM", "COLUMNS", "ROWS"))}
-        os.environ.clear()
-        os.environ.update(web)
-        os.environ.update(session_env(shared, folder, limits))
+        env.update(session_env(shared, folder, limits))
         import subprocess
 
-        return subprocess.call(tour_command(), cwd=folder, env=dict(os.environ))
+        return subprocess.call(tour_command(), cwd=folder, env=env)
     finally:
         close_session(folder)

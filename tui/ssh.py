@@ -16,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import signal
 import struct
 import termios
@@ -31,6 +32,7 @@ from tui.session import SessionLimits, close_session, open_session, session_env,
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
 MIN_SIZE = (20, 8)  # the smallest terminal handed to the tour (columns, rows)
+TERM_NAME = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
 
 @dataclass
@@ -105,7 +107,8 @@ class TourSession(asyncssh.SSHServerSession):
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
                       term_modes) -> bool:
         self.pty = True
-        self.term = term_type or self.term
+        if TERM_NAME.fullmatch(term_type or ""):  # the client's word, so only a plain name
+            self.term = term_type
         if term_size[0] and term_size[1]:
             self.size = (term_size[0], term_size[1])
         return True

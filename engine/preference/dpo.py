@@ -72,6 +72,7 @@ class NudgeStart:
     pairs: int
     logps: dict[Key, float]
     margin: float  # mean (preferred - rejected) log-prob over the pairs, weighted by votes
+    answers: dict[Key, str] = field(default_factory=dict)  # the text of every answer
 
 
 @dataclass(frozen=True)
@@ -119,18 +120,40 @@ def answer_ids(question: str, answer: str, tokenizer: Any) -> tuple[list[int], l
     return chat.render([chat.Turn("user", question), chat.Turn("assistant", answer)], tokenizer)
 
 
+def _windows(ids: list[int], mask: list[int], block: int
+             ) -> Iterator[tuple[list[int], list[int], list[int]]]:
+    """(inputs, targets, mask) windows of at most ``block`` tokens that score every target once.
+
+    A sequence that fits the model's window is one window. A longer one is read in windows
+    that overlap by half, each scoring only the targets the previous one did not, so every
+    token after the first half-window is predicted from at least half a window of context.
+    """
+    n = len(ids) - 1  # targets: ids[1:]
+    ends = [min(n, block)]
+    while ends[-1] < n:
+        ends.append(min(n, ends[-1] + max(1, block // 2)))
+    scored = 0
+    for end in ends:
+        start = max(0, end - block)
+        keep = [mask[j + 1] if j >= scored else 0 for j in range(start, end)]
+        yield ids[start:end], ids[start + 1 : end + 1], keep
+        scored = end
+
+
 def sequence_logprobs(model: torch.nn.Module, sequences: Sequence[tuple[list[int], list[int]]]
                       ) -> torch.Tensor:
     """Sum of log p(token) over each sequence's masked tokens, as one batched forward pass.
 
-    A sequence longer than the model's window keeps its last ``block_size + 1`` tokens
-    (the answer is at the end).
+    Sequences longer than the model's context window are read in overlapping windows
+    (see :func:`_windows`), so every answer token counts, however long the answer.
     """
     block = int(model.config.block_size)
-    rows = []
-    for ids, mask in sequences:
-        ids, mask = ids[-(block + 1):], mask[-(block + 1):]
-        rows.append((ids[:-1], ids[1:], mask[1:]))
+    rows: list[tuple[list[int], list[int], list[int]]] = []
+    owner: list[int] = []
+    for i, (ids, mask) in enumerate(sequences):
+        for window in _windows(ids, mask, block):
+            rows.append(window)
+            owner.append(i)
     width = max(len(r[0]) for r in rows)
     device = next(model.parameters()).device
     x = torch.zeros((len(rows), width), dtype=torch.long)
@@ -143,7 +166,9 @@ def sequence_logprobs(model: torch.nn.Module, sequences: Sequence[tuple[list[int
     x, y, m = x.to(device), y.to(device), m.to(device)
     logits, _ = model(x)
     logp = F.log_softmax(logits.float(), dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
-    return (logp * m).sum(dim=1)
+    per_window = (logp * m).sum(dim=1)
+    totals = torch.zeros(len(sequences), device=device, dtype=per_window.dtype)
+    return totals.index_add(0, torch.tensor(owner, device=device), per_window)
 
 
 # -- the nudge -------------------------------------------------------------------------------------
@@ -166,12 +191,14 @@ def dpo(model: torch.nn.Module, tokenizer: Any, preferences: Sequence[Preference
     keys: list[Key] = []
     sequences: list[tuple[list[int], list[int]]] = []
     where: dict[Key, int] = {}
+    answers: dict[Key, str] = {}
     for p in preferences:
         for cid, text in ((p.chosen_id, p.chosen), (p.rejected_id, p.rejected)):
             key = (p.prompt_id, cid)
             if key not in where:
                 where[key] = len(keys)
                 keys.append(key)
+                answers[key] = text
                 sequences.append(answer_ids(p.question, text, tokenizer))
     chosen = torch.tensor([where[(p.prompt_id, p.chosen_id)] for p in preferences])
     rejected = torch.tensor([where[(p.prompt_id, p.rejected_id)] for p in preferences])
@@ -192,29 +219,38 @@ def dpo(model: torch.nn.Module, tokenizer: Any, preferences: Sequence[Preference
 
     before = as_dict(ref)
     yield NudgeStart(model_label, votes, sessions, sum(p.count for p in preferences), before,
-                     margin_of(ref))
+                     margin_of(ref), answers)
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
+
+    def report(step: int, loss: float, logps: torch.Tensor) -> DPOStep:
+        gained = logps - ref
+        won = (gained[chosen] > gained[rejected]).float()
+        return DPOStep(step, config.steps, loss, margin_of(logps), float((weight * won).sum()),
+                       as_dict(logps))
+
+    # One forward pass per step: the pass that computes step k's loss also measures where
+    # step k-1 left the model, so each step is reported one pass later.
     model.train()
     try:
+        loss_before = 0.0
         for step in range(1, config.steps + 1):
             logps = sequence_logprobs(model, sequences)
-            gained = (logps - ref)
-            logits = config.beta * (gained[chosen] - gained[rejected])
-            loss = -(weight * F.logsigmoid(logits)).sum()
+            if step > 1:
+                yield report(step - 1, loss_before, logps.detach())
+            gained = logps - ref
+            loss = -(weight * F.logsigmoid(config.beta * (gained[chosen] - gained[rejected]))).sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            with torch.no_grad():
-                now = sequence_logprobs(model, sequences)
-            won = ((now - ref)[chosen] > (now - ref)[rejected]).float()
-            yield DPOStep(step, config.steps, float(loss), margin_of(now),
-                          float((weight * won).sum()), as_dict(now))
+            loss_before = float(loss.detach())
+        model.eval()
+        with torch.no_grad():
+            after = sequence_logprobs(model, sequences)
+        yield report(config.steps, loss_before, after)
     finally:
         model.eval()
-    with torch.no_grad():
-        after = sequence_logprobs(model, sequences)
     yield Nudged(before, as_dict(after), margin_of(ref), margin_of(after))
 
 

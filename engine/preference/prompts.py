@@ -9,7 +9,6 @@ the tour's own chat model, so viewers also rank what this model really says.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,8 +94,10 @@ def talk_order(prompt: PromptSet) -> tuple[str, ...]:
     return prompt.candidate_ids if prompt.from_talk else ()
 
 
-def sampled_prompt_id(question: str) -> str:
-    return "sampled-" + hashlib.sha1(question.encode("utf-8")).hexdigest()[:8]
+def sampled_prompt_id(question: str, answers: list[str]) -> str:
+    """One id per question and set of answers: a retrained model's answers make a new set."""
+    digest = hashlib.sha1("\x00".join([question, *answers]).encode("utf-8")).hexdigest()
+    return "sampled-" + digest[:8]
 
 
 def chat_questions(count: int = 2) -> list[str]:
@@ -119,26 +120,25 @@ def sample_candidates(
     seed: int = 0,
     max_tokens: int = 48,
     source: str = "the chat model",
-    tries: Iterable[int] | None = None,
 ) -> PromptSet:
     """Ask the chat model ``question`` several times and keep ``n`` different answers.
 
-    Each answer is a full reply up to ``<|end|>`` with its own seed, so the set is the same
-    every time for the same model and seed. Fewer than two different answers is an error:
-    there would be nothing to rank.
+    Each answer is a reply, with its own seed, up to its first special token: ``<|end|>``,
+    or a tool call, which is not an answer to rank. The same model and seed give the same
+    set. Fewer than two different answers is an error: there would be nothing to rank.
     """
     from engine import chat
     from engine.sample import generate
 
     ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)
-    stops = chat.stop_ids(tokenizer)
+    special = set(tokenizer.special.values())
     answers: list[str] = []
-    for attempt in tries if tries is not None else range(seed, seed + 4 * n):
+    for attempt in range(seed, seed + 4 * n):
         reply = [e.token_id for e in generate(model, ids, temperature=temperature, top_k=top_k,
                                               seed=attempt, max_tokens=max_tokens,
-                                              stop_ids=stops, tokenizer=tokenizer)]
-        if reply and reply[-1] in stops:
-            reply = reply[:-1]
+                                              stop_ids=special, tokenizer=tokenizer)]
+        cut = next((i for i, t in enumerate(reply) if t in special), len(reply))
+        reply = reply[:cut]  # a plain answer: no tool call, nothing after the turn ends
         text = tokenizer.decode(reply).strip()
         if text and text not in answers:
             answers.append(text)
@@ -150,4 +150,4 @@ def sample_candidates(
         Candidate("s" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], text)
         for text in answers
     )
-    return PromptSet(sampled_prompt_id(question), question, candidates, source)
+    return PromptSet(sampled_prompt_id(question, answers), question, candidates, source)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING
 
 from engine.preference.prompts import TALK_PROMPTS, Candidate, PromptSet
 from engine.workspace import atomic_path
+
+VOTES_ENV = "LLM_TOUR_VOTES"  # every visitor of a tour server votes into one store
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -125,7 +128,8 @@ class VoteStore:
 
     @classmethod
     def open(cls, ws: Workspace, **kwargs) -> VoteStore:
-        return cls(ws.path("votes"), **kwargs)
+        """The workspace's votes, or the shared store a tour server names in LLM_TOUR_VOTES."""
+        return cls(os.environ.get(VOTES_ENV) or ws.path("votes"), **kwargs)
 
     # -- connections -----------------------------------------------------------------
     @contextmanager

@@ -274,3 +274,51 @@ def model_source(model: Any, tokenizer: Any, *, temperature: float = 0.0,
 
     return source
 
+
+
+def fit_history(history: Sequence[Turn], question: str, tokenizer: Tokenizer,
+                budget: int) -> list[Turn]:
+    """The most recent whole exchanges of ``history`` that fit ``budget`` tokens with the
+    new question: a small model's context window holds only a few turns."""
+    kept = list(history)
+    while kept and len(prompt_ids([*kept, Turn("user", question)], tokenizer)) > budget:
+        # drop the oldest exchange: everything up to the next user turn
+        nxt = next((i for i, t in enumerate(kept) if i > 0 and t.role == "user"), len(kept))
+        kept = kept[nxt:]
+    return kept
+
+
+class NoChatModel(LookupError):
+    """There is no chat checkpoint: the message says how to make one."""
+
+
+NO_CHAT_MESSAGE = (
+    "There is no chat model yet. Fine-tune one with\n"
+    "    llm-tour prepare sft\n"
+    "(after `llm-tour prepare base`), or open the Conversations chapter, then run this again."
+)
+
+
+def load_chat_model(ws: Any, checkpoint: str | None = None) -> Any:
+    """The chat model (``chat.pt`` from the workspace, else the bundled one) and its tokenizer,
+    as an :class:`engine.sample.LoadedModel`; raises :class:`NoChatModel` if there is none."""
+    from pathlib import Path
+
+    from engine.checkpoint import load_checkpoint
+    from engine.sample import LoadedModel
+    from engine.tokenizer import load_tokenizer
+    from engine.workspace import Artifact
+
+    if checkpoint is not None:
+        if not Path(checkpoint).exists():
+            raise NoChatModel(f"There is no checkpoint at {checkpoint}.")
+        artifact = Artifact(Path(checkpoint), "workspace")
+    else:
+        artifact = ws.find("chat")
+        if artifact is None:
+            raise NoChatModel(NO_CHAT_MESSAGE)
+    tokenizer, tokenizer_artifact = load_tokenizer(ws)
+    model, meta = load_checkpoint(artifact.path, tokenizer)
+    model.eval()
+    info = {"step": meta.step, **dict(meta.extra or {})}
+    return LoadedModel(model, tokenizer, artifact, "chat", info, tokenizer_artifact)

@@ -94,6 +94,14 @@ class ToolRegistry:
     def __getitem__(self, name: str) -> Tool:
         return self.tools[name]
 
+    def prepare(self) -> None:
+        """Do each tool's slow set-up now (search builds its index), so that a first call
+        is not mistaken for a hanging one by its timeout."""
+        for tool in self.tools.values():
+            prepare = getattr(tool.run, "prepare", None)
+            if callable(prepare):
+                prepare()
+
     def run(self, call: ToolCall) -> ToolResult:
         tool = self.tools.get(call.name)
         if tool is None:

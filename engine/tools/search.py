@@ -148,8 +148,31 @@ def weather_question(query: str) -> tuple[str, str] | None:
     return (city, (match.group("day") or "today").lower()) if city else None
 
 
+def snippet(text: str, query: str, max_chars: int = 240) -> str:
+    """The sentences of a passage that share most words with the query, in their order,
+    up to ``max_chars``: what a results page shows, and what fits a small context window."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    if not sentences:
+        return ""
+    wanted = set(words(query))
+    ranked = sorted(range(len(sentences)),
+                    key=lambda i: (-len(wanted & set(words(sentences[i]))), i))
+    chosen: list[int] = []
+    used = 0
+    for i in ranked:
+        cost = len(sentences[i]) + (1 if chosen else 0)
+        if chosen and used + cost > max_chars:
+            continue
+        chosen.append(i)
+        used += cost
+    out = " ".join(sentences[i] for i in sorted(chosen))
+    if len(out) > max_chars:
+        out = out[:max_chars].rsplit(" ", 1)[0] + " …"
+    return out
+
+
 def format_hits(hits: list[Hit], max_chars: int = 600) -> str:
-    """Passages as the tool returns them: the URL, then the text, best first."""
+    """Passages as a results page lists them: the URL, then the text, best first."""
     if not hits:
         return "no results"
     parts = []
@@ -162,12 +185,19 @@ def format_hits(hits: list[Hit], max_chars: int = 600) -> str:
 
 
 class Search:
-    """The search tool: weather questions go to the weather service, the rest to BM25."""
+    """The search tool: weather questions go to the weather service, the rest to BM25.
 
-    def __init__(self, index_source: BM25Index | str | Path | None, k: int = 3) -> None:
+    The model's context window is small (128 tokens on the default preset), so what goes
+    back into it is a snippet of the best passage; the passages and their URLs are in
+    :meth:`hits` and in the note the viewer sees.
+    """
+
+    def __init__(self, index_source: BM25Index | str | Path | None, k: int = 3,
+                 snippet_chars: int = 160) -> None:
         self._source = index_source
         self._index: BM25Index | None = index_source if isinstance(index_source, BM25Index) else None
         self.k = k
+        self.snippet_chars = snippet_chars
 
     @property
     def index(self) -> BM25Index:
@@ -177,6 +207,11 @@ class Search:
                                         "data` to build it")
             self._index = load_index(self._source)
         return self._index
+
+    def prepare(self) -> None:
+        """Build the index now if there is a dataset (a missing one is reported per query)."""
+        if self._source is not None:
+            _ = self.index
 
     def hits(self, query: str) -> list[Hit]:
         return self.index.search(query, self.k)
@@ -195,6 +230,11 @@ class Search:
             else:
                 return reading.text, reading.note
         hits = self.hits(query)
-        note = (f"BM25 over {len(self.index.passages)} passages of the dataset; best "
-                f"score {hits[0].score:.2f}" if hits else "BM25: no passage shares a word")
-        return format_hits(hits, max_chars=600), note
+        if not hits:
+            return "no results", (f"BM25 over {len(self.index.passages)} passages: no passage "
+                                  "shares a word with the query")
+        best = hits[0]
+        others = "".join(f"; then {h.passage.url} ({h.score:.2f})" for h in hits[1:])
+        return (snippet(best.passage.text, query, self.snippet_chars),
+                (f"from {best.passage.url}: BM25 {best.score:.2f}, the best of "
+                f"{len(self.index.passages)} passages{others}"))

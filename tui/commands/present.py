@@ -57,12 +57,16 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
                        slow_link=not fast_link)
 
     def announce(server) -> None:
+        import socket
+
         who = "anyone (open demo)" if open_demo else f"the keys in {authorized_keys}"
+        reach = {"127.0.0.1": "localhost", "::1": "localhost", "0.0.0.0": socket.gethostname(),
+                 "::": socket.gethostname()}.get(host, host)
         click.echo(f"llm-tour over SSH on {host}:{server.port}, for {who}.")
         click.echo(f"Host key {server.fingerprint} (kept in {workspace.root}).")
         click.echo(f"Up to {max_sessions} sessions, {threads_per_session} thread(s) each, "
                    f"closed after {idle_timeout:g} idle minutes. Connect: ssh -p {server.port} "
-                   f"{'localhost' if host in ('127.0.0.1', '::1') else host}")
+                   f"{reach}")
         click.echo("Ctrl+C stops the server and every session.")
 
     try:
@@ -80,15 +84,21 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
               help="Port to listen on.")
 @click.option("--public-url", default=None,
               help="The address browsers use, when it differs from host:port (a proxy).")
+@click.option("--max-sessions", default=8, show_default=True, type=click.IntRange(1),
+              help="Most tours running at once; more visitors are turned away.")
 @click.option("--threads-per-session", default=1, show_default=True, type=click.IntRange(1),
               help="CPU threads each visitor's training and sampling may use.")
 @click.option("--fast-link", is_flag=True,
               help="Full frame rate and animations (default: 10 frames a second, no animation).")
 @pass_workspace
 def serve(workspace: Workspace, host: str, port: int, public_url: str | None,
-          threads_per_session: int, fast_link: bool) -> None:
-    """Serve the tour in a browser: each visitor gets their own tour in their own process."""
+          max_sessions: int, threads_per_session: int, fast_link: bool) -> None:
+    """Serve the tour in a browser: each visitor gets their own tour in their own process.
+
+    Each has a folder of their own for what they build, reads what you prepared, and
+    votes into the shared vote store; the tour fetches no URL a visitor types.
+    """
     from tui.serve import serve_tour
 
     serve_tour(workspace, host=host, port=port, public_url=public_url,
-               threads=threads_per_session, slow_link=not fast_link)
+               threads=threads_per_session, slow_link=not fast_link, max_sessions=max_sessions)

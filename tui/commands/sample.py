@@ -28,6 +28,9 @@ DEFAULT_PROMPT = "The capital of France is"
               help="How many continuations to print, one after another.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
               help="Sample from this checkpoint instead of the workspace's model.")
+@click.option("--device", type=click.Choice(["auto", "cuda", "mps", "cpu"]), default="cpu",
+              show_default=True,
+              help="Where the model runs (auto: CUDA, then MPS, then the CPU).")
 @click.option("--probs", is_flag=True,
               help="After each token, print the top of its probability map (to stderr).")
 @click.option("--no-kv-cache", is_flag=True,
@@ -36,7 +39,7 @@ DEFAULT_PROMPT = "The capital of France is"
 @pass_workspace
 def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float | None,
            seed: int | None, max_tokens: int, num_samples: int, checkpoint: str | None,
-           probs: bool, no_kv_cache: bool) -> None:
+           device: str, probs: bool, no_kv_cache: bool) -> None:
     """Continue PROMPT with the trained model, printing each token as it is chosen.
 
     The model predicts a probability map, one token is drawn from it, appended to the
@@ -44,15 +47,15 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
     France is".
     """
     from engine.checkpoint import CheckpointMismatch
+    from engine.device import choose_device
     from engine.sample import NoModel, SampleConfig, Sampler, load_model
 
     try:
-        loaded = load_model(ws, checkpoint)
-    except (NoModel, CheckpointMismatch) as error:
+        loaded = load_model(ws, checkpoint, device=str(choose_device(device)))
+    except (NoModel, CheckpointMismatch, ValueError) as error:
         raise click.ClickException(str(error)) from None
     ids = loaded.encode(prompt)
-    err = click.get_text_stream("stderr")
-    click.echo(f"Sampling from the {loaded.label}.", file=err)
+    click.echo(f"Sampling from the {loaded.label}.", err=True)
     for n in range(num_samples):
         config = SampleConfig(temperature=temperature, top_k=top_k, top_p=top_p,
                               seed=None if seed is None else seed + n, max_tokens=max_tokens,
@@ -60,31 +63,33 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
         sampler = Sampler(loaded.model, ids, config, tokenizer=loaded.tokenizer,
                           stop_ids=loaded.stop_ids, use_kv_cache=not no_kv_cache)
         if num_samples > 1:
-            click.echo(f"--- sample {n + 1} (seed {sampler.seed})", file=err)
+            click.echo(f"--- sample {n + 1} (seed {sampler.seed})", err=True)
         click.echo(prompt, nl=False)
         sys.stdout.flush()
         last = None
         for event in sampler:
             last = event
-            if event.stop == "endoftext":
-                break
             if probs:
                 sys.stdout.flush()
-                click.echo("", file=err)
-                click.echo(_map_line(event), file=err)
+                click.echo("", err=True)
+                click.echo(_map_line(event), err=True)
+            if event.stop == "endoftext":
+                break
             click.echo(event.text, nl=False)
             sys.stdout.flush()
         click.echo()
         if last is not None and last.stop == "endoftext":
-            click.echo("(the model ended the document with <|endoftext|>)", file=err)
-        elif num_samples == 1 and seed is None and temperature > 0:
+            click.echo("(the model ended the document with <|endoftext|>)", err=True)
+        if num_samples == 1 and seed is None and temperature > 0:
             click.echo(f"(seed {sampler.seed}: add --seed {sampler.seed} to get this text again)",
-                       file=err)
+                       err=True)
 
 
 def _map_line(event) -> str:
     rows = []
     for candidate in event.map.candidates:
         mark = "*" if candidate.id == event.token_id else " "
-        rows.append(f"{mark}{candidate.text!r} {candidate.prob:.1%}")
+        share = (f"{candidate.prob:.1%}" if candidate.kept
+                 else f"cut (model {candidate.model_prob:.1%})")
+        rows.append(f"{mark}{candidate.text!r} {share}")
     return "   " + "  ".join(rows)

@@ -18,8 +18,11 @@ from tui.commands import pass_workspace
               show_default=True, help="Share of documents held out for validation.")
 @click.option("--seed", type=int, default=1337, show_default=True,
               help="Which documents are held out.")
+@click.option("--show-merges", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Also print the first N merges of the tour's BPE, in the order learned.")
 @pass_workspace
-def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int) -> None:
+def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int,
+              show_merges: int) -> None:
     """Train the tour's BPE on the dataset, build the compact GPT-4 vocabulary, keep the
     chosen one as tokenizer.json and write train.bin / val.bin."""
     from rich.console import Console
@@ -39,8 +42,9 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int) ->
 
     console = Console(stderr=True)
     config = TokenizerConfig(kind=kind, bpe_vocab_size=vocab_size, val_fraction=val_fraction,
-                             seed=seed, merge_every=32)
+                             seed=seed, merge_every=1 if show_merges else 32)
     built: list[TokenizerBuilt] = []
+    first_merges: list = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[note]}"))
     try:
@@ -54,6 +58,8 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int) ->
                         f"{event.conversations} conversations, {event.bytes:,} bytes")
                 elif isinstance(event, MergeLearned):
                     merge = event.merge
+                    if len(first_merges) < show_merges:
+                        first_merges.append(merge)
                     progress.update(merges, completed=merge.vocab_size - 256,
                                     note=f"{merge.bytes_per_token:.2f} bytes/token")
                 elif isinstance(event, TokenizerBuilt):
@@ -84,5 +90,27 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int) ->
         table.add_row(event.name + mark, f"{event.vocab_size:,}", f"{event.seconds:.2f} s",
                       f"{event.bytes_per_token:.2f}")
     Console().print(table)
+    if first_merges:
+        _print_merges(first_merges)
     click.echo(f"Saved {saved.path} ({saved.name}, {saved.vocab_size:,} tokens, "
                f"hash {saved.hash[:12]})")
+
+
+def _print_merges(merges: list) -> None:
+    """Merges as the two parts they join, built from pairs so bytes never become markup."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    def shown(data: bytes) -> Text:
+        return Text(data.decode("utf-8", errors="backslashreplace").replace(" ", "·"))
+
+    vocab = {i: bytes([i]) for i in range(256)}
+    table = Table(title="The tour's BPE: first merges, in the order learned")
+    for name in ("id", "left", "right", "new token", "pair count", "bytes/token"):
+        table.add_column(name, justify="right" if name in ("id", "pair count") else "left")
+    for merge in merges:
+        table.add_row(str(merge.token_id), shown(vocab[merge.left]), shown(vocab[merge.right]),
+                      shown(merge.token), f"{merge.count:,}", f"{merge.bytes_per_token:.3f}")
+        vocab[merge.token_id] = merge.token
+    Console().print(table)

@@ -1,0 +1,226 @@
+"""Training speed and responsiveness, each measured side by side with a reference in one run.
+
+1. The trainer's tokens/s against a bare loop (forward, backward, clip, AdamW) on the same
+   model and batches; the two alternate in rounds so machine load hits both alike.
+2. Achieved FLOP/s against this machine's measured matmul peak, in fp32 and bf16, and the
+   trainer's own speed with bf16 autocast against fp32.
+3. The default preset trained to the end on a copy of the workspace: final loss, capitals.
+4. Key-to-screen latency in the Training chapter while training runs, with training in a
+   child process and in a thread of the UI's own process.
+
+    python benchmarks/train.py --workdir WORKSPACE [--steps 60] [--skip-full-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+
+import torch
+
+from engine import device as devices
+from engine import train
+from engine.model import GPT
+from engine.tokenizer import load_tokenizer
+from engine.workspace import Workspace
+
+
+def bare_loop(config: train.TrainConfig, batches, vocab: int, steps: int, dtype) -> float:
+    """tokens/s of the plainest loop that trains the same model the same way."""
+    torch.manual_seed(config.seed)
+    model = GPT(config.model_config(vocab))
+    optimizer = model.configure_optimizer(config.weight_decay, config.learning_rate,
+                                          (config.beta1, config.beta2))
+    cpu = torch.device("cpu")
+    start = time.perf_counter()
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = train.learning_rate(config, step)
+        x, y = batches("train")
+        with devices.autocast(cpu, dtype):
+            _, loss = model(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        float(loss.detach())
+    return steps * config.batch_size * config.block_size / (time.perf_counter() - start)
+
+
+def trainer(config: train.TrainConfig, batches, tokenizer, steps: int) -> float:
+    """tokens/s of engine.train.train over the whole run, probes and samples included."""
+    run = replace(config, max_steps=steps)
+    start = time.perf_counter()
+    for _ in train.train(run, batches, tokenizer):
+        pass
+    return steps * config.batch_size * config.block_size / (time.perf_counter() - start)
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 2048, repeat: int = 5) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def full_run(ws: Workspace, threads: int | None) -> list[tuple[str, str]]:
+    from engine.checkpoint import load_checkpoint
+    from engine.data.facts import load_capitals
+    from engine.evaluate import capital_accuracy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Workspace(tmp)
+        for name in ("tokenizer", "train_shard", "val_shard"):
+            shutil.copy(ws.find(name).path, copy.path(name))
+        config = train.preset("default", threads=threads)
+        done = None
+        start = time.perf_counter()
+        for event in train.pretrain(copy, config, resume=False, evaluate=False):
+            if isinstance(event, train.TrainDone):
+                done = event
+        wall = time.perf_counter() - start
+        tokenizer, _ = load_tokenizer(copy)
+        model, _ = load_checkpoint(copy.path("base"), tokenizer)
+        accuracy = capital_accuracy(model, tokenizer, load_capitals())
+        france = next(a for a in accuracy.answers if a.country == "France")
+    return [("default preset: steps", f"{done.step}"),
+            ("default preset: wall time", f"{wall:.1f} s ({done.tokens_per_s:,.0f} tokens/s)"),
+            ("default preset: final train / val loss",
+             f"{done.train_loss:.3f} / {done.val_loss:.3f}"),
+            ("default preset: capitals right", f"{accuracy}"),
+            ('"The capital of France is" ->', repr(france.answer))]
+
+
+async def key_latency(ws: Workspace, runner: str | None, seconds: float,
+                      ui_threads: int | None) -> tuple[float, float, int]:
+    """Median and p95 milliseconds from a key press to the repainted screen, while training."""
+    from screens.registry import find_chapter
+    from screens.training import TrainingScreen
+    from tui.app import TourApp
+
+    TrainingScreen.runner = runner
+    TrainingScreen.threads = ui_threads
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Workspace(tmp)
+        for name in ("tokenizer", "train_shard", "val_shard"):
+            shutil.copy(ws.find(name).path, copy.path(name))
+        app = TourApp(copy, start=find_chapter("training"))
+        app.animation_level = "none"  # time the repaint, not a scrolling animation
+        async with app.run_test(size=(100, 32)) as pilot:
+            await app.workers.wait_for_complete()
+            screen = app.screen
+            if runner is None:  # the reference: the same keys with nothing training
+                latencies = await _press_keys(pilot, seconds)
+                return statistics.median(latencies), _p95(latencies), 0
+            await pilot.press("s")
+            deadline = time.perf_counter() + 120
+            while screen.last_step is None:  # wait for the first step, so torch is busy
+                if not screen.running or time.perf_counter() > deadline:
+                    raise RuntimeError(f"training did not start ({runner})")
+                await pilot.pause(0.1)
+            steps_before = screen.last_step.step
+            latencies = await _press_keys(pilot, seconds)
+            steps = screen.last_step.step - steps_before
+            await pilot.press("x")
+            await app.workers.wait_for_complete()
+    return statistics.median(latencies), _p95(latencies), steps
+
+
+async def _press_keys(pilot, seconds: float) -> list[float]:
+    """Press End and Home in turn (each scrolls the chapter: a repaint) for ``seconds``."""
+    latencies: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        await pilot.press(("end", "home")[len(latencies) % 2])
+        await pilot.pause()
+        latencies.append((time.perf_counter() - start) * 1000)
+        await asyncio.sleep(0.1)
+    return latencies
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def emit(*rows: tuple[str, str]) -> None:
+    """Print rows as they are measured (a long benchmark shows its figures as it goes)."""
+    for name, value in rows:
+        print(f"{name:<40}  {value}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default=os.environ.get("LLM_TOUR_HOME"))
+    parser.add_argument("--steps", type=int, default=60, help="steps per speed measurement")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--latency-seconds", type=float, default=15.0)
+    parser.add_argument("--skip-full-run", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--ui-threads", type=int, nargs="*", default=[None],
+                        help="torch threads for training inside the tour (one row each)")
+    args = parser.parse_args()
+
+    ws = Workspace(args.workdir)
+    threads = devices.set_threads(args.threads)
+    tokenizer, artifact = load_tokenizer(ws)
+    config = train.preset("default", threads=threads, device="cpu", dtype="float32")
+    emit(
+        ("workspace", (f"{ws.root} (tokenizer {artifact.label}, vocabulary "
+                      f"{tokenizer.vocab_size:,})")),
+        ("threads / load average", f"{threads} / {os.getloadavg()[0]:.1f}"))
+
+    bare, ours, ours_bf16 = [], [], []
+    for _ in range(args.rounds):
+        batches = train.shard_batches(ws, config)
+        bare.append(bare_loop(config, batches, tokenizer.vocab_size, args.steps, torch.float32))
+        batches = train.shard_batches(ws, config)
+        ours.append(trainer(config, batches, tokenizer, args.steps))
+        batches = train.shard_batches(ws, config)
+        ours_bf16.append(trainer(replace(config, dtype="bfloat16"), batches, tokenizer,
+                                 args.steps))
+    b, t, t16 = max(bare), max(ours), max(ours_bf16)
+    emit(("bare loop, fp32", f"{b:,.0f} tokens/s"),
+             ("trainer, fp32", f"{t:,.0f} tokens/s"),
+             ("trainer / bare loop", f"{t / b:.2f}"),
+             ("trainer, bf16 autocast", f"{t16:,.0f} tokens/s ({t16 / t:.2f}x fp32)"))
+
+    model = GPT(config.model_config(tokenizer.vocab_size))
+    flops = model.flops_per_token()
+    peak32, peak16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
+    emit(("model", f"{model.num_params():,} parameters, {flops:,} FLOPs per token"),
+             ("matmul peak fp32 / bf16", f"{peak32 / 1e9:,.1f} / {peak16 / 1e9:,.1f} GFLOP/s"),
+             ("trainer achieved, fp32", (f"{t * flops / 1e9:,.2f} GFLOP/s = "
+                                        f"{t * flops / peak32:.1%} of the fp32 peak")),
+             ("trainer achieved, bf16", (f"{t16 * flops / 1e9:,.2f} GFLOP/s = "
+                                        f"{t16 * flops / peak16:.1%} of the bf16 peak")))
+
+    if not args.skip_full_run:
+        emit(*full_run(ws, threads))
+    if not args.skip_latency:
+        runs = [(None, None)] + [("process", n) for n in args.ui_threads] + [("thread", None)]
+        for runner, ui_threads in runs:
+            median, p95, steps = asyncio.run(key_latency(ws, runner, args.latency_seconds,
+                                                         ui_threads))
+            label = f", {ui_threads} thread(s)" if ui_threads else ""
+            where = f"training in a {runner}{label}" if runner else "nothing training"
+            emit((f"key latency, {where}",
+                  f"median {median:.0f} ms, p95 {p95:.0f} ms ({steps} steps meanwhile)"))
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

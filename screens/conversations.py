@@ -1,0 +1,599 @@
+"""Chapter: the conversation dataset, and base model vs assistant-shaped model.
+
+Three live parts. The dataset: a few of the fine-tuning conversations as a person reads
+them and as the model sees them (special tokens, IDs, and the tokens the loss ignores
+greyed out). The comparison: the same question continued by the base model as web text
+and answered by the fine-tuned model in a turn. And fine-tuning itself
+(:func:`engine.sft.fine_tune`) running in a worker with its loss, after which the
+comparison is asked again of the new model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, ProgressBar, Sparkline, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from screens.base import ChapterScreen
+from screens.widgets.token_spans import token_label, token_style
+
+DEFAULT_QUESTION = "What is the capital of France?"
+SPECIAL = "bold #111111 on #f0b35e"  # a special token the assistant writes (learned)
+SPECIAL_CONTEXT = "bold #6e6e6e"  # a special token the app writes (context only)
+MASKED = "#8a8a8a"  # a token the loss ignores: the user's words, tool results, openers
+ROLE_STYLES = {"user": "bold", "assistant": "bold green", "tool_call": "bold yellow",
+               "tool_result": "bold cyan"}
+ROLE_NAMES = {"user": "User", "assistant": "Assistant", "tool_call": "Assistant calls a tool",
+              "tool_result": "Tool result"}
+
+
+# -- what the workers post -------------------------------------------------------------------
+
+
+class DatasetLoaded(Message):
+    def __init__(self, examples: list, counts: dict[str, int], tokenizer: Any,
+                 tokenizer_label: str, error: str | None) -> None:
+        super().__init__()
+        self.examples, self.counts, self.tokenizer = examples, counts, tokenizer
+        self.tokenizer_label, self.error = tokenizer_label, error
+
+
+class ReplyUpdate(Message):
+    """One side of the comparison so far (a newer update of the same side replaces it)."""
+
+    def __init__(self, side: str, run: int, text: Text, note: str = "", done: bool = False
+                 ) -> None:
+        super().__init__()
+        self.side, self.run, self.text, self.note, self.done = side, run, text, note, done
+
+    def can_replace(self, message: Message) -> bool:
+        return (isinstance(message, ReplyUpdate) and message.side == self.side
+                and message.run == self.run and not message.done)
+
+
+class SftUpdate(Message):
+    """An event of the fine-tuning run."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        return (isinstance(message, SftUpdate) and type(message.event).__name__ == "TrainStep"
+                and type(self.event).__name__ == "TrainStep")
+
+
+# -- drawing conversations -------------------------------------------------------------------
+
+
+def person_text(turns: list) -> Text:
+    """A conversation as a person reads it: who speaks, and what they say."""
+    text = Text()
+    for n, turn in enumerate(turns):
+        if n:
+            text.append("\n")
+        text.append(f"{ROLE_NAMES[turn.role]}: ", style=ROLE_STYLES[turn.role])
+        text.append(turn.text)
+    return text
+
+
+def model_text(ids: list[int], mask: list[int], tokenizer: Any, show_ids: bool) -> Text:
+    """A conversation as the model sees it: one span per token, special tokens marked and
+    the tokens the loss ignores in grey; with ``show_ids``, the token IDs in the same colours
+    (which is all the model really gets)."""
+    names = {v: k for k, v in tokenizer.special.items()}
+    text = Text(overflow="fold")
+    learned = 0
+    for token_id, weight in zip(ids, mask):
+        special = token_id in names
+        if special:
+            style = SPECIAL if weight else SPECIAL_CONTEXT
+        else:
+            style = token_style(learned) if weight else MASKED
+        if show_ids:
+            label = f"{token_id} "
+        elif special:
+            label = names[token_id]
+        else:
+            label = token_label(tokenizer.token_bytes(token_id))
+        if weight:
+            learned += 1
+        text.append(label, style=style)
+        if special and names[token_id] == "<|end|>":
+            text.append("\n")
+    text.rstrip()
+    return text
+
+
+def reply_text(pieces: list[tuple[str, bool]]) -> Text:
+    """Generated tokens: (text, is_special) pairs, special tokens marked."""
+    text = Text()
+    for piece, special in pieces:
+        text.append(piece, style=SPECIAL if special else "")
+    return text
+
+
+# -- widgets -----------------------------------------------------------------------------------
+
+
+class Card(Static):
+    DEFAULT_CSS = """
+    Card {
+        height: auto;
+        border: round $primary;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+
+class DatasetPanel(Widget):
+    """A conversation of the dataset, as a person reads it and as the model sees it."""
+
+    DEFAULT_CSS = """
+    DatasetPanel {
+        height: auto;
+        layout: vertical;
+        margin: 0 0 1 0;
+    }
+    DatasetPanel #dataset-summary {
+        height: auto;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Loading the conversations…", style="dim"), id="dataset-summary")
+        yield Card(id="dataset-person")
+        yield Card(id="dataset-model")
+
+    def on_mount(self) -> None:
+        self.query_one("#dataset-person", Card).border_title = "As a person reads it"
+        self.query_one("#dataset-model", Card).border_title = "As the model sees it"
+        screen = self.screen
+        if isinstance(screen, ConversationsScreen):
+            screen.dataset_panel_ready()
+
+
+class ComparePanel(Widget):
+    """The same question for the base model and the assistant-shaped model."""
+
+    DEFAULT_CSS = """
+    ComparePanel {
+        height: auto;
+        layout: vertical;
+        margin: 0 0 1 0;
+    }
+    ComparePanel #compare-question {
+        height: auto;
+        padding: 0 1;
+    }
+    ComparePanel Horizontal {
+        height: auto;
+    }
+    ComparePanel Card {
+        width: 1fr;
+        min-height: 6;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="compare-question")
+        with Horizontal():
+            yield Card(id="compare-base")
+            yield Card(id="compare-chat")
+
+    def on_mount(self) -> None:
+        self.query_one("#compare-base", Card).border_title = "Base model"
+        self.query_one("#compare-chat", Card).border_title = "Assistant-shaped model"
+        screen = self.screen
+        if isinstance(screen, ConversationsScreen):
+            screen.compare_panel_ready()
+
+
+class SFTPanel(Widget):
+    """Fine-tuning, live: progress, the loss as it falls, and what the run did."""
+
+    DEFAULT_CSS = """
+    SFTPanel {
+        height: auto;
+        layout: vertical;
+        border: round $primary;
+        border-title-color: $text;
+        padding: 0 1;
+        margin: 0 0 1 0;
+    }
+    SFTPanel #sft-status {
+        height: auto;
+    }
+    SFTPanel ProgressBar {
+        height: 1;
+        margin: 0;
+    }
+    SFTPanel Sparkline {
+        height: 3;
+        margin: 0;
+    }
+    SFTPanel #sft-figures {
+        height: auto;
+        color: $text-muted;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sft-status")
+        yield ProgressBar(total=1, show_eta=False, id="sft-progress")
+        yield Sparkline([], id="sft-loss")
+        yield Static(id="sft-figures")
+
+    def on_mount(self) -> None:
+        self.border_title = "Fine-tuning"
+        screen = self.screen
+        if isinstance(screen, ConversationsScreen):
+            screen.sft_panel_ready()
+
+
+# -- the chapter -----------------------------------------------------------------------------
+
+
+class ConversationsScreen(ChapterScreen):
+    WIDGETS: ClassVar[dict[str, type[Widget]]] = {
+        "conversation_dataset": DatasetPanel,
+        "base_vs_assistant": ComparePanel,
+        "fine_tune": SFTPanel,
+    }
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("c", "next_conversation", "Conversation", id="next_conversation",
+                tooltip="Show another conversation of the dataset"),
+        Binding("i", "toggle_ids", "IDs", id="toggle_ids",
+                tooltip="Show or hide the token IDs the model sees"),
+        Binding("e", "edit_question", "Question", id="edit_question",
+                tooltip="Ask both models your own question"),
+        Binding("s", "fine_tune", "Fine-tune", id="fine_tune",
+                tooltip="Fine-tune the base model on the conversations, live (s again stops)"),
+        Binding("escape", "close_question", "Close", id="close_question", show=False,
+                tooltip="Close the question box without changing the question"),
+    ]
+
+    DEFAULT_CSS = """
+    ConversationsScreen #question-input {
+        dock: bottom;
+        display: none;
+    }
+    ConversationsScreen #question-input.-open {
+        display: block;
+    }
+    """
+
+    def __init__(self, chapter, index: int) -> None:
+        super().__init__(chapter, index)
+        self.question = DEFAULT_QUESTION
+        self.show_ids = False
+        self.example_index = 0
+        self.examples: list = []
+        self.counts: dict[str, int] = {}
+        self.tokenizer: Any = None
+        self.tokenizer_label = ""
+        self.dataset_error: str | None = None
+        self.pair: Any = None
+        self._run = 0
+        self._replies: dict[str, ReplyUpdate] = {}
+        self._losses: list[float] = []
+        self._sft_lines: list[Text] = []
+        self._sft_status: Text = Text.assemble(
+            ("Press ", "dim"), ("s", "bold"),
+            (" to fine-tune the base model on the conversations, live. ", "dim"),
+            ("Half of every batch is still pretraining text, so the facts it learned stay.",
+             "dim"))
+        self._sft_progress: tuple[float | None, float] = (None, 0)
+        self.sft_running = False
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Input(placeholder="Your question for both models (Enter to ask, Escape to close)",
+                    id="question-input")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load_dataset()
+        self.load_models()
+
+    # -- loading -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="conv-dataset", exit_on_error=False)
+    def load_dataset(self) -> None:
+        from engine import conversations
+
+        examples = conversations.examples()
+        counts: dict[str, int] = {}
+        for c in conversations.load_conversations():
+            counts[c.kind] = counts.get(c.kind, 0) + 1
+        tokenizer, label, error = None, "", None
+        try:
+            from engine.tokenizer import load_tokenizer
+
+            tokenizer, artifact = load_tokenizer(self.app.workspace)
+            label = f"{artifact.path.name}, {artifact.label}"
+        except (FileNotFoundError, ValueError) as exc:
+            error = str(exc)
+        self.post_message(DatasetLoaded(examples, counts, tokenizer, label, error))
+
+    @work(thread=True, exclusive=True, group="conv-models", exit_on_error=False)
+    def load_models(self) -> Any:
+        from engine.sft import load_pair
+
+        return load_pair(self.app.workspace)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if group == "conv-models":
+            if event.state == WorkerState.SUCCESS:
+                self.pair = event.worker.result
+                self.start_compare()
+            elif event.state == WorkerState.ERROR:
+                for side in ("base", "chat"):
+                    self._reply(ReplyUpdate(side, self._run, Text(
+                        f"Could not load the models: {event.worker.error}", style="red"),
+                        done=True))
+        elif group == "conv-dataset" and event.state == WorkerState.ERROR:
+            self.dataset_error = f"Could not load the conversations: {event.worker.error}"
+            self._render_dataset()
+        elif group == "conv-compare" and event.state == WorkerState.ERROR:
+            for side in ("base", "chat"):
+                self._reply(ReplyUpdate(side, self._run, Text(str(event.worker.error),
+                                                              style="red"), done=True))
+        elif group == "conv-sft" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED,
+                                                     WorkerState.SUCCESS):
+            self.sft_running = False
+            if event.state == WorkerState.ERROR:
+                self._sft_status = Text(f"Fine-tuning stopped: {event.worker.error}",
+                                        style="red")
+                self._render_sft()
+
+    # -- the dataset ---------------------------------------------------------------------
+    def on_dataset_loaded(self, message: DatasetLoaded) -> None:
+        self.examples, self.counts = message.examples, message.counts
+        self.tokenizer, self.tokenizer_label = message.tokenizer, message.tokenizer_label
+        self.dataset_error = message.error
+        self._render_dataset()
+
+    def dataset_panel_ready(self) -> None:
+        self._render_dataset()
+
+    def _render_dataset(self) -> None:
+        if not self.query("#dataset-summary"):
+            return
+        summary = self.query_one("#dataset-summary", Static)
+        person = self.query_one("#dataset-person", Card)
+        model = self.query_one("#dataset-model", Card)
+        if not self.examples:
+            if self.dataset_error:
+                summary.update(Text(self.dataset_error, style="red"))
+            return
+        from engine import chat
+
+        total = sum(self.counts.values())
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in self.counts.items())
+        summary.update(Text.assemble(
+            (f"{total:,} conversations", "bold"), f" ({kinds}).  ",
+            ("c", "bold"), " another · ", ("i", "bold"), " token IDs"))
+        example = self.examples[self.example_index % len(self.examples)]
+        turns = list(example.turns)
+        person.update(person_text(turns))
+        person.border_subtitle = (f"{self.example_index % len(self.examples) + 1} of "
+                                  f"{len(self.examples)} · {example.kind}")
+        if self.tokenizer is None:
+            model.update(Text(self.dataset_error or "No tokenizer yet.", style="red"))
+            model.border_subtitle = ""
+            return
+        ids, mask = chat.render(turns, self.tokenizer)
+        view = model_text(ids, mask, self.tokenizer, self.show_ids)
+        view.append("\n")
+        view.append_text(Text.assemble(
+            ("coloured", token_style(0)), (": the assistant's tokens, where the loss is taken · ",
+                                           "dim"),
+            ("grey", MASKED), (": context only, masked out", "dim")))
+        model.update(view)
+        model.border_subtitle = Text(f"{len(ids)} tokens, {sum(mask)} learned · "
+                                     f"{self.tokenizer_label}")
+
+    def action_next_conversation(self) -> None:
+        if not self.examples:
+            return
+        self.example_index = (self.example_index + 1) % len(self.examples)
+        self._render_dataset()
+
+    def action_toggle_ids(self) -> None:
+        self.show_ids = not self.show_ids
+        self._render_dataset()
+
+    # -- base vs assistant ---------------------------------------------------------------
+    def compare_panel_ready(self) -> None:
+        self._render_question()
+        for update in self._replies.values():
+            self._reply(update)
+        if self.pair is not None and not self._replies:
+            self.start_compare()
+
+    def _render_question(self) -> None:
+        if not self.query("#compare-question"):
+            return
+        self.query_one("#compare-question", Static).update(Text.assemble(
+            ("Question: ", "bold"), (self.question, "bold"), ("  (e: your own)", "dim")))
+
+    def start_compare(self) -> None:
+        self._run += 1
+        self._replies = {}
+        self._render_question()
+        if self.pair is not None:
+            self.compare(self.question, self._run)
+
+    @work(thread=True, exclusive=True, group="conv-compare", exit_on_error=False)
+    def compare(self, question: str, run: int) -> None:
+        from engine import sft
+
+        worker = get_current_worker()
+        pair = self.pair
+        names = {v: k for k, v in pair.tokenizer.special.items()} if pair.tokenizer else {}
+        sides = (("base", pair.base, pair.base_error, pair.base_label, sft.continue_as_base),
+                 ("chat", pair.chat, pair.chat_error, pair.chat_label, sft.reply_as_assistant))
+        for side, model, error, label, stream in sides:
+            if model is None:
+                note = error or ""
+                if side == "chat" and pair.base is not None:
+                    note += " Press s below to fine-tune it here."
+                self.post_message(ReplyUpdate(side, run, Text(), note.strip(), done=True))
+                continue
+            pieces: list[tuple[str, bool]] = []
+            for event in stream(model, pair.tokenizer, question):
+                if worker.is_cancelled:
+                    return
+                special = event.token_id in names
+                pieces.append((names[event.token_id] if special else event.text, special))
+                self.post_message(ReplyUpdate(side, run, reply_text(pieces), label))
+            self.post_message(ReplyUpdate(side, run, reply_text(pieces), label, done=True))
+
+    def on_reply_update(self, message: ReplyUpdate) -> None:
+        if message.run != self._run:
+            return
+        self._replies[message.side] = message
+        self._reply(message)
+
+    def _reply(self, message: ReplyUpdate) -> None:
+        if not self.query("#compare-base"):
+            return
+        card = self.query_one(f"#compare-{message.side}", Card)
+        if message.side == "base":
+            body = Text()
+            body.append("Good at continuing internet-style text.\n", style="italic dim")
+            body.append(self.question, style="dim")
+        else:
+            body = Text()
+            body.append("Better at replying in conversational turns.\n", style="italic dim")
+            body.append_text(Text.assemble(("<|user|>", SPECIAL_CONTEXT), (f" {self.question}", "dim"),
+                                           ("<|end|><|assistant|>", SPECIAL_CONTEXT)))
+        if message.text.plain:
+            body.append_text(message.text)
+        elif not message.done:
+            body.append(" …", style="dim")
+        else:
+            body = Text(message.note, style="dim")
+        card.update(body)
+        # a Text, not a str: a str here would be read as markup
+        card.border_subtitle = Text(message.note if message.done and message.text.plain else (
+            "" if message.done else "writing…"))
+
+    def action_edit_question(self) -> None:
+        box = self.query_one("#question-input", Input)
+        box.value = self.question
+        box.add_class("-open")
+        box.focus()
+
+    def action_close_question(self) -> None:
+        box = self.query_one("#question-input", Input)
+        box.remove_class("-open")
+        self.query_one("#body").focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        self.action_close_question()
+        if text:
+            self.question = text
+            self.start_compare()
+
+    # -- fine-tuning ---------------------------------------------------------------------
+    def sft_panel_ready(self) -> None:
+        self._render_sft()
+
+    def action_fine_tune(self) -> None:
+        if self.sft_running:
+            self.workers.cancel_group(self, "conv-sft")
+            self._sft_status = Text("Stopping… the previous chat model is kept.", style="dim")
+            self._render_sft()
+            return
+        self.sft_running = True
+        self._losses = []
+        self._sft_lines = []
+        self._sft_status = Text("Loading the base model and the conversations…", style="dim")
+        self._sft_progress = (None, 0)
+        self._render_sft()
+        self.fine_tune()
+
+    @work(thread=True, exclusive=True, group="conv-sft", exit_on_error=False)
+    def fine_tune(self) -> None:
+        from engine import sft
+
+        worker = get_current_worker()
+        for event in sft.fine_tune(self.app.workspace, stop=lambda: worker.is_cancelled):
+            self.post_message(SftUpdate(event))
+            if worker.is_cancelled:
+                break
+
+    def on_sft_update(self, message: SftUpdate) -> None:
+        self._on_sft(message.event)
+
+    def _on_sft(self, event: Any) -> None:
+        name = type(event).__name__
+        if name == "SFTStart":
+            kinds = ", ".join(f"{n} {kind}" for kind, n in event.by_kind.items())
+            self._sft_lines = [Text(
+                f"{event.conversations:,} conversations ({kinds}) · base: {event.base} · each "
+                f"batch: {event.rows_conversations} rows of conversations + "
+                f"{event.rows_pretraining} of pretraining text")]
+            self._sft_progress = (event.max_steps, 0)
+        elif name == "TrainStart":
+            self._sft_lines.append(Text(f"{event.device} · {event.params:,} parameters"))
+        elif name == "TrainStep":
+            self._losses.append(event.loss)
+            self._sft_progress = (event.max_steps, event.step)
+            self._sft_status = Text.assemble(
+                ("Fine-tuning: ", "bold"), f"step {event.step} of {event.max_steps} · loss ",
+                (f"{event.loss:.3f}", "bold"), " (both halves of the batch) · ",
+                f"{event.elapsed:.0f} s · ETA {event.eta:.0f} s", ("  (s stops)", "dim"))
+        elif name == "EvalLoss":
+            line = Text(f"step {event.step}: loss on the assistant's tokens {event.train_loss:.3f},"
+                        f" on held-out conversations {event.val_loss:.3f}")
+            if self._sft_lines and self._sft_lines[-1].plain.startswith("step "):
+                self._sft_lines[-1] = line
+            else:
+                self._sft_lines.append(line)
+        elif name == "TrainDone":
+            if event.cancelled:
+                self._sft_status = Text(f"Stopped after {event.step} steps; the previous chat "
+                                        "model is kept.", style="dim")
+            else:
+                self._sft_status = Text.assemble(
+                    ("Done: ", "bold green"), f"{event.step} steps in {event.elapsed:.1f} s. ",
+                    "The comparison above now asks the new chat model.")
+        elif name == "SFTReply":
+            reply = " ".join(t.text for t in event.turns)
+            self._sft_lines.append(Text.assemble((f"{event.question} → ", "dim"), reply))
+            self.load_models()  # the side-by-side asks the new chat.pt
+        self._render_sft()
+
+    def _render_sft(self) -> None:
+        if not self.query("#sft-status"):
+            return
+        self.query_one("#sft-status", Static).update(self._sft_status)
+        total, done = self._sft_progress
+        bar = self.query_one("#sft-progress", ProgressBar)
+        bar.display = total is not None
+        if total is not None:
+            bar.update(total=total, progress=done)
+        sparkline = self.query_one("#sft-loss", Sparkline)
+        sparkline.data = list(self._losses)
+        sparkline.display = bool(self._losses)
+        figures = self.query_one("#sft-figures", Static)
+        figures.update(Text("\n").join(self._sft_lines))
+        figures.display = bool(self._sft_lines)

@@ -1,0 +1,602 @@
+"""Chapter 2: web page to dataset row, in the talk's six steps, with a real crawl behind it.
+
+When the chapter opens, a thread worker runs the data stage (``engine.data.pipeline``):
+a local HTTP server serves the sample web, the crawler fetches it, trafilatura extracts
+the text and the cleaning passes run. The worker collects events into a shared
+:class:`DataRun` and posts a small message that replaces older ones still queued, so the
+screen redraws at most a few times a second however fast the crawl goes. Each step's
+widget draws itself from the same :class:`DataRun`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, RichLog, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from screens.base import ChapterScreen
+
+TALK_PAGE = "http://travel-notes.example/europe/capitals"
+
+
+class DataRun:
+    """Everything the run on screen has reported so far. Written by the worker thread,
+    read by the widgets; a lock keeps the two apart."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.verdicts: list = []  # UrlVerdict
+        self.fetches: list = []  # Fetched (pages and robots.txt)
+        self.pages: list = []  # Extracted: url, title, source, html, text
+        self.drops: list = []  # Dropped from extraction and the passes
+        self.rows: list[dict] = []
+        self.own: list[dict] = []  # rows of pages the viewer added
+        self.funnel: list[dict] | None = None
+        self.finished = None
+        self.error: str | None = None
+        self.started = time.perf_counter()
+        self.step = "starting"
+        self.written = False
+
+    def add(self, event: object) -> None:
+        from engine.data import events as ev
+
+        with self.lock:
+            if isinstance(event, ev.UrlChecked):
+                self.verdicts.append(event.verdict)
+            elif isinstance(event, ev.Fetched):
+                self.fetches.append(event)
+            elif isinstance(event, ev.Extracted):
+                self.pages.append(event)
+            elif isinstance(event, ev.Dropped):
+                self.drops.append(event)
+            elif isinstance(event, ev.Kept):
+                self.rows.append(event.row)
+            elif isinstance(event, ev.StepStarted):
+                self.step = event.label
+            elif isinstance(event, ev.Finished):
+                self.funnel = event.funnel
+                self.finished = event
+                self.written = bool(event.paths)
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None and self.error is None
+
+
+class DataChanged(Message):
+    """The run has news. Only the latest one matters."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DataChanged)
+
+
+def _screen_run(widget) -> DataRun:
+    return widget.screen.run_state
+
+
+class DataView:
+    """A widget that draws itself from the screen's DataRun (its ``update_from``).
+
+    Textual calls ``on_mount`` of every class in the MRO, so subclasses that set
+    something up on mount do not call this one themselves."""
+
+    def on_mount(self) -> None:
+        self.update_from(_screen_run(self))
+
+
+# -- step 0: what is running ------------------------------------------------------------
+
+class DataStatus(DataView, Static):
+    DEFAULT_CSS = """
+    DataStatus {
+        width: 1fr;
+        height: auto;
+        border: round $primary;
+        padding: 0 1;
+    }
+    """
+
+    def update_from(self, run: DataRun) -> None:
+        with run.lock:
+            fetched = sum(f.kind == "page" for f in run.fetches)
+            queued = run.fetches[-1].queued if run.fetches else 0
+            rows, checked = len(run.rows), len(run.verdicts)
+        if run.error:
+            self.update(Text.assemble(("The crawl stopped: ", "bold red"), (run.error, "")))
+            return
+        if run.running:
+            self.update(Text.assemble(
+                ("● ", "yellow"), (f"{run.step}: ", "bold"),
+                f"{checked} URLs checked · {fetched} pages fetched · {queued} queued · "
+                f"{rows} rows kept"))
+            return
+        where = ("written to your workspace (dataset.parquet, dropped.parquet, funnel.json)"
+                 if run.written else
+                 "kept on screen; the dataset prepared in your workspace is left as it is")
+        self.update(Text.assemble(
+            ("✓ ", "green"), ("Crawl finished: ", "bold"),
+            f"{checked} URLs checked, {fetched} pages fetched, ",
+            (f"{rows} rows", "bold"), f" {where}."))
+
+
+# -- step 1: URL verdicts ---------------------------------------------------------------
+
+class UrlVerdicts(DataView, Vertical):
+    DEFAULT_CSS = """
+    UrlVerdicts { height: auto; }
+    UrlVerdicts > Static { height: auto; }
+    UrlVerdicts > DataTable { height: 10; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="verdict-summary")
+        table = DataTable(id="verdict-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("URL", width=46, key="url")
+        table.add_column("verdict", width=28, key="verdict")
+        yield table
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.shown = 0
+
+    def update_from(self, run: DataRun) -> None:
+        with run.lock:
+            verdicts = list(run.verdicts)
+        table = self.query_one(DataTable)
+        for verdict in verdicts[self.shown:]:
+            style = "green" if verdict.keep else "red"
+            label = "kept" if verdict.keep else verdict.category
+            detail = f"  {verdict.detail}" if verdict.detail and not verdict.keep else ""
+            table.add_row(Text(verdict.url), Text.assemble((label, style), (detail, "dim")))
+        self.shown = len(verdicts)
+        blocked = Counter(v.category for v in verdicts if not v.keep)
+        summary = Text.assemble(
+            (f"{len(verdicts)}", "bold"), " URLs checked · ",
+            (f"{len(verdicts) - sum(blocked.values())}", "bold green"), " kept · ",
+            (f"{sum(blocked.values())}", "bold red"), " skipped")
+        if blocked:
+            summary.append(": " + ", ".join(f"{k} {n}" for k, n in blocked.most_common()))
+        self.query_one("#verdict-summary", Static).update(summary)
+
+
+# -- step 2: the crawl, live ----------------------------------------------------------
+
+class CrawlLive(DataView, Vertical):
+    DEFAULT_CSS = """
+    CrawlLive { height: auto; }
+    CrawlLive > Static { height: auto; }
+    CrawlLive > RichLog { height: 10; border: round $primary-darken-2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="crawl-summary")
+        yield RichLog(id="crawl-log", max_lines=400, wrap=False, markup=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.shown = 0
+
+    def update_from(self, run: DataRun) -> None:
+        with run.lock:
+            fetches = list(run.fetches)
+        log = self.query_one(RichLog)
+        for fetch in fetches[self.shown:]:
+            status = str(fetch.status) if fetch.status is not None else "---"
+            ok = fetch.reason == "ok"
+            log.write(Text.assemble(
+                (f"{status:>3} ", "green" if ok else "red"),
+                (f"{fetch.elapsed * 1000:5.0f} ms ", "dim"),
+                (fetch.url, ""),
+                ("" if ok else f"  {fetch.reason}", "bold red")))
+        self.shown = len(fetches)
+        pages = [f for f in fetches if f.kind == "page"]
+        reasons = Counter(f.reason for f in pages)
+        statuses = Counter(f.status for f in pages if f.status is not None)
+        hosts = len({f.url.split("/")[2] for f in fetches if f.url.count("/") >= 2})
+        summary = Text.assemble(
+            (f"{len(pages)}", "bold"), " fetches on ", (f"{hosts}", "bold"), " hosts · ",
+            "status " + ", ".join(f"{code}×{n}" for code, n in sorted(statuses.items())),
+            " · queue ", (str(fetches[-1].queued if fetches else 0), "bold"))
+        problems = {k: n for k, n in reasons.items() if k != "ok"}
+        if problems:
+            summary.append("\nnot kept: " + ", ".join(f"{k} {n}" for k, n in problems.items()),
+                           style="red")
+        self.query_one("#crawl-summary", Static).update(summary)
+
+
+# -- steps 3 and 4: raw HTML, then the text beside it ------------------------------------
+
+def _current_page(widget):
+    screen = widget.screen
+    run = screen.run_state
+    with run.lock:
+        pages = list(run.pages)
+    if not pages:
+        return None, 0, 0
+    index = screen.page_index
+    if index is None:
+        index = next((i for i, p in enumerate(pages) if p.url == TALK_PAGE), 0)
+    index %= len(pages)
+    return pages[index], index, len(pages)
+
+
+def _html(html: str) -> Syntax:
+    return Syntax(html, "html", theme="ansi_dark", word_wrap=True, line_numbers=False)
+
+
+class RawHtml(DataView, Vertical):
+    DEFAULT_CSS = """
+    RawHtml { height: auto; }
+    RawHtml > Static.title { height: auto; }
+    RawHtml > VerticalScroll { height: 14; border: round $primary-darken-2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="title")
+        with VerticalScroll():
+            yield Static(classes="html")
+
+    def update_from(self, run: DataRun) -> None:
+        page, index, total = _current_page(self)
+        if page is None:
+            self.query_one(".title", Static).update(Text("Waiting for the first page…",
+                                                         style="dim"))
+            return
+        if getattr(self, "_url", None) == page.url:
+            return
+        self._url = page.url
+        size = len(page.html.encode("utf-8"))
+        self.query_one(".title", Static).update(Text.assemble(
+            (f"page {index + 1}/{total} ", "dim"), (page.url, "bold"),
+            (f"  {size:,} bytes of HTML", "dim")))
+        self.query_one(".html", Static).update(_html(page.html))
+
+
+class Extracted(DataView, Vertical):
+    DEFAULT_CSS = """
+    Extracted { height: auto; }
+    Extracted > Static.title { height: auto; }
+    Extracted > Horizontal { height: 14; }
+    Extracted VerticalScroll { width: 1fr; border: round $primary-darken-2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="title")
+        with Horizontal():
+            with VerticalScroll(id="extract-html"):
+                yield Static(classes="html")
+            with VerticalScroll(id="extract-text"):
+                yield Static(classes="text")
+
+    def update_from(self, run: DataRun) -> None:
+        page, index, total = _current_page(self)
+        if page is None:
+            self.query_one(".title", Static).update(Text("Waiting for the first page…",
+                                                         style="dim"))
+            return
+        if getattr(self, "_url", None) == page.url:
+            return
+        self._url = page.url
+        html_size, text_size = len(page.html.encode("utf-8")), len(page.text.encode("utf-8"))
+        self.query_one(".title", Static).update(Text.assemble(
+            (f"page {index + 1}/{total} ", "dim"), (page.url, "bold"),
+            ((f"  {html_size:,} bytes of HTML → {text_size:,} bytes of text "
+             f"({text_size / max(1, html_size):.0%})"), "dim")))
+        self.query_one("#extract-html").border_title = "raw HTML"
+        self.query_one("#extract-text").border_title = "extracted text"
+        self.query_one(".html", Static).update(_html(page.html))
+        self.query_one(".text", Static).update(Text.assemble(
+            ("title  ", "dim"), (page.title, "bold"), "\n",
+            ("source ", "dim"), (page.source, "italic"), "\n\n", page.text))
+
+
+# -- step 5: the funnel -----------------------------------------------------------------
+
+class FunnelView(DataView, Static):
+    DEFAULT_CSS = """
+    FunnelView { height: auto; }
+    """
+
+    def update_from(self, run: DataRun) -> None:
+        if run.funnel is None:
+            self.update(Text("The funnel fills in when the crawl is over…", style="dim"))
+            return
+        with run.lock:
+            drops = list(run.drops)
+            funnel = run.funnel
+        examples: dict[str, object] = {}
+        for drop in drops:  # prefer an article to a site's home page as the example
+            if drop.step not in examples or urlsplit(examples[drop.step].url).path in ("", "/"):
+                examples[drop.step] = drop
+        top = max(1, funnel[0]["in"])
+        table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+        table.add_column("step", ratio=3, no_wrap=True, overflow="ellipsis")
+        table.add_column("in", justify="right")
+        table.add_column("out", justify="right")
+        table.add_column("", width=10, no_wrap=True)
+        table.add_column("dropped because", ratio=4, overflow="fold")
+        for step in funnel:
+            bar = "█" * max(1, round(10 * step["out"] / top)) if step["out"] else ""
+            reasons = ", ".join(f"{k} {n}" for k, n in step["dropped"].items())
+            if step.get("edited"):
+                reasons = (reasons + ", " if reasons else "") + f"{step['edited']} edited"
+            table.add_row(Text(step["label"]), str(step["in"]), str(step["out"]),
+                          Text(bar, style="green"), Text(reasons, style="red"))
+        lines = [Text("An example of what each pass dropped, and why:", style="bold")]
+        for step in funnel:
+            drop = examples.get(step["step"])
+            if drop is None:
+                continue
+            snippet = " ".join(drop.text.split())[:110]
+            lines.append(Text.assemble(
+                (f"{step['label']}: ", "bold"), (drop.reason, "red"),
+                (f" ({drop.detail})" if drop.detail else "", "dim"), "\n  ",
+                (drop.url, "underline"), ("\n  “" + snippet + "…”" if snippet else "", "dim")))
+        from rich.console import Group
+
+        self.update(Group(table, Text(""), *lines))
+
+
+# -- step 6: stored rows ----------------------------------------------------------------
+
+class RowModal(ModalScreen):
+    """One stored row in full."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape,enter,q", "dismiss", "Close", id="close_row", tooltip="Back to the table"),
+    ]
+    DEFAULT_CSS = """
+    RowModal { align: center middle; }
+    RowModal > VerticalScroll {
+        width: 90%; height: 80%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, row: dict) -> None:
+        super().__init__()
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        meta = Text()
+        for key in ("url", "title", "source", "language", "language_score", "token_count",
+                    "fetched_at"):
+            meta.append(f"{key:<15}", style="dim")
+            meta.append(f"{row.get(key, '')}\n")
+        with VerticalScroll():
+            yield Static(meta)
+            yield Static(Text(row.get("content", "")))
+
+
+def _row_cells(row: dict) -> tuple[Text, Text, Text, Text]:
+    content = " ".join(row["content"].split())
+    return (Text(row["url"]), Text(row["title"]), Text(row["source"]),
+            Text(content[:80] + ("..." if len(content) > 80 else "")))
+
+
+TALK_ROWS = ("travel-notes.example/europe/capitals", "small-events.example/blog/wedding-toast")
+
+
+def _talk_first(rows: list[dict]) -> list[dict]:
+    """The talk's two rows on top, as in its table; the others in stored order."""
+    first = sorted((r for r in rows if r["url"] in TALK_ROWS), key=lambda r: TALK_ROWS.index(r["url"]))
+    return first + [r for r in rows if r["url"] not in TALK_ROWS]
+
+
+class StoredRows(DataView, Vertical):
+    DEFAULT_CSS = """
+    StoredRows { height: auto; }
+    StoredRows > Static { height: auto; }
+    StoredRows > DataTable { height: 10; }
+    StoredRows > #row-detail { height: 2; color: $text-muted; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="rows-summary")
+        table = DataTable(id="rows-table", cursor_type="row", zebra_stripes=True)
+        for name, width in (("url", 39), ("title", 34), ("source", 38), ("content", 60)):
+            table.add_column(name, width=width, key=name)
+        yield table
+        yield Static(id="row-detail")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.shown: list[dict] = []
+
+    def update_from(self, run: DataRun) -> None:
+        with run.lock:
+            rows = list(run.own) + _talk_first(run.rows)
+        if rows[: len(self.shown)] != self.shown:
+            self.query_one(DataTable).clear()
+            self.shown = []
+        table = self.query_one(DataTable)
+        for row in rows[len(self.shown):]:
+            table.add_row(*_row_cells(row))
+        self.shown = rows
+        tokens = sum(r["token_count"] for r in rows)
+        chars = sum(len(r["content"]) for r in rows)
+        self.query_one("#rows-summary", Static).update(Text.assemble(
+            (f"{len(rows)}", "bold"), " rows · ", (f"{tokens:,}", "bold"),
+            " GPT-4 tokens · ", (f"{chars:,}", "bold"), " characters of text"))
+
+    @on(DataTable.RowHighlighted)
+    def describe_row(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.shown):
+            row = self.shown[event.cursor_row]
+            content = " ".join(row["content"].split())
+            self.query_one("#row-detail", Static).update(Text.assemble(
+                (row["source"], "italic"), ("  ·  ", "dim"), (content[:150] + "...", "")))
+
+    @on(DataTable.RowSelected)
+    def show_row(self, event: DataTable.RowSelected) -> None:
+        if 0 <= event.cursor_row < len(self.shown):
+            self.app.push_screen(RowModal(self.shown[event.cursor_row]))
+
+
+class OwnPage(Vertical):
+    """Send a page of one's own through the same steps."""
+
+    DEFAULT_CSS = """
+    OwnPage { height: auto; }
+    OwnPage > Static { height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="path/to/page.html or https://…", id="own-page-input")
+        yield Static(id="own-page-result")
+
+    @on(Input.Submitted)
+    def submit(self, event: Input.Submitted) -> None:
+        source = event.value.strip()
+        if source:
+            self.query_one(Static).update(Text(f"Checking {source}…", style="dim"))
+            self.check(source)
+
+    @work(thread=True, exclusive=True, group="own-page", exit_on_error=False)
+    def check(self, source: str) -> list:
+        from engine.data.ownpage import check_page
+
+        return list(check_page(self.screen.workspace, source, add=False))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "own-page":
+            return
+        event.stop()
+        result = self.query_one(Static)
+        if event.state == WorkerState.ERROR:
+            result.update(Text(str(event.worker.error), style="bold red"))
+            return
+        if event.state != WorkerState.SUCCESS:
+            return
+        from engine.data import events as ev
+
+        passed = [e.step for e in event.worker.result if isinstance(e, ev.StepDone)]
+        last = event.worker.result[-1] if event.worker.result else None
+        line = Text.assemble(("passed: ", "dim"), (", ".join(passed) or "nothing", ""), "\n")
+        if isinstance(last, ev.Kept):
+            line.append_text(Text.assemble(("kept ", "bold green"), (last.row["title"], "bold"),
+                                           f"  {last.row['token_count']} tokens, "
+                                           "added to the table above"))
+            run = self.screen.run_state
+            with run.lock:
+                run.own.insert(0, last.row)
+            self.screen.refresh_views()
+        elif isinstance(last, ev.Dropped):
+            line.append_text(Text.assemble(("dropped at ", "bold red"), (last.step, "bold"),
+                                           f": {last.reason}", (f" ({last.detail})", "dim")))
+        result.update(line)
+
+
+# -- the chapter ------------------------------------------------------------------------
+
+class DataScreen(ChapterScreen):
+    WIDGETS: ClassVar[dict] = {"data_status": DataStatus, "url_verdicts": UrlVerdicts, "crawl_live": CrawlLive,
+               "raw_html": RawHtml, "extracted": Extracted, "funnel": FunnelView,
+               "stored_rows": StoredRows, "own_page": OwnPage}
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("r", "rerun", "Crawl again", id="data_rerun",
+                tooltip="Run the whole data stage again, from the URL list to the stored rows"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="data_prev_page",
+                key_display="[", show=False, tooltip="Show the previous crawled page"),
+        Binding("right_square_bracket", "page(1)", "Next page", id="data_next_page",
+                key_display="]", show=False, tooltip="Show the next crawled page"),
+    ]
+
+    # The crawl's settings; tests replace this with a deterministic one.
+    crawl_config = None
+
+    def __init__(self, chapter, index: int) -> None:
+        super().__init__(chapter, index)
+        self.run_state = DataRun()
+        self.page_index: int | None = None
+
+    @property
+    def workspace(self):
+        return self.app.workspace
+
+    def on_mount(self) -> None:  # ChapterScreen.on_mount runs too (Textual walks the MRO)
+        self.start_run()
+
+    def start_run(self) -> None:
+        self.run_state = DataRun()
+        self.refresh_views()
+        self.crawl()
+
+    @work(thread=True, exclusive=True, group="data-run", exit_on_error=False)
+    def crawl(self) -> None:
+        from engine.data.pipeline import DataConfig, run
+
+        worker = get_current_worker()
+        state = self.run_state
+        config = DataConfig(write=not self.workspace.path("dataset").exists())
+        if self.crawl_config is not None:
+            config.crawl = self.crawl_config()
+        stream = run(self.workspace, config)
+        last = 0.0
+        try:
+            for event in stream:
+                if worker.is_cancelled:
+                    break
+                state.add(event)
+                now = time.monotonic()
+                if now - last > 0.1:
+                    last = now
+                    self.post_message(DataChanged())
+        finally:
+            stream.close()
+        self.post_message(DataChanged())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "data-run":
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.run_state.error = f"{type(error).__name__}: {error}"
+            self.refresh_views()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.refresh_views()
+
+    def refresh_views(self) -> None:
+        for view in self.query("DataStatus, UrlVerdicts, CrawlLive, RawHtml, Extracted, "
+                               "FunnelView, StoredRows"):
+            if view.is_mounted:  # one still mounting draws itself in on_mount
+                view.update_from(self.run_state)
+
+    def action_rerun(self) -> None:
+        if self.run_state.running:
+            self.notify("The crawl is still running.", timeout=3)
+            return
+        for table in self.query(DataTable):
+            table.clear()
+        for view in self.query("UrlVerdicts, CrawlLive"):
+            view.shown = 0
+        for log in self.query(RichLog):
+            log.clear()
+        for view in self.query("RawHtml, Extracted"):
+            view._url = None
+        self.start_run()
+
+    def action_page(self, delta: int) -> None:
+        with self.run_state.lock:
+            total = len(self.run_state.pages)
+        if not total:
+            return
+        _page, index, _total = _current_page(self)
+        self.page_index = (index + delta) % total
+        self.refresh_views()

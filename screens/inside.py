@@ -1,0 +1,285 @@
+"""Chapter: inside the neural net, the real model opened up.
+
+The context as token IDs, every layer with its shape and number of parameters, the attention
+weights of a chosen layer and head over that context, and the probability map that comes out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.color import Color
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import Input, Markdown, Static
+from textual.worker import Worker, WorkerState
+
+from screens.base import ChapterBody, ChapterScreen
+from screens.widgets.prob_map import ProbMap
+
+DEFAULT_CONTEXT = "The capital of France is"
+MAP_ROWS = 5
+CELL = 3  # characters per cell of the attention map
+LABEL = 12  # characters for a row's token
+
+
+class InsideScreen(ChapterScreen):
+    """l / h choose the attention map's layer and head; e types a context."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("l", "layer", "Layer", id="inside_layer",
+                tooltip="Show the attention of the next layer"),
+        Binding("h", "head", "Head", id="inside_head",
+                tooltip="Show the next attention head of this layer"),
+        Binding("e", "edit_context", "Context", id="inside_context",
+                tooltip="Type your own context window"),
+        Binding("escape", "close_context", "Close", id="inside_close", show=False,
+                tooltip="Close the box without changing the context"),
+    ]
+
+    DEFAULT_CSS = """
+    InsideScreen #model-line, InsideScreen #total {
+        height: auto;
+        padding: 0 1;
+    }
+    InsideScreen #context, InsideScreen #layers, InsideScreen #attention {
+        height: auto;
+        border: round $primary;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    InsideScreen #context-input {
+        dock: bottom;
+        display: none;
+    }
+    InsideScreen #context-input.-open {
+        display: block;
+    }
+    """
+
+    def __init__(self, chapter, index: int) -> None:
+        super().__init__(chapter, index)
+        self.loaded: Any = None
+        self.context_text = DEFAULT_CONTEXT
+        self.attn_layer = 0
+        self.attn_head = 0
+
+    @property
+    def step_count(self) -> int:
+        return 1
+
+    def compose_body(self) -> ComposeResult:
+        sections = list(self.sections) + [""] * (3 - len(self.sections))
+        with ChapterBody(id="body"):
+            yield Markdown(sections[0], id="inside-intro")
+            yield Static(Content.styled("Loading the model…", "$text-muted"), id="model-line")
+            yield Static(id="context")
+            yield Markdown(sections[1], id="inside-equation")
+            yield Static(id="layers")
+            yield Static(id="total")
+            yield Static(id="attention")
+            yield ProbMap("Probability map for the next token", id="out")
+            yield Markdown(sections[2], id="inside-keys")
+        yield Input(placeholder="Your context (Enter to use it, Escape to close)",
+                    id="context-input")
+
+    def show_step(self, step: int) -> None:
+        """One page."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#context", Static).border_title = "Context window (token IDs)"
+        self.query_one("#layers", Static).border_title = "Layers and their parameters"
+        self.query_one("#out", ProbMap).clear("…")
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded is not None and self._signature() != self.loaded_signature:
+            self.load()  # a model trained in the Training loop since: show that one
+
+    def _signature(self) -> tuple:
+        path = self.app.workspace.path("base")
+        return (path.stat().st_mtime_ns,) if path.exists() else ()
+
+    @work(thread=True, exclusive=True, group="inside-load", exit_on_error=False)
+    def load(self) -> Any:
+        from engine.sample import NO_MODEL_MESSAGE, NoModel, load_model
+
+        ws = self.app.workspace
+        self.loaded_signature = self._signature()
+        artifact = ws.find("base")
+        if artifact is None:
+            raise NoModel(NO_MODEL_MESSAGE)
+        loaded = load_model(ws, artifact.path)
+        return loaded, artifact, self.analyse(loaded, self.context_text, self.attn_layer, self.attn_head)
+
+    @staticmethod
+    def analyse(loaded: Any, context: str, layer: int, head: int) -> dict[str, Any]:
+        """Run the model on ``context``: token IDs, attention of one head, the map out."""
+        import torch
+
+        from engine.evaluate import probe
+
+        model, tok = loaded.model, loaded.tokenizer
+        ids = tok.encode(context)[-model.config.block_size:] or [0]
+        weights = model.attention(torch.tensor(ids), layer, head)
+        result = probe(model, tok, context, k=MAP_ROWS, ids=ids)
+        return {"ids": ids, "tokens": [tok.decode([i]) for i in ids],
+                "attention": weights.tolist(), "map": result.top}
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "inside-load":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.loaded, artifact, view = event.worker.result
+            meta = self.loaded.meta
+            steps = f", {meta.step:,} training steps" if getattr(meta, "step", 0) else ""
+            self.query_one("#model-line", Static).update(Content.assemble(
+                ("Model: ", "bold"), (artifact.path.name, "bold"), f" ({artifact.label}{steps})"))
+            self.show_layers()
+            self.show_view(view)
+        elif event.state == WorkerState.ERROR:
+            self.query_one("#model-line", Static).update(
+                Content.styled(_load_error(event.worker.error), "$error"))
+
+    # -- drawing ------------------------------------------------------------------
+    def show_layers(self) -> None:
+        model = self.loaded.model
+        table = Table(box=None, pad_edge=False, expand=False, show_edge=False)
+        table.add_column("part", style="bold", no_wrap=True)
+        table.add_column("shape", no_wrap=True)
+        table.add_column("parameters", justify="right", no_wrap=True)
+        for part, shape, count in layer_rows(model):
+            table.add_row(part, shape, f"{count:,}")
+        self.query_one("#layers", Static).update(table)
+        c = model.config
+        self.query_one("#total", Static).update(Content.assemble(
+            ("Total: ", "bold"), (f"{model.num_params():,}", "bold $success"),
+            f" learned parameters · {c.n_layer} layers, {c.n_head} heads, width {c.n_embd}, "
+            f"context {c.block_size} tokens, vocabulary {c.vocab_size:,} "
+            "(the output head reuses the token embedding's table)"))
+
+    def show_view(self, view: dict[str, Any]) -> None:
+        self.shown_view = view
+        pieces = Content("  ").join(
+            Content.assemble((_visible(token), "bold"), ("·", "$text-muted"),
+                             (str(i), "$text-accent"))
+            for token, i in zip(view["tokens"], view["ids"]))
+        self.query_one("#context", Static).update(pieces)
+        self.query_one("#out", ProbMap).show(view["map"])
+        self.show_attention()
+
+    def show_attention(self) -> None:
+        c = self.loaded.model.config
+        panel = self.query_one("#attention", Static)
+        panel.border_title = f"Attention: layer {self.attn_layer + 1} of {c.n_layer}, " \
+                             f"head {self.attn_head + 1} of {c.n_head}"
+        panel.border_subtitle = "row: a position · column: what it looks at"
+        width = max(20, (panel.content_size.width or 90))
+        panel.update(heatmap(self.shown_view["tokens"], self.shown_view["attention"], width))
+
+    def on_resize(self) -> None:
+        if getattr(self, "shown_view", None) is not None:
+            self.show_attention()
+
+    # -- keys -------------------------------------------------------------------------
+    def _rerun(self) -> None:
+        if self.loaded is None:
+            return
+        self.show_view(self.analyse(self.loaded, self.context_text, self.attn_layer, self.attn_head))
+
+    def action_layer(self) -> None:
+        if self.loaded is not None:
+            self.attn_layer = (self.attn_layer + 1) % self.loaded.model.config.n_layer
+            self._rerun()
+
+    def action_head(self) -> None:
+        if self.loaded is not None:
+            self.attn_head = (self.attn_head + 1) % self.loaded.model.config.n_head
+            self._rerun()
+
+    def action_edit_context(self) -> None:
+        box = self.query_one("#context-input", Input)
+        box.value = self.context_text
+        box.add_class("-open")
+        box.focus()
+
+    def action_close_context(self) -> None:
+        self.query_one("#context-input", Input).remove_class("-open")
+        self.query_one("#body").focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.context_text = event.value
+        self.action_close_context()
+        self._rerun()
+
+
+def layer_rows(model: Any) -> list[tuple[str, str, int]]:
+    """(part, shape, parameters) for every module that holds parameters of its own."""
+    names = {
+        "transformer.wte": "token embedding",
+        "transformer.wpe": "position embedding",
+        "transformer.ln_f": "final LayerNorm",
+    }
+    rows = []
+    seen: set[int] = set()
+    for name, module in model.named_modules():
+        params = [p for p in module.parameters(recurse=False) if id(p) not in seen]
+        if not params:
+            continue
+        seen.update(id(p) for p in params)
+        part = names.get(name)
+        if part is None:
+            pieces = name.split(".")  # transformer.h.0.attn.c_attn
+            part = f"block {int(pieces[2]) + 1} {'.'.join(pieces[3:])}" if pieces[1] == "h" \
+                else name
+        weight = params[0]
+        shape = " × ".join(str(d) for d in weight.shape)
+        rows.append((part, shape, sum(p.numel() for p in params)))
+    return rows
+
+
+def heatmap(tokens: list[str], weights: list[list[float]], width: int) -> Text:
+    """The attention matrix: a row per position, a shaded cell per earlier position."""
+    room = max(1, (width - LABEL - 1) // CELL)
+    start = max(0, len(tokens) - room)  # a long context: show its last positions
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" " * (LABEL + 1))
+    for j in range(start, len(tokens)):
+        text.append(f"{j:>{CELL - 1}} ", style="dim")
+    for i in range(start, len(tokens)):
+        text.append("\n")
+        label = _visible(tokens[i])
+        label = label if len(label) <= LABEL else label[:LABEL - 1] + "…"
+        text.append(f"{label:>{LABEL}} ", style="bold")
+        for j in range(start, len(tokens)):
+            if j > i:
+                text.append(" " * (CELL - 1) + " ", style="dim")
+                continue
+            w = weights[i][j]
+            level = int(40 + 215 * w)
+            shade = Color.from_rgb(level // 4, level // 2, level)
+            text.append(f"{round(w * 99):>{CELL - 1}} ",
+                        style=Style(bgcolor=shade, color="white" if w < 0.6 else "black"))
+    return text
+
+
+def _visible(token: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in token).replace(" ", "␣")
+
+
+def _load_error(error: BaseException | None) -> str:
+    from engine.sample import NoModel
+
+    if isinstance(error, NoModel):
+        return (f"{error}\nOr go back to chapter 4, the Training loop, and train it there; "
+                "this chapter picks it up when you come back.")
+    return f"Could not load the model: {error}"

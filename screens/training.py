@@ -1,0 +1,458 @@
+"""Chapter: the training loop, on the real data and the real model.
+
+First one step on one window (the map before and after), then the whole run: a child
+process trains the default preset and streams its events (loss, validation loss, the probe
+for "The capital of France is", greedy samples), and this screen draws them as they come.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Markdown, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from screens.base import ChapterBody, ChapterScreen
+from screens.widgets.loss_chart import LossChart
+from screens.widgets.prob_map import ProbMap, visible
+
+if TYPE_CHECKING:
+    from engine.train import TrainConfig
+
+PROBE_TITLE = 'Probe: "The capital of France is"'
+SAMPLES_KEPT = 4
+WINDOW_TOKENS = 24  # tokens of context shown for the single step
+
+
+class TrainingEvent(Message):
+    """An event of the training run, as the engine yields it."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
+
+
+class StepShown(Message):
+    """The single step on one window is ready to draw."""
+
+    def __init__(self, result: Any, tokenizer: Any, label: str) -> None:
+        super().__init__()
+        self.result = result
+        self.tokenizer = tokenizer
+        self.label = label
+
+
+class TrainingScreen(ChapterScreen):
+    """s starts (or goes on), p pauses, x stops, R retrains, n draws another window."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("s", "start", "Train", id="train_start",
+                tooltip="Start training, or go on from the model you already have"),
+        Binding("p", "pause", "Pause", id="train_pause",
+                tooltip="Pause the run after the current step (again to resume)"),
+        Binding("x", "stop", "Stop", id="train_stop",
+                tooltip="Stop the run; it keeps a checkpoint you can go on from"),
+        Binding("R", "retrain", "Retrain", id="train_retrain", key_display="R",
+                tooltip="Throw the trained model away and train from scratch"),
+        Binding("n", "new_window", "Window", id="train_window",
+                tooltip="Draw another window from the data and take one step on it"),
+    ]
+
+    DEFAULT_CSS = """
+    TrainingScreen #data-line, TrainingScreen #run-status, TrainingScreen #nudge-line {
+        height: auto;
+        padding: 0 1;
+    }
+    TrainingScreen #window {
+        height: auto;
+        border: round $primary;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    TrainingScreen #maps {
+        height: auto;
+    }
+    TrainingScreen #maps > ProbMap {
+        width: 1fr;
+    }
+    TrainingScreen #samples {
+        height: auto;
+        min-height: 3;
+        border: round $primary;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    TrainingScreen .section {
+        margin: 1 0 0 0;
+    }
+    """
+
+    preset_name: ClassVar[str] = "default"
+    runner: ClassVar[str] = "process"  # "process" (keys stay quick) or "thread"
+    threads: ClassVar[int | None] = None  # torch threads for the run; None: the engine decides
+
+    def __init__(self, chapter, index: int) -> None:
+        super().__init__(chapter, index)
+        self.proc: Any = None
+        self.running = False
+        self.paused = False
+        self.window_seed = 0
+        self.existing: Any = None  # the workspace's base.pt metadata, if there is one
+        self.samples: list[tuple[int, str]] = []
+        self.last_step: Any = None
+        self.last_val: float | None = None
+        self.device_label = ""
+        self.note: Content | None = None
+
+    @property
+    def step_count(self) -> int:
+        return 1
+
+    def compose_body(self) -> ComposeResult:
+        sections = list(self.sections) + [""] * (4 - len(self.sections))
+        with ChapterBody(id="body"):
+            yield Markdown(sections[0], id="training-intro")
+            yield Static(Content.styled("Reading the data…", "$text-muted"), id="data-line")
+            yield Markdown(sections[1], classes="section")
+            yield Static(id="window")
+            with Horizontal(id="maps"):
+                yield ProbMap("Before the step", id="before")
+                yield ProbMap("After one step", id="after")
+            yield Static(id="nudge-line")
+            yield Markdown(sections[2], classes="section")
+            yield Static(id="run-status")
+            yield LossChart(id="chart")
+            yield ProbMap(PROBE_TITLE, id="probe")
+            yield Static(id="samples")
+            yield Markdown(sections[3], id="training-keys")
+
+    def show_step(self, step: int) -> None:
+        """One page: the run is driven by its own keys."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#window", Static).border_title = "A window from the training data"
+        self.query_one("#samples", Static).border_title = "Greedy samples"
+        self.query_one("#probe", ProbMap).clear("The probe appears once training starts.")
+        self.query_one("#before", ProbMap).clear("…")
+        self.query_one("#after", ProbMap).clear("…")
+        self.query_one("#samples", Static).update(
+            Content.styled("Samples appear as the model learns.", "italic $text-muted"))
+        self.update_status()
+        self.take_one_step()
+
+    def on_unmount(self) -> None:
+        if self.proc is not None and not self.proc.ended:
+            self.proc.stop()  # the child checkpoints, then ends (it is not left behind)
+
+    # -- the single step --------------------------------------------------------
+    @work(thread=True, exclusive=True, group="training-step", exit_on_error=False)
+    def take_one_step(self) -> None:
+        import torch
+
+        from engine import train
+        from engine.checkpoint import read_meta
+        from engine.model import GPT
+        from engine.tokenizer import load_tokenizer
+
+        ws = self.app.workspace
+        tokenizer, artifact = load_tokenizer(ws)
+        config = train.preset(self.preset_name)
+        batches = train.shard_batches(ws, config)
+        base = ws.path("base")
+        self.existing = read_meta(base) if base.exists() else None
+        tokens = len(batches.data["train"]) + len(batches.data["val"])
+        label = (f"Data: {batches.paths['train'].name} and {batches.paths['val'].name}, "
+                 f"{tokens:,} tokens · tokenizer {tokenizer.name} ({artifact.label}), "
+                 f"{tokenizer.vocab_size:,} token IDs")
+        window, actual = _pick_window(batches, tokenizer, self.window_seed)
+        torch.manual_seed(config.seed)
+        model = GPT(config.model_config(tokenizer.vocab_size))
+        result = train.nudge(model, tokenizer, window, actual, config.learning_rate)
+        if not get_current_worker().is_cancelled:
+            self.post_message(StepShown(result, tokenizer, label))
+
+    def on_step_shown(self, message: StepShown) -> None:
+        result, tok = message.result, message.tokenizer
+        self.query_one("#data-line", Static).update(message.label)
+        pieces: list[tuple[str, str] | str] = []
+        for i, token_id in enumerate(result.window[-WINDOW_TOKENS:]):
+            pieces.append((tok.decode([token_id]),
+                           "$text-primary on $primary-muted" if i % 2 == 0
+                           else "$text-accent on $accent-muted"))
+        ids = " ".join(str(t) for t in result.window[-WINDOW_TOKENS:])
+        self.query_one("#window", Static).update(Content("\n").join([
+            Content.assemble(*pieces, "  → ", (tok.decode([result.actual_id]), "bold $success"),
+                             ("  (the actual next token)", "italic $text-muted")),
+            Content.styled(f"token IDs: {ids} → {result.actual_id}", "$text-muted"),
+        ]))
+        for key, probe in (("#before", result.before), ("#after", result.after)):
+            self.query_one(key, ProbMap).show(probe.top, None, probe.actual, probe.actual_prob)
+        self.query_one("#nudge-line", Static).update(Content.assemble(
+            "One step: the probability of ", (visible(result.before.actual or ""), "bold"),
+            f" went from {result.before.actual_prob:.2%} to ",
+            (f"{result.after.actual_prob:.2%}", "bold $success"),
+            f"; the loss on this window from {result.loss_before:.2f} to "
+            f"{result.loss_after:.2f}."))
+        self.update_status()
+
+    def action_new_window(self) -> None:
+        self.window_seed += 1
+        self.take_one_step()
+
+    # -- the run ------------------------------------------------------------------
+    def run_config(self, retrain: bool) -> tuple[TrainConfig, bool]:
+        """The preset, or the preset continued past an existing model (lr stays low)."""
+        from dataclasses import replace
+
+        from engine import train
+
+        config = train.preset(self.preset_name, threads=self.threads or _spare_one_core())
+        meta = self.existing
+        if retrain or meta is None:
+            return config, False
+        if meta.step >= config.max_steps:
+            horizon = meta.train_config.get("decay_steps") or meta.train_config.get(
+                "max_steps", config.max_steps)
+            config = replace(config, max_steps=meta.step + config.max_steps,
+                             decay_steps=horizon)
+        return config, True
+
+    def action_start(self) -> None:
+        if self.running:
+            self.notify("Training is already running: p pauses it, x stops it.", timeout=3)
+            return
+        self.begin(retrain=False)
+
+    def action_retrain(self) -> None:
+        if self.running:
+            self.notify("Stop the run first (x), then R retrains from scratch.", timeout=3)
+            return
+        self.begin(retrain=True)
+
+    def begin(self, retrain: bool) -> None:
+        config, resume = self.run_config(retrain)
+        self.running, self.paused = True, False
+        self.samples, self.last_step, self.last_val, self.note = [], None, None, None
+        self.query_one("#chart", LossChart).reset(config.max_steps)
+        self.query_one("#samples", Static).update(
+            Content.styled("Samples appear as the model learns.", "italic $text-muted"))
+        self.update_status("Starting the trainer…")
+        self.query_one("#run-status").scroll_visible(top=True, animate=False)
+        self.train_in_background(config, resume)
+
+    def action_pause(self) -> None:
+        if not self.running or self.proc is None:
+            return
+        self.paused = not self.paused
+        if self.paused:
+            self.proc.pause()
+        else:
+            self.proc.resume()
+        self.update_status()
+
+    def action_stop(self) -> None:
+        if self.running and self.proc is not None:
+            self.proc.stop()
+            self.paused = False
+            self.update_status("Stopping after this step, and keeping a checkpoint…")
+
+    @work(thread=True, exclusive=True, group="training-run", exit_on_error=False)
+    def train_in_background(self, config: TrainConfig, resume: bool) -> None:
+        from engine.train_process import (
+            ProcessEnded,
+            TrainFailed,
+            TrainingProcess,
+            TrainingThread,
+        )
+
+        worker = get_current_worker()
+        runner = TrainingProcess if self.runner == "process" else TrainingThread
+        proc = runner(self.app.workspace.root, config, resume=resume)
+        self.proc = proc.start()
+        try:
+            while True:
+                if worker.is_cancelled:
+                    proc.stop()
+                event = proc.get(timeout=0.1)
+                if event is None:
+                    continue
+                self.post_message(TrainingEvent(event))
+                if isinstance(event, (ProcessEnded, TrainFailed)) and proc.ended:
+                    break
+        finally:
+            if not proc.ended:
+                proc.stop()
+            proc.join(30)
+
+    def on_training_event(self, message: TrainingEvent) -> None:
+        from engine import train
+        from engine.train_process import ProcessEnded, TrainFailed
+
+        event = message.event
+        chart = self.query_one("#chart", LossChart)
+        if isinstance(event, train.TrainStart):
+            self.device_label = event.device
+            what = (f"going on from step {event.start_step:,}" if event.resumed_from
+                    and event.start_step else "from a fresh model")
+            self.note = Content(f"{event.params:,} parameters, {what}.")
+            chart.reset(event.max_steps)
+        elif isinstance(event, train.TrainStep):
+            self.last_step = event
+            chart.add_train(event.step, event.loss)
+        elif isinstance(event, train.EvalLoss):
+            self.last_val = event.val_loss
+            chart.add_val(event.step, event.val_loss)
+        elif isinstance(event, train.Probe):
+            r = event.result
+            probe = self.query_one("#probe", ProbMap)
+            probe.border_subtitle = f"step {event.step:,}"
+            probe.show(r.top, None, r.actual, r.actual_prob)
+        elif isinstance(event, train.Sample):
+            self.samples = ([*self.samples, (event.step, event.text)])[-SAMPLES_KEPT:]
+            self.show_samples(event.prompt)
+        elif isinstance(event, train.TrainDone):
+            self.running = False
+            self.note = Content(
+                f"Stopped at step {event.step:,}; the checkpoint is kept, s goes on from it."
+                if event.cancelled else
+                f"Done: {event.step:,} steps in {_clock(event.elapsed)}, "
+                f"{event.tokens_per_s:,.0f} tokens/s. Checking every capital…")
+            self._refresh_existing()
+        elif isinstance(event, train.CapitalsEvaluated):
+            self.note = Content.assemble(
+                "Asked for the capital of every country in the data: ",
+                (str(event.accuracy), "bold $success"), ".")
+        elif isinstance(event, TrainFailed):
+            self.running = False
+            self.note = Content.styled(f"Training stopped: {event.message}", "$error")
+        elif isinstance(event, ProcessEnded):
+            self.running = False
+        self.update_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker.group == "training-step":
+            self.query_one("#data-line", Static).update(Content.styled(_explain(error), "$error"))
+        elif event.worker.group == "training-run":
+            self.running = False
+            self.note = Content.styled(f"Training stopped: {_explain(error)}", "$error")
+            self.update_status()
+
+    def _refresh_existing(self) -> None:
+        from engine.checkpoint import read_meta
+
+        base = self.app.workspace.path("base")
+        try:
+            self.existing = read_meta(base) if base.exists() else None
+        except (OSError, ValueError):
+            self.existing = None
+
+    # -- what the screen says -------------------------------------------------------
+    def show_samples(self, prompt: str) -> None:
+        rows = [Content.assemble((f"step {step:>5,}  ", "$text-muted"), (prompt, "bold"),
+                                 _flat(text))
+                for step, text in self.samples]
+        self.query_one("#samples", Static).update(Content("\n").join(rows))
+
+    def update_status(self, message: str | None = None) -> None:
+        parts: list[tuple[str, str] | str | Content] = []
+        s = self.last_step
+        if s is not None:
+            parts += [("step ", "$text-muted"), (f"{s.step:,}/{s.max_steps:,}", "bold"),
+                      ("  loss ", "$text-muted"), (f"{s.loss:.3f}", "bold")]
+            if self.last_val is not None:
+                parts += [("  val ", "$text-muted"), (f"{self.last_val:.3f}", "bold")]
+            parts += [("  ", ""), (f"{s.tokens_per_s:,.0f}", "bold"), (" tok/s", "$text-muted")]
+            if self.running:
+                parts += [("  ETA ", "$text-muted"), (_clock(s.eta), "bold")]
+        if self.device_label:
+            parts += [("  on ", "$text-muted"), (self.device_label, "")]
+        if self.running:
+            parts.append(("  ⏸ paused" if self.paused else "  ▶ training",
+                          "bold $warning" if self.paused else "bold $success"))
+        lines = [Content.assemble(*parts)] if parts else []
+        if message:
+            lines.append(Content.styled(message, "italic $text-muted"))
+        elif self.note is not None:
+            lines.append(self.note)
+        if not self.running and self.last_step is None:
+            lines.append(self._invitation())
+        self.query_one("#run-status", Static).update(Content("\n").join(lines))
+
+    def _invitation(self) -> Content:
+        from_preset = f"the {self.preset_name} preset"
+        meta = self.existing
+        if meta is None:
+            return Content.assemble(("s", "bold"), f" trains a model with {from_preset}.")
+        return Content.assemble(
+            f"Your workspace has a trained model (base.pt, {meta.step:,} steps). ",
+            ("s", "bold"), " goes on training it, ", ("R", "bold"), " retrains from scratch.")
+
+
+def _pick_window(batches: Any, tokenizer: Any, seed: int) -> tuple[list[int], int]:
+    """The first window ending in "The capital of France is" (next: " Paris"), else a random
+    one; ``seed`` > 0 draws other windows."""
+    import numpy as np
+
+    data = batches.data["train"]
+    if seed == 0:
+        needle = tokenizer.encode(" capital of France is Paris")  # " capital": mid-sentence
+        hit = _find(np.asarray(data), np.asarray(needle, dtype=data.dtype))
+        if hit is not None:
+            end = hit + len(needle) - 1  # the position of " Paris"
+            start = max(0, end - WINDOW_TOKENS)
+            return [int(t) for t in data[start:end]], int(data[end])
+    rng = np.random.default_rng(seed)
+    start = int(rng.integers(0, len(data) - WINDOW_TOKENS - 1))
+    window = data[start:start + WINDOW_TOKENS + 1]
+    return [int(t) for t in window[:-1]], int(window[-1])
+
+
+def _find(haystack: Any, needle: Any) -> int | None:
+    if len(needle) == 0 or len(haystack) < len(needle):
+        return None
+    candidates = (haystack[: len(haystack) - len(needle) + 1] == needle[0]).nonzero()[0]
+    for i in candidates:
+        if (haystack[i:i + len(needle)] == needle).all():
+            return int(i)
+    return None
+
+
+def _spare_one_core() -> int | None:
+    """Threads for a run inside the tour: every core but one, which stays with the screen
+    (measured: keys answer faster and, on a busy machine, training is faster too). A cap
+    set in LLM_TOUR_THREADS (a shared server) is left to the engine."""
+    import os
+
+    if os.environ.get("LLM_TOUR_THREADS"):
+        return None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def _flat(text: str) -> str:
+    return text.replace("\n", " ⏎ ")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _explain(error: BaseException | None) -> str:
+    if isinstance(error, FileNotFoundError):
+        return (f"{error}\nThe Tokens chapter (or `llm-tour prepare tokenizer`) makes the "
+                "tokenizer and the token shards this chapter trains on.")
+    return str(error)

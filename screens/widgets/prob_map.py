@@ -1,0 +1,88 @@
+"""The probability map: one bar per candidate token, the chosen one and the actual one marked.
+
+"One probability for every token in the vocabulary. Here, we only show the top three." The
+map shows the top entries it is given; when the token that actually came next is not among
+them, it gets a row of its own underneath, so training can be seen pushing it up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import Static
+
+LABEL_WIDTH = 14
+
+
+def visible(token: str) -> str:
+    """A token as itself, quoted, so a leading space or a newline can be seen."""
+    return '"' + "".join(c if c.isprintable() else repr(c)[1:-1] for c in token) + '"'
+
+
+def bar(p: float, width: int) -> str:
+    """A bar of ``p`` of ``width`` cells, in eighths of a cell."""
+    eighths = round(max(0.0, min(1.0, p)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
+
+
+class ProbMap(Static):
+    """``show(entries, chosen, actual, actual_prob)``: entries are (token text, probability)."""
+
+    DEFAULT_CSS = """
+    ProbMap {
+        height: auto;
+        min-height: 3;
+        border: round $accent;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, title: str = "Probability map", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.border_title = title
+        self.shown: tuple | None = None
+
+    def on_resize(self) -> None:
+        if self.shown is not None:
+            self.show(*self.shown)
+
+    def clear(self, message: str = "") -> None:
+        self.shown = None
+        self.update(Content.styled(message, "italic $text-muted"))
+
+    def show(self, entries: list[tuple[str, float]], chosen: int | None = None,
+             actual: str | None = None, actual_prob: float | None = None) -> None:
+        """Draw the map. ``chosen`` indexes ``entries``; ``actual`` is the token that really
+        came next (marked where it appears, or added below with ``actual_prob``)."""
+        self.shown = (entries, chosen, actual, actual_prob)
+        inner = self.content_size.width or 40
+        width = max(4, inner - LABEL_WIDTH - 19)  # mark, label, percent, "✓ next"
+        rows = []
+        found = False
+        for i, (token, p) in enumerate(entries):
+            is_actual = actual is not None and token == actual
+            found = found or is_actual
+            rows.append(self._row(token, p, width, chosen=i == chosen, actual=is_actual))
+        if actual is not None and not found:
+            rows.append(self._row(actual, actual_prob, width, chosen=False, actual=True))
+        self.update(Content("\n").join(rows) if rows else "")
+
+    @staticmethod
+    def _row(token: str, p: float | None, width: int, *, chosen: bool, actual: bool) -> Content:
+        label = visible(token)
+        if len(label) > LABEL_WIDTH:
+            label = label[:LABEL_WIDTH - 1] + "…"
+        mark = ("▶ ", "bold $accent") if chosen else ("  ", "")
+        style = "bold reverse $accent" if chosen else "bold $success" if actual else "bold"
+        filled = bar(p or 0.0, width)
+        note = ("  ✓ next", "bold $success") if actual else ("", "")
+        percent = f"{p:7.2%}" if p is not None else "      ?"
+        return Content.assemble(
+            mark, (f"{label:<{LABEL_WIDTH}}", style), " ",
+            (filled, "$success" if actual else "$accent" if chosen else "$primary"),
+            " " * (width - len(filled)), (f" {percent}", "bold" if chosen or actual else ""),
+            note)

@@ -1,0 +1,202 @@
+"""DPO on a tiny random model: the preferred answers gain on the rejected ones."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.chat import SPECIAL_TOKENS
+from engine.checkpoint import load_checkpoint, save_checkpoint
+from engine.model import GPT, GPTConfig
+from engine.preference import dpo as dpo_module
+from engine.preference.dpo import (
+    DPOConfig,
+    DPOStep,
+    NothingToNudge,
+    Nudged,
+    NudgeStart,
+    Preference,
+    Sampled,
+    SampleToken,
+    answer_ids,
+    dpo,
+    nudge_chat,
+    preferences_from_votes,
+    sequence_logprobs,
+)
+from engine.preference.prompts import APPLES, TOAST
+from engine.preference.votes import VoteStore
+from engine.workspace import Artifact
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: the same numbers everywhere, and no fight over a busy machine's cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class ByteTokenizer:
+    """Bytes as tokens, the chat's special tokens after them: enough to render conversations."""
+
+    name = "bytes"
+    hash = "bytes-v1"
+
+    def __init__(self) -> None:
+        self.special = {name: 256 + i for i, name in enumerate(SPECIAL_TOKENS)}
+        self.vocab_size = 256 + len(SPECIAL_TOKENS)
+
+    def encode(self, text: str) -> list[int]:
+        return list(text.encode("utf-8"))
+
+    def decode(self, ids: list[int]) -> str:
+        return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
+
+    def token_bytes(self, token_id: int) -> bytes:
+        return bytes([token_id]) if token_id < 256 else b""
+
+
+def tiny_model(seed: int = 0) -> GPT:
+    torch.manual_seed(seed)
+    return GPT(GPTConfig(vocab_size=264, block_size=320, n_layer=2, n_head=2, n_embd=32))
+
+
+def talk_preferences() -> list[Preference]:
+    prefs = []
+    for prompt in (APPLES, TOAST):
+        best, middle, worst = prompt.candidates
+        for w, lo in ((best, middle), (middle, worst), (best, worst)):
+            prefs.append(Preference(prompt.id, prompt.question, w.id, w.text, lo.id, lo.text))
+    return prefs
+
+
+def test_an_answers_log_prob_is_the_sum_over_the_assistants_tokens():
+    tok, model = ByteTokenizer(), tiny_model()
+    ids, mask = answer_ids("Hi?", "Yo", tok)
+    assert sum(mask) == len("Yo") + 2  # " Yo" and <|end|>
+    with torch.no_grad():
+        logits, _ = model(torch.tensor([ids[:-1]]))
+        logp = torch.log_softmax(logits[0], -1)
+        expected = sum(float(logp[t - 1, ids[t]]) for t in range(1, len(ids)) if mask[t])
+        got = sequence_logprobs(model, [(ids, mask)])
+    assert float(got[0]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_an_answer_longer_than_the_window_counts_every_token():
+    import math
+
+    tok = ByteTokenizer()
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=264, block_size=16, n_layer=1, n_head=2, n_embd=16))
+    with torch.no_grad():
+        model.lm_head.weight.zero_()  # every token gets probability 1/264
+    ids, mask = answer_ids("A question?", "An answer of fifty-odd bytes, three windows long.", tok)
+    assert len(ids) > 3 * 16
+    with torch.no_grad():
+        got = float(sequence_logprobs(model, [(ids, mask), (ids[:10], mask[:10])])[0])
+    assert got == pytest.approx(-sum(mask[1:]) * math.log(264), rel=1e-5)
+
+
+def test_windows_score_each_target_once():
+    from engine.preference.dpo import _windows
+
+    ids, mask = list(range(41)), [1] * 41
+    windows = list(_windows(ids, mask, 16))
+    assert all(len(inp) <= 16 for inp, _, _ in windows)
+    scored = [t for _, tgt, keep in windows for t, k in zip(tgt, keep) if k]
+    assert scored == ids[1:]
+
+
+def test_dpo_raises_the_preferred_minus_rejected_margin():
+    tok, model = ByteTokenizer(), tiny_model()
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    events = list(dpo(model, tok, talk_preferences(), DPOConfig(steps=5, learning_rate=1e-3),
+                      votes=3, sessions=2))
+    first, steps, last = events[0], events[1:-1], events[-1]
+    assert isinstance(first, NudgeStart) and isinstance(last, Nudged)
+    assert (first.votes, first.sessions, first.pairs) == (3, 2, 6)
+    assert len(first.logps) == 6 and all(v < 0 for v in first.logps.values())
+    assert [s.step for s in steps] == [1, 2, 3, 4, 5]
+    assert all(isinstance(s, DPOStep) for s in steps)
+    assert last.margin_after > last.margin_before + 1.0
+    assert steps[-1].loss < steps[0].loss
+    assert steps[-1].accuracy == 1.0
+    # The preferred answers' log-probs rose relative to the rejected ones, per pair.
+    for p in talk_preferences():
+        c, r = (p.prompt_id, p.chosen_id), (p.prompt_id, p.rejected_id)
+        assert last.after[c] - last.after[r] > last.before[c] - last.before[r]
+    changed = any(not torch.equal(start[k], v) for k, v in model.state_dict().items())
+    assert changed and not model.training
+
+
+def test_dpo_needs_preferences():
+    with pytest.raises(NothingToNudge, match="vote on some answers"):
+        list(dpo(tiny_model(), ByteTokenizer(), []))
+
+
+def test_preferences_are_counted_from_votes(workspace):
+    store = VoteStore.open(workspace)
+    store.vote("apples", ["step-by-step", "answer-only", "wrong"], "a")
+    store.vote("apples", ["step-by-step", "wrong", "answer-only"], "b")
+    store.vote_pair("toast", "warm", "roast", "b")
+    prefs, votes, sessions = preferences_from_votes(store)
+    assert (votes, sessions) == (3, 2)
+    counts = {(p.prompt_id, p.chosen_id, p.rejected_id): p.count for p in prefs}
+    assert counts[("apples", "step-by-step", "wrong")] == 2
+    assert counts[("apples", "answer-only", "wrong")] == 1
+    assert counts[("apples", "wrong", "answer-only")] == 1
+    assert counts[("toast", "warm", "roast")] == 1
+    assert sum(counts.values()) == 3 + 3 + 1
+
+
+def test_nudge_chat_saves_to_the_workspace_and_samples(workspace, tmp_path, monkeypatch):
+    tok = ByteTokenizer()
+    bundled = tmp_path / "bundled" / "chat.pt"
+    bundled.parent.mkdir()
+    save_checkpoint(bundled, tiny_model(), tokenizer=tok, step=7, extra={"kind": "chat"})
+    before = bundled.read_bytes()
+
+    def load(ws):
+        model, meta = load_checkpoint(bundled, tok)
+        return dpo_module.ChatModel(model, tok, Artifact(bundled, "bundled"), meta,
+                                    dict(meta.extra))
+
+    monkeypatch.setattr(dpo_module, "load_chat_model", load)
+    with pytest.raises(NothingToNudge, match="No votes yet"):
+        list(nudge_chat(workspace, VoteStore.open(workspace)))
+
+    store = VoteStore.open(workspace)
+    store.vote("toast", ["warm", "generic", "roast"], "viewer")
+    config = DPOConfig(steps=3, learning_rate=1e-3, sample_max_tokens=8)
+    events = list(nudge_chat(workspace, store, config))
+    start = events[0]
+    assert isinstance(start, NudgeStart) and "bundled" in start.model_label
+    saved = next(e for e in events if isinstance(e, Nudged))
+    assert saved.saved_to == workspace.path("chat")
+    assert saved.margin_after > saved.margin_before
+    assert bundled.read_bytes() == before
+    assert isinstance(events[-1], Sampled) and events[-1].question == TOAST.question
+    assert 1 <= sum(isinstance(e, SampleToken) for e in events) <= 8
+
+    _model, meta = load_checkpoint(workspace.path("chat"), tok)
+    assert meta.step == 7 and meta.extra["kind"] == "chat"
+    assert meta.extra["nudges"][-1]["votes"] == 1
+    assert meta.extra["nudges"][-1]["sessions"] == 1
+    assert not list(workspace.root.glob(".chat.pt.*"))  # no temporary file left behind
+
+
+def test_candidates_sampled_from_the_chat_model_are_different_and_repeatable():
+    from engine.preference.prompts import sample_candidates
+
+    tok, model = ByteTokenizer(), tiny_model()
+    first = sample_candidates(model, tok, "What is the capital of France?", max_tokens=6)
+    again = sample_candidates(model, tok, "What is the capital of France?", max_tokens=6)
+    assert first == again
+    assert len(first.candidates) == 3
+    assert len({c.text for c in first.candidates}) == 3
+    assert first.id.startswith("sampled-") and not first.from_talk
+    assert all(c.label == "" for c in first.candidates)

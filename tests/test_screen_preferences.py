@@ -1,0 +1,243 @@
+"""The Preferences chapter: rank answers with keys, see the tally, nudge the chat model."""
+
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from textual.worker import WorkerFailed
+
+from engine.chat import format_text
+from engine.preference.prompts import TALK_PROMPTS
+from engine.preference.votes import VoteStore
+from screens import preferences
+from screens.preferences import NudgePanel, PreferencesScreen, VotePanel
+from screens.registry import find_chapter
+from tui.app import TourApp
+
+SIZE = (100, 32)
+SESSION = "test-viewer"
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: the same numbers everywhere, and no fight over a busy machine's cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@lru_cache(maxsize=1)
+def _chat_files(cache_dir: str) -> tuple[Path, Path]:
+    """A tiny random chat model and a tokenizer that covers the talk's answers."""
+    import torch
+
+    from engine.chat import Turn
+    from engine.checkpoint import save_checkpoint
+    from engine.model import GPT, GPTConfig
+    from engine.tokenizer import CompactGPT4Tokenizer
+
+    texts = [format_text([Turn("user", p.question)]) for p in TALK_PROMPTS]
+    texts += [c.text for p in TALK_PROMPTS for c in p.candidates]
+    texts += ["What is the capital of France? The capital of France is Paris."]
+    tokenizer = CompactGPT4Tokenizer.from_texts(texts, name="preferences-test")
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, block_size=128, n_layer=2,
+                          n_head=2, n_embd=32))
+    root = Path(cache_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(root / "tokenizer.json")
+    save_checkpoint(root / "chat.pt", model, tokenizer=tokenizer, step=1, extra={"kind": "chat"})
+    return root / "tokenizer.json", root / "chat.pt"
+
+
+@pytest.fixture
+def plain_workspace(workspace, monkeypatch):
+    """No chat model anywhere, and a fixed voter, so the screen looks the same every run."""
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    monkeypatch.setattr(preferences, "new_session", lambda: SESSION)
+    return workspace
+
+
+@pytest.fixture
+def chat_workspace(plain_workspace, tmp_path_factory):
+    tokenizer, chat = _chat_files(str(tmp_path_factory.getbasetemp() / "preferences-chat"))
+    plain_workspace.ensure()
+    shutil.copy(tokenizer, plain_workspace.path("tokenizer"))
+    shutil.copy(chat, plain_workspace.path("chat"))
+    return plain_workspace
+
+
+def open_chapter(workspace) -> TourApp:
+    return TourApp(workspace, start=find_chapter("preferences"))
+
+
+async def settle(pilot) -> None:
+    """Let every worker finish (a failed one shows its error in the chapter)."""
+    for _ in range(3):
+        for worker in list(pilot.app.workers):
+            try:
+                await worker.wait()
+            except WorkerFailed:
+                continue  # the chapter shows the error; the tests look for it there
+        await pilot.pause()
+
+
+async def opened(pilot) -> tuple[PreferencesScreen, VotePanel]:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PreferencesScreen)
+    return screen, screen.query_one(VotePanel)
+
+
+def text_of(widget, selector: str | None = None) -> str:
+    target = widget.query_one(selector) if selector else widget
+    return str(target.render())
+
+
+def keys_for(screen: PreferencesScreen, ranking: list[str]) -> list[str]:
+    ballot = screen.ballot()
+    return [str(ballot.numbers[c]) for c in ranking]
+
+
+async def test_number_keys_rank_the_answers_and_the_vote_is_kept(plain_workspace):
+    async with open_chapter(plain_workspace).run_test(size=SIZE) as pilot:
+        screen, panel = await opened(pilot)
+        assert panel.has_focus
+        assert "Emily buys 3 apples" in text_of(panel, "#vote-question")
+        assert "The talk:" not in text_of(panel, "#vote-answers")  # labels only after voting
+        best = ["step-by-step", "answer-only", "wrong"]
+        await pilot.press(*keys_for(screen, best)[:2])  # the last answer falls into place
+        await settle(pilot)
+        answers = text_of(panel, "#vote-answers")
+        assert "The talk: Correct, clear, and works step by step toward the answer." in answers
+        assert "The talk: Confident, but wrong." in answers
+        assert "Vote recorded" in text_of(panel, "#vote-status")
+        standing = text_of(panel, "#vote-standing")
+        assert "1 vote from 1 session" in standing
+        assert "agrees with the talk" in standing
+    store = VoteStore.open(plain_workspace)
+    assert [(v.prompt_id, v.ranking, v.session) for v in store.votes()] == [
+        ("apples", tuple(best), SESSION)]
+
+
+async def test_arrows_arrange_the_answers_and_enter_votes(plain_workspace):
+    async with open_chapter(plain_workspace).run_test(size=SIZE) as pilot:
+        screen, panel = await opened(pilot)
+        await pilot.press("right_square_bracket")  # the wedding toast
+        assert "wedding toast" in text_of(panel, "#vote-question")
+        ballot = screen.ballot()
+        want = ["roast", "warm", "generic"]
+        # Bring each wanted answer up to its place with the cursor and Shift+Up.
+        for place, cid in enumerate(want):
+            where = ballot.order.index(cid)
+            await pilot.press(*(["down"] * (where - ballot.cursor) if where >= ballot.cursor
+                                else ["up"] * (ballot.cursor - where)))
+            await pilot.press(*["shift+up"] * (where - place))
+        assert ballot.order == want
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "differs from the talk" in text_of(panel, "#vote-standing")
+    votes = VoteStore.open(plain_workspace).votes()
+    assert [v.ranking for v in votes] == [tuple(want)]
+
+
+async def test_the_tally_counts_everyones_votes(plain_workspace):
+    store = VoteStore.open(plain_workspace)
+    for session in ("a", "b", "c"):
+        store.vote("toast", ["warm", "generic", "roast"], session)
+    async with open_chapter(plain_workspace).run_test(size=SIZE) as pilot:
+        screen, panel = await opened(pilot)
+        assert "No votes on this prompt yet" in text_of(panel, "#vote-standing")
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert "3 votes from 3 sessions" in text_of(panel, "#vote-standing")
+        await pilot.press(*keys_for(screen, ["generic", "warm", "roast"])[:2])
+        await settle(pilot)
+        assert "4 votes from 4 sessions" in text_of(panel, "#vote-standing")
+        await pilot.press("backspace")  # rank it again: a second vote from this viewer
+        await pilot.press(*keys_for(screen, ["warm", "roast", "generic"])[:2])
+        await settle(pilot)
+        assert "5 votes from 4 sessions" in text_of(panel, "#vote-standing")
+
+
+async def test_backspace_takes_back_a_pick_and_digits_past_the_answers_jump(plain_workspace):
+    async with open_chapter(plain_workspace).run_test(size=SIZE) as pilot:
+        screen, _panel = await opened(pilot)
+        await pilot.press("1")
+        assert screen.ballot().picked == 1
+        await pilot.press("backspace")
+        assert screen.ballot().picked == 0
+        assert VoteStore.open(plain_workspace).counts() == (0, 0)
+        await pilot.press("4")  # there are 3 answers: 4 is chapter 4
+        assert pilot.app.current == 3
+
+
+async def test_nudge_without_a_chat_model_says_what_to_do(plain_workspace):
+    async with open_chapter(plain_workspace).run_test(size=SIZE) as pilot:
+        screen, _panel = await opened(pilot)
+        await pilot.press("1", "2")
+        await settle(pilot)
+        await pilot.press("N")
+        await settle(pilot)
+        nudge = screen.query_one(NudgePanel)
+        assert "no chat model to nudge yet" in text_of(nudge)
+        assert "llm-tour prepare sft" in text_of(nudge)
+
+
+async def test_nudge_runs_dpo_on_the_chat_model_and_saves_it_to_the_workspace(chat_workspace):
+    before = chat_workspace.path("chat").read_bytes()
+    async with open_chapter(chat_workspace).run_test(size=SIZE) as pilot:
+        screen, _panel = await opened(pilot)
+        # The chat model's own answers joined the talk's two sets.
+        assert [p.id for p in screen.prompts][:2] == ["apples", "toast"]
+        assert len(screen.prompts) == 3
+        sampled = screen.prompts[2]
+        assert sampled.question == "What is the capital of France?"
+        assert "chat model chat.pt (prepared in your workspace)" in sampled.source
+        await pilot.press(*keys_for(screen, ["step-by-step", "answer-only", "wrong"])[:2])
+        await settle(pilot)
+        await pilot.press("N")
+        await settle(pilot)
+        state = screen.nudge
+        assert not state.running and not state.error
+        assert (state.votes, state.sessions, state.pairs) == (1, 1, 3)
+        assert state.step == state.steps > 0
+        assert state.margin > state.margin_before
+        assert state.saved_to == str(chat_workspace.path("chat"))
+        assert state.sample_done and state.question == TALK_PROMPTS[0].question
+        shown = text_of(screen.query_one(NudgePanel))
+        assert "1 vote from 1 session" in shown
+        assert "Saved to" in shown and "A fresh sample" in shown
+    assert chat_workspace.path("chat").read_bytes() != before
+
+
+SIZES = [(100, 32), (80, 24)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+def test_snapshot_before_voting(snap_compare, plain_workspace, size):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(open_chapter(plain_workspace), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+def test_snapshot_after_voting(snap_compare, plain_workspace, size):
+    store = VoteStore.open(plain_workspace)
+    store.vote("apples", ["step-by-step", "wrong", "answer-only"], "someone-else")
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("1", "2")
+        await settle(pilot)
+        pilot.app.screen.query_one("#body").scroll_end(animate=False)
+        await pilot.pause()
+
+    assert snap_compare(open_chapter(plain_workspace), terminal_size=size, run_before=run_before)

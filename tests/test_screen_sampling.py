@@ -1,0 +1,213 @@
+"""The Sampling loop chapter: Pilot tests of its keys, and what it looks like."""
+
+from __future__ import annotations
+
+import pytest
+from sample_model import install_sample_model
+
+from screens import sampling
+from screens.registry import find_chapter
+from screens.sampling import SamplingScreen
+from tui.app import TourApp
+
+SIZE = (100, 32)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The tiny model runs fastest on one thread, and a busy machine does not slow it down."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def model_workspace(workspace, tmp_path_factory, monkeypatch):
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    install_sample_model(workspace, tmp_path_factory.getbasetemp() / "sample-model")
+    return workspace
+
+
+def open_chapter(workspace, animations: str = "none") -> TourApp:
+    app = TourApp(workspace, start=find_chapter("sampling"))
+    app.animation_level = animations
+    return app
+
+
+async def loaded(pilot) -> SamplingScreen:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, SamplingScreen)
+    return screen
+
+
+def context_text(screen: SamplingScreen) -> str:
+    return str(screen.context_view.render())
+
+
+def map_text(screen: SamplingScreen) -> str:
+    return str(screen.map_view.render())
+
+
+async def test_space_samples_one_token_into_the_context(model_workspace):
+    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert context_text(screen) == "The capital of France is"
+        assert "for the next token" in str(screen.map_view.border_title)
+        assert "base.pt" in str(screen.query_one("#model-line").render())
+        assert "prepared in your workspace" in str(screen.query_one("#model-line").render())
+        await pilot.press("space")
+        event = screen.last
+        assert event is not None and event.step == 0
+        assert screen.context_view.pieces == [event.text]
+        assert context_text(screen) == "The capital of France is" + event.text
+        assert "▶" in map_text(screen)
+        assert "chose" in str(screen.map_view.border_title)
+        await pilot.press("space", "space")
+        assert screen.sampler.steps == 3
+        assert "token 3/40" in str(screen.query_one("#status").render())
+
+
+async def test_the_chosen_token_slides_into_the_context(model_workspace):
+    async with open_chapter(model_workspace, animations="full").run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press(*"[[[[", "space")  # greedy: " Paris"
+        assert screen.last.text == " Paris"
+        assert len(context_text(screen)) < len("The capital of France is Paris")
+        await pilot.pause(0.6)
+        assert context_text(screen) == "The capital of France is Paris"
+
+
+async def test_temperature_zero_says_the_same_thing_with_every_seed(model_workspace):
+    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press(*"[[[[")
+        assert screen.temperature == 0
+        assert screen.sampler.next_map().kept_count == 1
+        await pilot.press(*["space"] * 4)
+        first = context_text(screen)
+        assert first.startswith("The capital of France is Paris")
+        await pilot.press("s")
+        assert screen.sampler.steps == 0
+        await pilot.press(*["space"] * 4)
+        assert context_text(screen) == first
+
+
+async def test_the_same_seed_replays_and_settings_change_the_map(model_workspace):
+    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press(*"]]]")  # 2.0: a flat map, so the draws matter
+        assert screen.temperature == 2.0
+        await pilot.press(*["space"] * 6)
+        first = context_text(screen)
+        await pilot.press("r")
+        assert context_text(screen) == "The capital of France is"
+        await pilot.press(*["space"] * 6)
+        assert context_text(screen) == first
+        seed = screen.seed
+        await pilot.press("s")
+        assert screen.seed != seed and screen.sampler.seed == screen.seed
+
+        await pilot.press("k")
+        assert screen.top_k == 1
+        assert screen.sampler.next_map().kept_count == 1
+        assert "cut (the model gave it" in map_text(screen)
+        await pilot.press("k", "k")
+        assert screen.top_k == 3 and screen.sampler.next_map().kept_count == 3
+        await pilot.press("P")
+        assert screen.top_p == 0.5
+        assert "top-p 0.5" in str(screen.query_one("#status").render())
+
+
+async def test_play_runs_to_the_end_and_stops(model_workspace, monkeypatch):
+    monkeypatch.setattr(sampling, "PACE", 0.01)
+    monkeypatch.setattr(sampling, "MAX_TOKENS", 12)
+    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press(*"]]]", "a")  # warm, so the text runs on for a while
+        assert screen._player is not None or screen.sampler.done
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if screen.sampler.done:
+                break
+        await pilot.pause(0.05)
+        assert screen.sampler.done and screen._player is None
+        assert screen.last.stop in ("endoftext", "max tokens")
+        assert "The loop has ended" in str(screen.query_one("#status").render())
+        steps = screen.sampler.steps
+        await pilot.press("space")  # at the end, space explains instead of sampling
+        assert screen.sampler.steps == steps
+
+
+async def test_the_viewer_types_a_prompt_and_markup_stays_text(model_workspace):
+    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("e")
+        box = screen.query_one("#prompt-input")
+        assert box.has_focus and box.value == "The capital of France is"
+        box.value = ""
+        await pilot.press(*"[/b] [red]The capital of Peru is")
+        await pilot.press("enter")
+        assert not box.has_focus
+        assert screen.prompt == "[/b] [red]The capital of Peru is"
+        assert context_text(screen) == "[/b] [red]The capital of Peru is"
+        await pilot.press("space")
+        assert context_text(screen).startswith("[/b] [red]The capital of Peru is")
+        # Escape closes the box and keeps the prompt
+        await pilot.press("e", "x", "escape")
+        assert screen.prompt == "[/b] [red]The capital of Peru is"
+
+
+async def test_without_a_model_the_chapter_says_how_to_get_one(workspace, monkeypatch):
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    async with open_chapter(workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        line = str(screen.query_one("#model-line").render())
+        assert "no trained model" in line and "llm-tour prepare train" in line
+        await pilot.press("space", "a", "[", "k")  # nothing to run: no crash
+        assert screen.sampler is None and screen._player is None
+
+        # A model trained meanwhile (in another chapter) is picked up on return.
+        install_sample_model(workspace, workspace.root.parent / "sample-model")
+        await pilot.press("left")
+        await pilot.press("right")
+        screen = await loaded(pilot)
+        assert screen.sampler is not None
+        assert "base.pt" in str(screen.query_one("#model-line").render())
+
+
+@pytest.mark.parametrize("size", [(100, 32), (80, 24)], ids=["100x32", "80x24"])
+def test_snapshot_paris_is_chosen(snap_compare, model_workspace, size):
+    async def run_before(pilot) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+
+    assert snap_compare(open_chapter(model_workspace), terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_the_end_of_the_document(snap_compare, model_workspace):
+    async def run_before(pilot) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("space", "space", "space")
+        await pilot.pause()
+
+    assert snap_compare(open_chapter(model_workspace), terminal_size=(80, 24),
+                        run_before=run_before)
+
+
+def test_snapshot_greedy_with_top_k(snap_compare, model_workspace):
+    async def run_before(pilot) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("space", "[", "[", "k", "k", "k")
+        await pilot.pause()
+
+    assert snap_compare(open_chapter(model_workspace), terminal_size=(100, 32),
+                        run_before=run_before)

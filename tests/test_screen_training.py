@@ -1,0 +1,149 @@
+"""The Training loop chapter: one step on a real window, then a live run, with a tiny model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sample_model import install_sample_model
+
+from engine.checkpoint import read_meta
+from engine.data.facts import load_capitals
+from engine.tokenizer import load_tokenizer
+from screens.registry import find_chapter
+from screens.training import TrainingScreen
+from screens.widgets.loss_chart import LossChart
+from tui.app import TourApp
+
+SIZE = (100, 32)
+
+
+def write_shards(ws) -> None:
+    tokenizer, _ = load_tokenizer(ws)
+    eot = tokenizer.special["<|endoftext|>"]
+    ids: list[int] = []
+    for fact in load_capitals():
+        ids += tokenizer.encode(f"Travel notes. {fact.sentence}") + [eot]
+    data = np.array(ids, dtype=np.uint16)
+    split = len(data) * 9 // 10
+    data[:split].tofile(ws.path("train_shard"))
+    data[split:].tofile(ws.path("val_shard"))
+
+
+@pytest.fixture
+def data_workspace(workspace, tmp_path_factory, monkeypatch):
+    """Tokenizer and shards, no trained model."""
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    monkeypatch.setattr(TrainingScreen, "preset_name", "tiny")
+    monkeypatch.setattr(TrainingScreen, "runner", "thread")
+    install_sample_model(workspace, tmp_path_factory.getbasetemp() / "sample-model")
+    workspace.path("base").unlink()
+    write_shards(workspace)
+    return workspace
+
+
+def open_chapter(ws) -> TourApp:
+    app = TourApp(ws, start=find_chapter("training"))
+    app.animation_level = "none"
+    return app
+
+
+async def settled(pilot) -> TrainingScreen:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, TrainingScreen)
+    return screen
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+async def test_one_step_on_the_france_window(data_workspace):
+    async with open_chapter(data_workspace).run_test(size=SIZE) as pilot:
+        screen = await settled(pilot)
+        window = text_of(screen, "#window")
+        assert "The capital of France is" in window and "Paris" in window
+        assert "token IDs:" in window
+        assert '" Paris"' in text_of(screen, "#before") and "✓ next" in text_of(screen, "#after")
+        assert "went from" in text_of(screen, "#nudge-line")
+        assert "s trains a model" in text_of(screen, "#run-status")
+
+
+async def test_a_full_run_draws_loss_probe_and_samples(data_workspace):
+    async with open_chapter(data_workspace).run_test(size=SIZE) as pilot:
+        screen = await settled(pilot)
+        await pilot.press("s")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        chart = screen.query_one("#chart", LossChart)
+        assert len(chart.train) == 30 and chart.val
+        assert chart.train[-1][1] < chart.train[0][1]
+        assert "step 30/30" in text_of(screen, "#run-status")
+        assert "capitals" in text_of(screen, "#run-status")
+        assert '" Paris"' in text_of(screen, "#probe")
+        assert "step" in text_of(screen, "#samples")
+        assert read_meta(data_workspace.path("base")).step == 30
+
+
+async def test_stop_keeps_a_checkpoint_and_start_goes_on(data_workspace, monkeypatch):
+    from engine import train
+
+    monkeypatch.setitem(train.PRESETS, "tiny",
+                        train.preset("tiny", max_steps=400, checkpoint_interval=1000))
+    async with open_chapter(data_workspace).run_test(size=SIZE) as pilot:
+        screen = await settled(pilot)
+        await pilot.press("s")
+        while screen.last_step is None or screen.last_step.step < 3:
+            await pilot.pause(0.05)
+        await pilot.press("x")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        stopped = read_meta(data_workspace.path("base")).step
+        assert 3 <= stopped < 400
+        assert "Stopped at step" in text_of(screen, "#run-status")
+        assert "goes on training it" in text_of(screen, "#run-status") or screen.existing
+        await pilot.press("s")
+        while screen.last_step is None or screen.last_step.step <= stopped:
+            await pilot.pause(0.05)
+        await pilot.press("x")
+        await screen.workers.wait_for_complete()
+        assert read_meta(data_workspace.path("base")).step > stopped
+
+
+async def test_missing_data_is_explained_in_the_chapter(workspace, monkeypatch):
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
+    async with open_chapter(workspace).run_test(size=SIZE) as pilot:
+        screen = await settled(pilot)
+        assert "prepare tokenizer" in text_of(screen, "#data-line")
+
+
+@pytest.mark.parametrize("size", [(100, 32), (80, 24)])
+def test_snapshot(data_workspace, snap_compare, size):
+    async def run_before(pilot):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        pilot.app.screen.query_one("#window").scroll_visible(top=True, animate=False)
+        await pilot.pause()
+
+    app = open_chapter(data_workspace)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_training_in_a_child_process_streams_events_and_stops_cleanly(data_workspace,
+                                                                            monkeypatch):
+    from engine import train
+
+    monkeypatch.setattr(TrainingScreen, "runner", "process")
+    monkeypatch.setitem(train.PRESETS, "tiny",
+                        train.preset("tiny", max_steps=5000, checkpoint_interval=10000))
+    async with open_chapter(data_workspace).run_test(size=SIZE) as pilot:
+        screen = await settled(pilot)
+        await pilot.press("s")
+        while screen.running and (screen.last_step is None or screen.last_step.step < 2):
+            await pilot.pause(0.1)
+        assert screen.last_step is not None, text_of(screen, "#run-status")
+        await pilot.press("x")
+        await screen.workers.wait_for_complete()
+        assert not screen.proc.process.is_alive()
+        assert 2 <= read_meta(data_workspace.path("base")).step < 5000

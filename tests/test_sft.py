@@ -1,0 +1,153 @@
+"""Fine-tuning: masked batches, half pretraining text, a chat checkpoint, replies in turns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import chat, sft
+from engine.chat import Turn
+from engine.checkpoint import read_meta
+from engine.conversations import all_texts, held_out_capitals, load_conversations
+from engine.data.facts import load_capitals
+from engine.tokenizer import CompactGPT4Tokenizer, load_tokenizer
+from engine.train import TrainDone, TrainStep, preset, shard_batches, train
+
+
+def _corpus() -> list[str]:
+    return [f"{c.country} is a country in {c.continent}. {c.sentence}" for c in load_capitals()]
+
+
+@pytest.fixture(scope="module")
+def tiny_ws(tmp_path_factory):
+    """A workspace with a tokenizer, shards and a base model trained for a few steps."""
+    from engine.workspace import Workspace
+
+    ws = Workspace(tmp_path_factory.mktemp("sft"))
+    ws.ensure()
+    docs = _corpus()
+    tok = CompactGPT4Tokenizer.from_texts(docs + all_texts())
+    tok.save(ws.path("tokenizer"))
+    ids = [i for d in docs for i in [*tok.encode(d), tok.eot]]
+    np.asarray(ids, dtype=np.uint16).tofile(ws.path("train_shard"))
+    np.asarray(ids[:400], dtype=np.uint16).tofile(ws.path("val_shard"))
+    config = preset("tiny", max_steps=3, eval_interval=0, probe_interval=0, sample_interval=0,
+                    threads=1)
+    list(train(config, shard_batches(ws, config), tok, checkpoint_path=ws.path("base")))
+    return ws
+
+
+@pytest.fixture(scope="module")
+def tok(tiny_ws):
+    return load_tokenizer(tiny_ws)[0]
+
+
+def test_targets_are_the_next_token_only_where_the_assistant_speaks(tok):
+    conversation = load_conversations()[0]
+    x, y = sft.encode_conversation(conversation, tok, block_size=512)
+    ids, mask = chat.render(list(conversation.turns), tok)
+    assert x == ids[:-1]
+    assert [t for t in y if t != -1] == [i for i, m in zip(ids[1:], mask[1:]) if m]
+    assert y[-1] == tok.special["<|end|>"]
+
+
+def test_conversation_batches_pack_whole_conversations_and_pad(tok):
+    batches = sft.ConversationBatches(load_conversations(), tok, block_size=64, batch_size=4)
+    x, y = batches("train")
+    assert x.shape == y.shape == (4, 64)
+    learned = y[y != -1]
+    assert learned.numel() > 0
+    # every row starts a conversation, and padding is never learned
+    assert (x[:, 0] == tok.special["<|endoftext|>"]).all()
+    pad = x == tok.special["<|endoftext|>"]
+    assert (y[pad] == -1).all()
+
+
+def test_mixed_batches_take_half_from_the_pretraining_text(tiny_ws, tok):
+    conv = sft.ConversationBatches(load_conversations(), tok, block_size=32, batch_size=3)
+    pre = sft.pretraining_batches(tiny_ws, 3, 32, seed=1)
+    x, y = sft.MixedBatches(conv, pre)("train")
+    assert x.shape == (6, 32)
+    assert (y[:3] != -1).all()  # pretraining rows: every next token counts
+    assert (y[3:] == -1).any()  # conversation rows: masked
+
+
+def test_sft_train_config_keeps_the_model_and_changes_the_run():
+    base = preset("default")
+    config = sft.sft_train_config(base.to_dict(), sft.SFTConfig(max_steps=7))
+    assert (config.n_layer, config.n_embd, config.block_size) == (
+        base.n_layer, base.n_embd, base.block_size)
+    assert config.max_steps == 7 and config.probe_prompt == ""
+
+
+def test_fine_tune_writes_a_chat_checkpoint_and_answers_in_turns(tiny_ws, tok):
+    events = list(sft.fine_tune(tiny_ws, sft.SFTConfig(max_steps=3, eval_interval=3,
+                                                       eval_batches=1, threads=1)))
+    start = events[0]
+    assert isinstance(start, sft.SFTStart)
+    assert start.rows_pretraining == start.rows_conversations == 4  # tiny batch of 8, half each
+    assert start.conversations == len(load_conversations())
+    steps = [e for e in events if isinstance(e, TrainStep)]
+    assert [s.step for s in steps] == [1, 2, 3] and all(np.isfinite(s.loss) for s in steps)
+    assert any(isinstance(e, TrainDone) for e in events)
+    reply = events[-1]
+    assert isinstance(reply, sft.SFTReply)
+    assert reply.question == "What is the capital of France?"
+    assert all(t.role in chat.ROLES for t in reply.turns)
+    meta = read_meta(tiny_ws.path("chat"))
+    assert meta.extra["kind"] == "chat"
+    assert not tiny_ws.path(sft.CHAT_SCRATCH).exists()
+
+
+def test_fine_tune_stops_when_asked_and_keeps_the_last_chat_model(tiny_ws):
+    before = tiny_ws.path("chat").read_bytes() if tiny_ws.path("chat").exists() else None
+    events = list(sft.fine_tune(tiny_ws, sft.SFTConfig(max_steps=50, threads=1),
+                                stop=lambda: True))
+    done = next(e for e in events if isinstance(e, TrainDone))
+    assert done.cancelled and done.step == 0
+    assert not any(isinstance(e, sft.SFTReply) for e in events)
+    after = tiny_ws.path("chat").read_bytes() if tiny_ws.path("chat").exists() else None
+    assert after == before
+    assert not tiny_ws.path(sft.CHAT_SCRATCH).exists()
+
+
+def test_held_out_answers_are_checked_for_format_and_fact(tiny_ws, tok):
+    from engine.checkpoint import load_checkpoint
+
+    model, _ = load_checkpoint(tiny_ws.path("base"), tok)
+    rows = held_out_capitals()[:2]
+    result = sft.held_out_capital_answers(model, tok, rows)
+    assert result.total == 2
+    assert 0 <= result.correct <= result.in_format <= 2
+    assert "held-out capitals" in str(result)
+
+
+def test_reply_parses_what_the_model_wrote(tiny_ws, tok):
+    from engine.checkpoint import load_checkpoint
+
+    model, _ = load_checkpoint(tiny_ws.path("base"), tok)
+    turns, ids = sft.reply(model, tok, [Turn("user", "Hi")], max_tokens=5)
+    assert len(ids) <= 5
+    assert turns == chat.parse(ids, tok)
+
+
+@pytest.mark.slow
+def test_after_sft_on_the_default_preset_held_out_capitals_are_answered(tmp_path):
+    """The whole pipeline on the default preset (minutes): the chat model answers capital
+    questions about countries no conversation mentions, in the assistant format."""
+    from engine.checkpoint import load_checkpoint
+    from engine.data import pipeline
+    from engine.tokenizer import prepare
+    from engine.workspace import Workspace
+
+    ws = Workspace(tmp_path)
+    list(pipeline.run(ws))
+    list(prepare(ws))
+    tok, _ = load_tokenizer(ws)
+    config = preset("default")
+    list(train(config, shard_batches(ws, config), tok, checkpoint_path=ws.path("base")))
+    list(sft.fine_tune(ws))
+    model, _ = load_checkpoint(ws.path("chat"), tok)
+    result = sft.held_out_capital_answers(model, tok)
+    assert result.in_format >= 0.9 * result.total, result
+    assert result.fraction >= 0.7, result
