@@ -49,18 +49,20 @@ class StepShown(Message):
 
 
 class TrainingScreen(ChapterScreen):
-    """s starts (or goes on), p pauses, x stops, R retrains, n draws another window."""
+    """s starts (or goes on), z pauses, x stops, R retrains, w draws another window.
+
+    n and p stay the tour's own keys (next and previous chapter), as in every chapter."""
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("s", "start", "Train", id="train_start",
                 tooltip="Start training, or go on from the model you already have"),
-        Binding("p", "pause", "Pause", id="train_pause",
+        Binding("z", "pause", "Pause", id="train_pause",
                 tooltip="Pause the run after the current step (again to resume)"),
         Binding("x", "stop", "Stop", id="train_stop",
                 tooltip="Stop the run; it keeps a checkpoint you can go on from"),
         Binding("R", "retrain", "Retrain", id="train_retrain", key_display="R",
                 tooltip="Throw the trained model away and train from scratch"),
-        Binding("n", "new_window", "Window", id="train_window",
+        Binding("w", "new_window", "Window", id="train_window",
                 tooltip="Draw another window from the data and take one step on it"),
     ]
 
@@ -226,7 +228,7 @@ class TrainingScreen(ChapterScreen):
 
     def action_start(self) -> None:
         if self.running:
-            self.notify("Training is already running: p pauses it, x stops it.", timeout=3)
+            self.notify("Training is already running: z pauses it, x stops it.", timeout=3)
             return
         self.begin(retrain=False)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
+import pytest
+
 from engine.chat import ASSISTANT, BOS, END, SPECIAL_TOKENS, TOOL_CALL, TOOL_RESULT, USER, Turn
 from engine.tools.loop import (
     Answer,
@@ -303,6 +305,7 @@ def test_chat_without_a_model_says_how_to_make_one(workspace):
 # -- the real chat model -----------------------------------------------------------------
 
 
+@pytest.mark.bundled
 def test_the_chat_model_calls_the_weather_tool_for_cities_it_never_saw(workspace):
     """With the chat model the tour ships (fine-tuned on the default preset), a weather
     question about a held-out city gets a well-formed call for most of those cities."""

@@ -1,0 +1,50 @@
+"""The artifacts shipped in engine/bundled: they fit together, and the models learned."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.bundled
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    import torch
+
+    from engine.checkpoint import load_checkpoint
+    from engine.tokenizer import load_tokenizer
+    from engine.workspace import BUNDLED_DIR, Workspace
+
+    torch.set_num_threads(1)
+    ws = Workspace(BUNDLED_DIR)
+    tok, artifact = load_tokenizer(ws)
+    base, base_meta = load_checkpoint(BUNDLED_DIR / "base.pt", tok)
+    chat, chat_meta = load_checkpoint(BUNDLED_DIR / "chat.pt", tok)
+    return tok, base, chat
+
+
+def test_an_empty_workspace_falls_back_to_the_bundled_artifacts_and_says_so(workspace):
+    for name in ("dataset", "tokenizer", "base", "chat"):
+        artifact = workspace.find(name)
+        assert artifact is not None, name
+        assert artifact.source == "bundled" and artifact.label == "bundled with llm-tour"
+
+
+def test_the_bundled_base_model_continues_the_talks_sentence_with_paris(shipped):
+    from engine.data.facts import load_capitals
+    from engine.evaluate import capital_accuracy
+
+    tok, base, _ = shipped
+    france = [c for c in load_capitals() if c.country == "France"]
+    result = capital_accuracy(base, tok, france)
+    assert result.correct == 1, result
+
+
+def test_the_bundled_chat_model_answers_held_out_capitals_as_an_assistant(shipped):
+    from engine.sft import held_out_capital_answers
+
+    tok, _, chat = shipped
+    result = held_out_capital_answers(chat, tok)
+    assert result.total > 0
+    assert result.in_format >= 0.9 * result.total, result
+    assert result.fraction >= 0.7, result
