@@ -17,9 +17,9 @@ def shipped():
 
     torch.set_num_threads(1)
     ws = Workspace(BUNDLED_DIR)
-    tok, artifact = load_tokenizer(ws)
-    base, base_meta = load_checkpoint(BUNDLED_DIR / "base.pt", tok)
-    chat, chat_meta = load_checkpoint(BUNDLED_DIR / "chat.pt", tok)
+    tok, _ = load_tokenizer(ws)
+    base, _ = load_checkpoint(BUNDLED_DIR / "base.pt", tok)
+    chat, _ = load_checkpoint(BUNDLED_DIR / "chat.pt", tok)
     return tok, base, chat
 
 

@@ -15,4 +15,11 @@ SIZES = [(100, 32), (80, 24)]
                                         ("history", 3), ("summary", 1)])
 def test_narrative_chapter(snap_compare, workspace, size, slug, steps):
     app = TourApp(workspace, start=find_chapter(slug))
-    assert snap_compare(app, terminal_size=size, press=["space"] * steps)
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        pilot.app.screen.step = steps
+        for _ in range(3):  # the new step mounts, then scrolls into view
+            await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
