@@ -91,12 +91,13 @@ class TourApp(App[None]):
         self.current = -1
         self.notice = notice
         self._theme_name = theme or self.workspace.read_state().get("theme", "dark")
+        # Set before mounting, so the first frame is styled once, in the right theme.
+        self.theme = THEMES.get(self._theme_name, THEMES["dark"])
         if os.environ.get(SLOW_LINK_ENV) == "1":
             self.animation_level = "none"  # every frame costs on a slow link
 
     # -- life cycle ---------------------------------------------------------
     def on_mount(self) -> None:
-        self.theme = THEMES.get(self._theme_name, THEMES["dark"])
         self.set_class(self.presenting, "-presenting")
         self.goto(self.start)
         if self.notice:
