@@ -183,7 +183,10 @@ def test_spans_keep_markup_as_text():
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
-@pytest.mark.parametrize("steps", [0, 1, 2], ids=["cards", "playground", "training"])
+# The live steps (the playground, the BPE trained on screen) are checked by the Pilot
+# tests above: what they show depends on when the live training ends, so a picture of
+# them would depend on timing.
+@pytest.mark.parametrize("steps", [0], ids=["cards"])
 def test_snapshot(snap_compare, prepared, size, steps):
     async def run_before(pilot):
         await settle(pilot)
