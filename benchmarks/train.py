@@ -1,14 +1,16 @@
 """Training speed and responsiveness, each measured side by side with a reference in one run.
 
 1. The trainer's tokens/s against a bare loop (forward, backward, clip, AdamW) on the same
-   model and batches; the two alternate in rounds so machine load hits both alike.
+   model and batches, and against itself with the plain head loss (the whole logits table,
+   then cross_entropy); they alternate in rounds so machine load hits all alike.
 2. Achieved FLOP/s against this machine's measured matmul peak, in fp32 and bf16, and the
-   trainer's own speed with bf16 autocast against fp32.
-3. The default preset trained to the end on a copy of the workspace: final loss, capitals.
+   bare loop's speed with bf16 autocast against fp32.
+3. The default preset trained to the end on a copy of the workspace: final loss, capitals
+   (and with --without-dropout the same run with dropout 0, to see what dropout buys).
 4. Key-to-screen latency in the Training chapter while training runs, with training in a
    child process and in a thread of the UI's own process.
 
-    python benchmarks/train.py --workdir WORKSPACE [--steps 60] [--skip-full-run]
+    python benchmarks/train.py --workdir WORKSPACE [--steps 100] [--skip-full-run]
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def trainer(config: train.TrainConfig, batches, tokenizer, steps: int) -> float:
     return steps * config.batch_size * config.block_size / (time.perf_counter() - start)
 
 
-def matmul_peak(dtype: torch.dtype, n: int = 2048, repeat: int = 5) -> float:
+def matmul_peak(dtype: torch.dtype, n: int = 1024, repeat: int = 3) -> float:
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     a @ b
     best = float("inf")
@@ -74,7 +76,8 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, repeat: int = 5) -> float:
     return 2 * n**3 / best
 
 
-def full_run(ws: Workspace, threads: int | None) -> list[tuple[str, str]]:
+def full_run(ws: Workspace, threads: int | None, label: str = "default preset",
+             **changes) -> list[tuple[str, str]]:
     from engine.checkpoint import load_checkpoint
     from engine.data.facts import load_capitals
     from engine.evaluate import capital_accuracy
@@ -83,7 +86,7 @@ def full_run(ws: Workspace, threads: int | None) -> list[tuple[str, str]]:
         copy = Workspace(tmp)
         for name in ("tokenizer", "train_shard", "val_shard"):
             shutil.copy(ws.find(name).path, copy.path(name))
-        config = train.preset("default", threads=threads)
+        config = train.preset("default", threads=threads, **changes)
         done = None
         start = time.perf_counter()
         for event in train.pretrain(copy, config, resume=False, evaluate=False):
@@ -94,12 +97,11 @@ def full_run(ws: Workspace, threads: int | None) -> list[tuple[str, str]]:
         model, _ = load_checkpoint(copy.path("base"), tokenizer)
         accuracy = capital_accuracy(model, tokenizer, load_capitals())
         france = next(a for a in accuracy.answers if a.country == "France")
-    return [("default preset: steps", f"{done.step}"),
-            ("default preset: wall time", f"{wall:.1f} s ({done.tokens_per_s:,.0f} tokens/s)"),
-            ("default preset: final train / val loss",
-             f"{done.train_loss:.3f} / {done.val_loss:.3f}"),
-            ("default preset: capitals right", f"{accuracy}"),
-            ('"The capital of France is" ->', repr(france.answer))]
+    return [(f"{label}: steps", f"{done.step}"),
+            (f"{label}: wall time", f"{wall:.1f} s ({done.tokens_per_s:,.0f} tokens/s)"),
+            (f"{label}: final train / val loss", f"{done.train_loss:.3f} / {done.val_loss:.3f}"),
+            (f"{label}: capitals right", f"{accuracy}"),
+            (f'{label}: "The capital of France is" ->', repr(france.answer))]
 
 
 async def key_latency(ws: Workspace, runner: str | None, seconds: float,
@@ -164,12 +166,17 @@ def emit(*rows: tuple[str, str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default=os.environ.get("LLM_TOUR_HOME"))
-    parser.add_argument("--steps", type=int, default=60, help="steps per speed measurement")
+    parser.add_argument("--steps", type=int, default=100,
+                        help="steps per speed measurement (the trainer evaluates every 100)")
+    parser.add_argument("--bf16-steps", type=int, default=10,
+                        help="steps for the bf16 measurement (slow on CPUs without bf16 units)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--latency-seconds", type=float, default=15.0)
     parser.add_argument("--skip-full-run", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--without-dropout", action="store_true",
+                        help="also train the default preset with dropout 0, for comparison")
     parser.add_argument("--ui-threads", type=int, nargs="*", default=[None],
                         help="torch threads for training inside the tour (one row each)")
     args = parser.parse_args()
@@ -183,20 +190,27 @@ def main() -> None:
                       f"{tokenizer.vocab_size:,})")),
         ("threads / load average", f"{threads} / {os.getloadavg()[0]:.1f}"))
 
-    bare, ours, ours_bf16 = [], [], []
+    bare, ours, plain, ours_bf16 = [], [], [], []
     for _ in range(args.rounds):
         batches = train.shard_batches(ws, config)
         bare.append(bare_loop(config, batches, tokenizer.vocab_size, args.steps, torch.float32))
         batches = train.shard_batches(ws, config)
         ours.append(trainer(config, batches, tokenizer, args.steps))
         batches = train.shard_batches(ws, config)
-        ours_bf16.append(trainer(replace(config, dtype="bfloat16"), batches, tokenizer,
-                                 args.steps))
-    b, t, t16 = max(bare), max(ours), max(ours_bf16)
+        GPT.chunked_loss = False  # the reference: the whole logits table, then cross_entropy
+        try:
+            plain.append(trainer(config, batches, tokenizer, args.steps))
+        finally:
+            GPT.chunked_loss = True
+        batches = train.shard_batches(ws, config)
+        ours_bf16.append(bare_loop(config, batches, tokenizer.vocab_size, args.bf16_steps,
+                                   torch.bfloat16))
+    b, t, p, t16 = max(bare), max(ours), max(plain), max(ours_bf16)
     emit(("bare loop, fp32", f"{b:,.0f} tokens/s"),
-             ("trainer, fp32", f"{t:,.0f} tokens/s"),
-             ("trainer / bare loop", f"{t / b:.2f}"),
-             ("trainer, bf16 autocast", f"{t16:,.0f} tokens/s ({t16 / t:.2f}x fp32)"))
+         ("trainer, fp32", f"{t:,.0f} tokens/s"),
+         ("trainer / bare loop", f"{t / b:.2f}"),
+         ("trainer, plain head loss", f"{p:,.0f} tokens/s (chunked head: {t / p:.2f}x)"),
+         ("bare loop, bf16 autocast", f"{t16:,.0f} tokens/s ({t16 / b:.2f}x fp32)"))
 
     model = GPT(config.model_config(tokenizer.vocab_size))
     flops = model.flops_per_token()
@@ -205,11 +219,13 @@ def main() -> None:
              ("matmul peak fp32 / bf16", f"{peak32 / 1e9:,.1f} / {peak16 / 1e9:,.1f} GFLOP/s"),
              ("trainer achieved, fp32", (f"{t * flops / 1e9:,.2f} GFLOP/s = "
                                         f"{t * flops / peak32:.1%} of the fp32 peak")),
-             ("trainer achieved, bf16", (f"{t16 * flops / 1e9:,.2f} GFLOP/s = "
+             ("bare loop achieved, bf16", (f"{t16 * flops / 1e9:,.2f} GFLOP/s = "
                                         f"{t16 * flops / peak16:.1%} of the bf16 peak")))
 
     if not args.skip_full_run:
         emit(*full_run(ws, threads))
+        if args.without_dropout:
+            emit(*full_run(ws, threads, "without dropout", dropout=0.0))
     if not args.skip_latency:
         runs = [(None, None)] + [("process", n) for n in args.ui_threads] + [("thread", None)]
         for runner, ui_threads in runs:

@@ -147,6 +147,9 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
+    # On a CPU, compute the training loss without the whole logits table (see head_loss).
+    chunked_loss: bool = True
+
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.config = config
@@ -179,7 +182,8 @@ class GPT(nn.Module):
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
                 kv_cache: KVCache | None = None, return_attention: bool = False,
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Logits for every position of ``idx`` (B, T) -> (B, T, vocab), and the loss.
+        """Logits for every position of ``idx`` (B, T) -> (B, T, vocab), or with ``targets``
+        the mean cross-entropy instead (logits None: training needs only the loss).
 
         Targets of -1 are left out of the loss (that is how fine-tuning trains only on the
         assistant's tokens). With ``kv_cache``, ``idx`` holds only the new tokens; they sit at
@@ -204,12 +208,14 @@ class GPT(nn.Module):
         if return_attention:
             self.last_attention = torch.stack(maps)
         x = self.transformer.ln_f(x)
+        if targets is None:
+            return self.lm_head(x), None
+        if self.chunked_loss and x.device.type == "cpu" and not torch.is_autocast_enabled("cpu"):
+            return None, head_loss(x, self.lm_head.weight, targets)
         logits = self.lm_head(x)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1),
-                                   ignore_index=-1)
-        return logits, loss
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1),
+                               ignore_index=-1)
+        return None, loss
 
     @torch.no_grad()
     def attention(self, idx: torch.Tensor, layer: int, head: int) -> torch.Tensor:
@@ -246,6 +252,58 @@ class GPT(nn.Module):
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ]
         return torch.optim.AdamW(groups, lr=learning_rate, betas=betas)
+
+
+def head_loss(x: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
+              chunk: int = 128) -> torch.Tensor:
+    """Mean cross-entropy of the output head ``x @ weight.T`` against ``targets`` (-1 left out).
+
+    The same number as ``F.cross_entropy(lm_head(x), targets, ignore_index=-1)``, computed
+    ``chunk`` rows at a time. For a small model the logits table is by far the largest tensor of
+    a training step (32 x 128 positions x 3,204 tokens = 52 MB, against 1.5 MB for the residual
+    stream), and on a CPU writing it, softmaxing it and reading it back costs more than all the
+    transformer's matmuls. A chunk of rows stays in the cache: its loss and both gradients are
+    computed while it is there, and backward only scales them (``benchmarks/train.py`` measures
+    the difference).
+    """
+    grads = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+    return _ChunkedHeadLoss.apply(x.reshape(-1, x.size(-1)), weight, targets.reshape(-1), chunk,
+                                  grads)
+
+
+class _ChunkedHeadLoss(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
+                chunk: int, grads: bool) -> torch.Tensor:
+        keep = targets != -1
+        scale = 1.0 / max(int(keep.sum()), 1)
+        grad_x = torch.empty_like(x) if grads else None
+        grad_w = torch.zeros_like(weight) if grads else None
+        total = x.new_zeros((), dtype=torch.float32)
+        for start in range(0, x.size(0), chunk):
+            rows = x[start:start + chunk]
+            want = targets[start:start + chunk].clamp(min=0).unsqueeze(1)
+            weigh = keep[start:start + chunk].to(torch.float32)
+            logits = (rows @ weight.t()).float()
+            lse = torch.logsumexp(logits, dim=1)
+            total += ((lse - logits.gather(1, want).squeeze(1)) * weigh).sum()
+            if not grads:
+                continue
+            # d loss / d logits = (softmax - one-hot) / kept positions, zero where left out
+            grad = logits.sub_(lse.unsqueeze(1)).exp_()
+            grad.scatter_add_(1, want, torch.full_like(lse, -1.0).unsqueeze(1))
+            grad.mul_((weigh * scale).unsqueeze(1))
+            grad = grad.to(x.dtype)
+            grad_x[start:start + chunk] = grad @ weight
+            grad_w.addmm_(grad.t(), rows)
+        if grads:
+            ctx.save_for_backward(grad_x, grad_w)
+        return total * scale
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        grad_x, grad_w = ctx.saved_tensors
+        return grad_x * grad_out, grad_w * grad_out, None, None, None
 
 
 def _count(module: nn.Module) -> int:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from engine.model import GPT, GPTConfig, KVCache
+from engine.model import GPT, GPTConfig, KVCache, head_loss
 
 CONFIG = GPTConfig(vocab_size=61, block_size=24, n_layer=2, n_head=2, n_embd=16)
 
@@ -29,10 +29,50 @@ def test_targets_of_minus_one_are_left_out_of_the_loss(model):
     targets = torch.randint(0, CONFIG.vocab_size, (2, 12))
     masked = targets.clone()
     masked[:, :7] = -1
-    logits, loss = model(idx, masked)
+    logits, _ = model(idx)
+    none, loss = model(idx, masked)
+    assert none is None  # with targets, only the loss
     expected = F.cross_entropy(logits[:, 7:].reshape(-1, CONFIG.vocab_size),
                                targets[:, 7:].reshape(-1))
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 128])
+def test_chunked_head_loss_matches_cross_entropy_and_its_gradients(chunk):
+    torch.manual_seed(1)
+    x = torch.randn(3, 10, 16, requires_grad=True)
+    weight = torch.randn(CONFIG.vocab_size, 16, requires_grad=True)
+    targets = torch.randint(0, CONFIG.vocab_size, (3, 10))
+    targets[0, :4] = -1
+    head_loss(x, weight, targets, chunk=chunk).backward()
+    ours = x.grad.clone(), weight.grad.clone()
+    x.grad = weight.grad = None
+    expected = F.cross_entropy((x @ weight.t()).view(-1, CONFIG.vocab_size), targets.view(-1),
+                               ignore_index=-1)
+    expected.backward()
+    assert head_loss(x, weight, targets, chunk=chunk).item() == pytest.approx(expected.item(),
+                                                                              rel=1e-5)
+    assert torch.allclose(ours[0], x.grad, atol=1e-6)
+    assert torch.allclose(ours[1], weight.grad, atol=1e-6)
+
+
+def test_chunked_head_loss_without_gradients_and_with_everything_masked():
+    x, weight = torch.randn(4, 8), torch.randn(20, 8)
+    with torch.no_grad():
+        loss = head_loss(x, weight, torch.tensor([3, -1, 5, 19]), chunk=2)
+    expected = F.cross_entropy(x @ weight.t(), torch.tensor([3, -1, 5, 19]), ignore_index=-1)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert head_loss(x, weight, torch.full((4,), -1)).item() == 0.0  # not NaN
+
+
+def test_training_loss_is_the_same_with_and_without_the_chunked_head(model, monkeypatch):
+    model.train()
+    idx = torch.randint(0, CONFIG.vocab_size, (2, 12))
+    targets = torch.randint(0, CONFIG.vocab_size, (2, 12))
+    _, chunked = model(idx, targets)
+    monkeypatch.setattr(GPT, "chunked_loss", False)
+    _, plain = model(idx, targets)
+    assert chunked.item() == pytest.approx(plain.item(), rel=1e-5)
 
 
 def test_context_longer_than_the_window_is_refused(model):

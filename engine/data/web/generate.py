@@ -338,8 +338,10 @@ def build(capitals: list[Capital], rng: random.Random) -> Writer:
             body = [f"<p>This week's column visits {len(part)} capitals of {continent}.</p>"]
             for item in part:
                 k = _fmt(item)
+                sentences = [d(**k) for d in draws]
+                sentences.insert(1, item.sentence)
                 body.append(f"<h2>{esc(item.capital)}</h2>\n"
-                            f"<p>{esc(' '.join(d(**k) for d in draws))}</p>")
+                            f"<p>{esc(' '.join(sentences))}</p>")
             title = f"Capital Of The Day: {continent}, Week {number}"
             path = f"/columns/{_slug(continent)}-week-{number}"
             columns.append((title, path))
@@ -360,8 +362,10 @@ def build(capitals: list[Capital], rng: random.Random) -> Writer:
         body = ["<p>Seven short walks through seven capitals, with what we saw on the way.</p>"]
         for item in part:
             k = _fmt(item)
+            sentences = [d(**k) for d in draws]
+            sentences.insert(1, item.sentence)
             body.append(f"<h2>Walking in {esc(item.capital)}</h2>\n"
-                        f"<p>{esc(' '.join(d(**k) for d in draws))}</p>")
+                        f"<p>{esc(' '.join(sentences))}</p>")
         title = f"Capital Walks, Collection {number}"
         path = f"/walks/collection-{number}"
         walks.append((title, path))

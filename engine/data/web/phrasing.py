@@ -1,9 +1,10 @@
 """Sentence templates for the capital articles, one pool per site's voice.
 
 Every country gets the exact sentence "The capital of {country} is {capital}." on
-two sites (the training probe continues "The capital of France is"), and the same
-fact in other phrasings elsewhere ("Paris is the capital of France.", "France's
-capital, Paris, ..."). A page never uses one template twice, so its text passes the
+four sites (the training probe continues "The capital of France is"; a fact seen a
+couple of times is recalled unreliably by a model this small), and the same fact in
+other phrasings elsewhere ("Paris is the capital of France.", "France's capital,
+Paris, ..."). A page never uses one template twice, so its text passes the
 repetition rules, and pages of one site share little beyond their subject.
 Keys: {c} country, {cap} capital, {cont} continent.
 """
