@@ -479,12 +479,11 @@ def nudge(model: GPT, tokenizer: Any, window: list[int], actual_id: int,
     y = torch.full_like(x, -1)  # score only the last position: the token that came next
     y[0, -1] = actual_id
     optimizer = model.configure_optimizer(0.0, learning_rate, (0.9, 0.95))
-    model.train()
+    model.eval()  # no dropout: the losses before and after are of the same network
     _, loss_before = model(x, y)
     optimizer.zero_grad(set_to_none=True)
     loss_before.backward()
     optimizer.step()
-    model.eval()
     with torch.no_grad():
         _, loss_after = model(x, y)
     after = probe(model, tokenizer, text, k=k, ids=window, actual_id=actual_id)

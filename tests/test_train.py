@@ -190,6 +190,20 @@ def test_one_nudge_makes_the_actual_token_more_likely():
     assert result.loss_after < result.loss_before
 
 
+def test_a_nudge_compares_the_same_network_even_with_dropout():
+    torch.manual_seed(0)
+    model = GPT(config(dropout=0.5).model_config(TOK.vocab_size))
+    window, actual = TOK.encode("The capital of France is"), TOK.encode(" ")[0]
+    y = torch.full((1, len(window)), -1)
+    y[0, -1] = actual
+    model.eval()
+    with torch.no_grad():
+        _, expected = model(torch.tensor([window]), y)
+    result = nudge(model, TOK, window, actual, learning_rate=4e-3)
+    assert result.loss_before == pytest.approx(float(expected), rel=1e-6)
+    assert result.loss_after < result.loss_before
+
+
 def test_capital_accuracy_covers_every_country():
     model = GPT(config().model_config(TOK.vocab_size))
     capitals = load_capitals()
