@@ -47,7 +47,7 @@ class TrainConfig:
     block_size: int = 128
     # Dropout makes the small default model recall facts instead of whole passages: without
     # it, the capitals quiz peaks mid-run and then falls as the model memorises the text around
-    # each fact (benchmarks/train.py, "default preset").
+    # each fact (benchmarks/train.py --without-dropout).
     dropout: float = 0.1
     # the optimisation: AdamW, linear warm-up, then cosine decay to min_lr_ratio * learning_rate
     max_steps: int = 840
@@ -101,8 +101,8 @@ PRESETS: dict[str, TrainConfig] = {
                        checkpoint_interval=500),
     # Seconds, for tests and a quick look at the screens.
     "tiny": TrainConfig(n_layer=2, n_head=2, n_embd=32, block_size=32, batch_size=8,
-                        dropout=0.0, max_steps=30, learning_rate=1e-2, eval_interval=10, eval_batches=2,
-                        probe_interval=5, sample_interval=10, sample_tokens=8,
+                        dropout=0.0, max_steps=30, learning_rate=1e-2, eval_interval=10,
+                        eval_batches=2, probe_interval=5, sample_interval=10, sample_tokens=8,
                         checkpoint_interval=10),
 }
 

@@ -161,6 +161,13 @@ def _fmt(item: Capital, n: int = 0) -> dict:
             "initial": item.country[0]}
 
 
+def _with_fact(item: Capital, draws: list[Draw]) -> str:
+    """One sentence from each pool, with the exact fact sentence second."""
+    sentences = [d(**_fmt(item)) for d in draws]
+    sentences.insert(1, item.sentence)
+    return " ".join(sentences)
+
+
 def build(capitals: list[Capital], rng: random.Random) -> Writer:
     w = Writer(SITES_DIR)
     day = iter(START + timedelta(days=3 * i) for i in range(10_000))
@@ -338,10 +345,8 @@ def build(capitals: list[Capital], rng: random.Random) -> Writer:
             body = [f"<p>This week's column visits {len(part)} capitals of {continent}.</p>"]
             for item in part:
                 k = _fmt(item)
-                sentences = [d(**k) for d in draws]
-                sentences.insert(1, item.sentence)
                 body.append(f"<h2>{esc(item.capital)}</h2>\n"
-                            f"<p>{esc(' '.join(sentences))}</p>")
+                            f"<p>{esc(_with_fact(item, draws))}</p>")
             title = f"Capital Of The Day: {continent}, Week {number}"
             path = f"/columns/{_slug(continent)}-week-{number}"
             columns.append((title, path))
@@ -362,10 +367,8 @@ def build(capitals: list[Capital], rng: random.Random) -> Writer:
         body = ["<p>Seven short walks through seven capitals, with what we saw on the way.</p>"]
         for item in part:
             k = _fmt(item)
-            sentences = [d(**k) for d in draws]
-            sentences.insert(1, item.sentence)
             body.append(f"<h2>Walking in {esc(item.capital)}</h2>\n"
-                        f"<p>{esc(' '.join(sentences))}</p>")
+                        f"<p>{esc(_with_fact(item, draws))}</p>")
         title = f"Capital Walks, Collection {number}"
         path = f"/walks/collection-{number}"
         walks.append((title, path))
