@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from engine.sample import NoModel, SampleConfig, Sampler, load_model
+from engine.inference.sampler import NoModel, SampleConfig, Sampler, load_model
 from engine.workspace import Workspace
 
 PROMPT = "The capital of France is"
@@ -46,9 +46,9 @@ def random_default_model(ws: Workspace, device: str):
     """A random-weight model of the default preset's shape, with the tour's tokenizer (or,
     before one is prepared, GPT-4's tokens of the capitals table)."""
     from engine.data.facts import load_capitals
-    from engine.model import GPT
-    from engine.tokenizer import CompactGPT4Tokenizer, load_tokenizer
-    from engine.train import PRESETS
+    from engine.model.gpt import GPT
+    from engine.tokenizer.tour import CompactGPT4Tokenizer, load_tokenizer
+    from engine.training.loop import PRESETS
 
     try:
         tokenizer, artifact = load_tokenizer(ws)
@@ -146,7 +146,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         screen_ws = ws
         if loaded is None:  # give the chapter the same random model to load
-            from engine.checkpoint import save_checkpoint
+            from engine.model.checkpoint import save_checkpoint
 
             screen_ws = Workspace(Path(tmp))
             tokenizer.save(screen_ws.path("tokenizer"))

@@ -1,6 +1,6 @@
 """The tokenizers side by side on the tour's corpus (dataset + conversations).
 
-- Training time of the tour's BPE: the watchable Python trainer (engine.bpe) against
+- Training time of the tour's BPE: the watchable Python trainer (engine.tokenizer.bpe) against
   rustbpe, the Rust trainer, on the same text and vocabulary size; both must learn the
   same merges.
 - Encoding throughput through tiktoken: the tour's BPE and the compact GPT-4 vocabulary
@@ -18,8 +18,8 @@ import statistics
 import sys
 import time
 
-from engine.bpe import rustbpe_merges, train_bpe
-from engine.tokenizer import (
+from engine.tokenizer.bpe import rustbpe_merges, train_bpe
+from engine.tokenizer.tour import (
     BPETokenizer,
     CompactGPT4Tokenizer,
     cl100k,
@@ -63,7 +63,7 @@ def main() -> None:
     same = [(m.left, m.right) for m in merges] == rust
     print(f"BPE training to {args.vocab_size} tokens (best of {repeats})")
     print(f"  {'trainer':<28}{'seconds':>10}{'ratio':>8}")
-    print(f"  {'engine.bpe (watchable)':<28}{ours_s:>10.3f}{ours_s / rust_s:>8.2f}")
+    print(f"  {'engine.tokenizer.bpe (watchable)':<28}{ours_s:>10.3f}{ours_s / rust_s:>8.2f}")
     print(f"  {'rustbpe':<28}{rust_s:>10.3f}{1.0:>8.2f}")
     print(f"  same merges: {same}\n")
 

@@ -27,10 +27,10 @@ from dataclasses import replace
 
 import torch
 
-from engine import device as devices
-from engine import train
-from engine.model import GPT
-from engine.tokenizer import load_tokenizer
+from engine.model import device as devices
+from engine.training import loop as train
+from engine.model.gpt import GPT
+from engine.tokenizer.tour import load_tokenizer
 from engine.workspace import Workspace
 
 
@@ -57,7 +57,7 @@ def bare_loop(config: train.TrainConfig, batches, vocab: int, steps: int, dtype)
 
 
 def trainer(config: train.TrainConfig, batches, tokenizer, steps: int) -> float:
-    """tokens/s of engine.train.train over the whole run, probes and samples included."""
+    """tokens/s of engine.training.loop.train over the whole run, probes and samples included."""
     run = replace(config, max_steps=steps)
     start = time.perf_counter()
     for _ in train.train(run, batches, tokenizer):
@@ -89,9 +89,9 @@ def share_of_peak(achieved: float, peak: float) -> str:
 
 def full_run(ws: Workspace, threads: int | None, label: str = "default preset",
              **changes) -> list[tuple[str, str]]:
-    from engine.checkpoint import load_checkpoint
+    from engine.model.checkpoint import load_checkpoint
     from engine.data.facts import load_capitals
-    from engine.evaluate import capital_accuracy
+    from engine.inference.evaluate import capital_accuracy
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Workspace(tmp)

@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.checkpoint import load_checkpoint
+from engine.model.checkpoint import load_checkpoint
 from engine.data.facts import load_capitals
-from engine.evaluate import capital_accuracy
-from engine.tokenizer import (
+from engine.inference.evaluate import capital_accuracy
+from engine.tokenizer.tour import (
     TokenizerBuilt,
     TokenizerConfig,
     dataset_texts,
@@ -33,7 +33,7 @@ from engine.tokenizer import (
     read_shard,
     split_on_eot,
 )
-from engine.train import TrainDone, preset, shard_batches, train
+from engine.training.loop import TrainDone, preset, shard_batches, train
 from engine.workspace import Workspace
 
 

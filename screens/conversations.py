@@ -4,7 +4,7 @@ Three live parts. The dataset: a few of the fine-tuning conversations as a perso
 them and as the model sees them (special tokens, IDs, and the tokens the loss ignores
 greyed out). The comparison: the same question continued by the base model as web text
 and answered by the fine-tuned model in a turn. And fine-tuning itself
-(:func:`engine.sft.fine_tune`) running in a worker with its loss, after which the
+(:func:`engine.training.sft.fine_tune`) running in a worker with its loss, after which the
 comparison is asked again of the new model.
 """
 
@@ -312,7 +312,7 @@ class ConversationsScreen(ChapterScreen):
     # -- loading -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="conv-dataset", exit_on_error=False)
     def load_dataset(self) -> None:
-        from engine import conversations
+        from engine.chat import conversations
 
         examples = conversations.examples()
         counts: dict[str, int] = {}
@@ -320,7 +320,7 @@ class ConversationsScreen(ChapterScreen):
             counts[c.kind] = counts.get(c.kind, 0) + 1
         tokenizer, label, error = None, "", None
         try:
-            from engine.tokenizer import load_tokenizer
+            from engine.tokenizer.tour import load_tokenizer
 
             tokenizer, artifact = load_tokenizer(self.app.workspace)
             label = f"{artifact.path.name}, {artifact.label}"
@@ -330,7 +330,7 @@ class ConversationsScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="conv-models", exit_on_error=False)
     def load_models(self) -> Any:
-        from engine.sft import load_pair
+        from engine.training.sft import load_pair
 
         return load_pair(self.app.workspace)
 
@@ -380,7 +380,7 @@ class ConversationsScreen(ChapterScreen):
             if self.dataset_error:
                 summary.update(Text(self.dataset_error, style="red"))
             return
-        from engine import chat
+        from engine.chat import format as chat
 
         total = sum(self.counts.values())
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in self.counts.items())
@@ -440,7 +440,7 @@ class ConversationsScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="conv-compare", exit_on_error=False)
     def compare(self, question: str, run: int) -> None:
-        from engine import sft
+        from engine.training import sft
 
         worker = get_current_worker()
         pair = self.pair
@@ -532,7 +532,7 @@ class ConversationsScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="conv-sft", exit_on_error=False)
     def fine_tune(self) -> None:
-        from engine import sft
+        from engine.training import sft
 
         worker = get_current_worker()
         for event in sft.fine_tune(self.app.workspace, stop=lambda: worker.is_cancelled):

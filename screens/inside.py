@@ -109,7 +109,7 @@ class InsideScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="inside-load", exit_on_error=False)
     def load(self) -> Any:
-        from engine.sample import NO_MODEL_MESSAGE, NoModel, load_model
+        from engine.inference.sampler import NO_MODEL_MESSAGE, NoModel, load_model
 
         ws = self.app.workspace
         self.loaded_signature = self._signature()
@@ -124,7 +124,7 @@ class InsideScreen(ChapterScreen):
         """Run the model on ``context``: token IDs, attention of one head, the map out."""
         import torch
 
-        from engine.evaluate import probe
+        from engine.inference.evaluate import probe
 
         model, tok = loaded.model, loaded.tokenizer
         ids = tok.encode(context)[-model.config.block_size:] or [0]
@@ -277,7 +277,7 @@ def _visible(token: str) -> str:
 
 
 def _load_error(error: BaseException | None) -> str:
-    from engine.sample import NoModel
+    from engine.inference.sampler import NoModel
 
     if isinstance(error, NoModel):
         return (f"{error}\nOr go back to chapter 4, the Training loop, and train it there; "

@@ -535,7 +535,7 @@ class PreferencesScreen(ChapterScreen):
     @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
     def sample_candidates(self) -> PromptSet | None:
         """A prompt whose candidates are the chat model's own answers (none without a model)."""
-        from engine.checkpoint import CheckpointMismatch
+        from engine.model.checkpoint import CheckpointMismatch
         from engine.preference.dpo import NothingToNudge, load_chat_model
         from engine.preference.prompts import chat_questions, sample_candidates
 
@@ -642,7 +642,7 @@ class PreferencesScreen(ChapterScreen):
 
 
 def _nudge_error(error: BaseException | None) -> str:
-    from engine.checkpoint import CheckpointMismatch
+    from engine.model.checkpoint import CheckpointMismatch
     from engine.preference.dpo import NothingToNudge
 
     if isinstance(error, (NothingToNudge, CheckpointMismatch, FileNotFoundError)):

@@ -22,7 +22,7 @@ from screens.base import ChapterBody, ChapterScreen
 from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, visible
 
 if TYPE_CHECKING:
-    from engine.sample import LoadedModel, ProbabilityMap, Sampler, TokenEvent
+    from engine.inference.sampler import LoadedModel, ProbabilityMap, Sampler, TokenEvent
 
 DEFAULT_PROMPT = "The capital of France is"
 DEFAULT_SEED = 1337
@@ -259,7 +259,7 @@ class SamplingScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="sampling-load", exit_on_error=False)
     def load(self) -> LoadedModel:
-        from engine.sample import load_model
+        from engine.inference.sampler import load_model
 
         self._signature = self._files()
         loaded = load_model(self.app.workspace)
@@ -289,7 +289,7 @@ class SamplingScreen(ChapterScreen):
     # -- the loop -------------------------------------------------------------
     def restart(self) -> None:
         """Back to the prompt with the current seed and settings."""
-        from engine.sample import SampleConfig, Sampler
+        from engine.inference.sampler import SampleConfig, Sampler
 
         self._stop_playing()
         self.last = None
@@ -447,7 +447,7 @@ def _params(model: Any) -> str:
 
 
 def _load_error(error: BaseException | None) -> str:
-    from engine.sample import NoModel
+    from engine.inference.sampler import NoModel
 
     if isinstance(error, NoModel):
         return (f"{error}\nOr go back to chapter 4, the Training loop, and train it there; "

@@ -24,8 +24,8 @@ from screens.base import ChapterScreen
 from screens.widgets.token_spans import TokenSpans, token_label, token_style
 
 if TYPE_CHECKING:
-    from engine.bpe import Merge
-    from engine.tokenizer import TourTokenizer
+    from engine.tokenizer.bpe import Merge
+    from engine.tokenizer.tour import TourTokenizer
 
 CAPITAL = "The capital of France is Paris."
 TOAST = "A good wedding toast should be personal, brief, and kind."
@@ -102,7 +102,7 @@ class SplitCards(Horizontal):
 
     @work(thread=True, exclusive=True, group="split-cards", exit_on_error=False)
     def count_tokens(self) -> list[list[tuple[int, bytes]]]:
-        from engine.tokenizer import cl100k
+        from engine.tokenizer.tour import cl100k
 
         enc = cl100k()
         return [[(i, enc.decode_single_token_bytes(i)) for i in enc.encode(sentence)]
@@ -216,7 +216,7 @@ class TokenPlayground(Vertical):
 
     @work(thread=True, exclusive=True, group="playground-load", exit_on_error=False)
     def load_tokenizers(self) -> None:
-        from engine.tokenizer import cl100k, load_bpe
+        from engine.tokenizer.tour import cl100k, load_bpe
         from engine.workspace import Workspace
 
         gpt4 = cl100k()
@@ -385,8 +385,8 @@ class BpeTraining(Vertical):
 
     @work(thread=True, exclusive=True, group="bpe-train", exit_on_error=False)
     def _train(self, run: int) -> None:
-        from engine.bpe import train_bpe
-        from engine.tokenizer import (
+        from engine.tokenizer.bpe import train_bpe
+        from engine.tokenizer.tour import (
             BPETokenizer,
             TokenizerConfig,
             conversation_texts,
@@ -509,7 +509,7 @@ class ModelVocabulary(Static):
 
     @work(thread=True, exclusive=True, group="model-vocab", exit_on_error=False)
     def look(self) -> Text:
-        from engine.tokenizer import load_tokenizer, read_shard
+        from engine.tokenizer.tour import load_tokenizer, read_shard
         from engine.workspace import Workspace
 
         workspace = getattr(self.app, "workspace", None) or Workspace()

@@ -425,7 +425,7 @@ class ToolsScreen(ChapterScreen):
         self.post_message(LoopPaused(step))
 
     def on_loop_event(self, message: LoopEvent) -> None:
-        from engine.chat import ASSISTANT, END, TOOL_CALL, TOOL_RESULT, USER
+        from engine.chat.format import ASSISTANT, END, TOOL_CALL, TOOL_RESULT, USER
         from engine.tools import loop
 
         event = message.event
@@ -551,7 +551,7 @@ class ToolsScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="tools-memory", exit_on_error=False)
     def run_memory(self, question: str | None) -> None:
-        from engine.conversations import held_out_countries
+        from engine.chat.conversations import held_out_countries
         from engine.data.facts import capital_of
 
         worker = get_current_worker()
@@ -720,7 +720,7 @@ def _search_call(query: str) -> Any:
 def _prompt(tokenizer: Any, question: str, context: str | None, query: str) -> list[int]:
     """The conversation up to the model's reply: the question, and when ``context`` is
     given, the search call and its result before it."""
-    from engine.chat import Turn, prompt_ids
+    from engine.chat.format import Turn, prompt_ids
     from engine.tools.parser import format_call
 
     turns = [Turn("user", question)]
@@ -732,7 +732,7 @@ def _prompt(tokenizer: Any, question: str, context: str | None, query: str) -> l
 
 def _reply(loaded: Any, question: str, query: str, context: str | None) -> Iterator[str]:
     """The chat model's greedy answer, with or without a search result already in context."""
-    from engine.chat import END, stop_ids
+    from engine.chat.format import END, stop_ids
     from engine.tools import loop
 
     tokenizer = loaded.tokenizer

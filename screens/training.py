@@ -23,7 +23,7 @@ from screens.widgets.loss_chart import LossChart
 from screens.widgets.prob_map import ProbMap, visible
 
 if TYPE_CHECKING:
-    from engine.train import TrainConfig
+    from engine.training.loop import TrainConfig
 
 PROBE_TITLE = 'Probe: "The capital of France is"'
 SAMPLES_KEPT = 4
@@ -158,10 +158,10 @@ class TrainingScreen(ChapterScreen):
     def take_one_step(self) -> None:
         import torch
 
-        from engine import train
-        from engine.checkpoint import read_meta
-        from engine.model import GPT
-        from engine.tokenizer import load_tokenizer
+        from engine.training import loop as train
+        from engine.model.checkpoint import read_meta
+        from engine.model.gpt import GPT
+        from engine.tokenizer.tour import load_tokenizer
 
         ws = self.app.workspace
         tokenizer, artifact = load_tokenizer(ws)
@@ -213,7 +213,7 @@ class TrainingScreen(ChapterScreen):
         """The preset, or the preset continued past an existing model (lr stays low)."""
         from dataclasses import replace
 
-        from engine import train
+        from engine.training import loop as train
 
         config = train.preset(self.preset_name, threads=self.threads or _spare_one_core())
         meta = self.existing
@@ -267,7 +267,7 @@ class TrainingScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="training-run", exit_on_error=False)
     def train_in_background(self, config: TrainConfig, resume: bool) -> None:
-        from engine.train_process import (
+        from engine.training.child import (
             ProcessEnded,
             TrainFailed,
             TrainingProcess,
@@ -294,8 +294,8 @@ class TrainingScreen(ChapterScreen):
             proc.join(30)
 
     def on_training_event(self, message: TrainingEvent) -> None:
-        from engine import train
-        from engine.train_process import ProcessEnded, TrainFailed
+        from engine.training import loop as train
+        from engine.training.child import ProcessEnded, TrainFailed
 
         event = message.event
         chart = self.query_one("#chart", LossChart)
@@ -350,7 +350,7 @@ class TrainingScreen(ChapterScreen):
             self.update_status()
 
     def _refresh_existing(self) -> None:
-        from engine.checkpoint import read_meta
+        from engine.model.checkpoint import read_meta
 
         base = self.app.workspace.path("base")
         try:

@@ -54,7 +54,7 @@ class HardwarePanel(Static):
 
     @work(thread=True, exclusive=True, group="hardware", exit_on_error=False)
     def look(self):
-        from engine.hardware import describe
+        from engine.model.hardware import describe
 
         return describe()
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import torch
 
-from engine.checkpoint import save_checkpoint
+from engine.model.checkpoint import save_checkpoint
 from engine.data.facts import load_capitals
-from engine.model import GPT, GPTConfig
-from engine.tokenizer import CompactGPT4Tokenizer
+from engine.model.gpt import GPT, GPTConfig
+from engine.tokenizer.tour import CompactGPT4Tokenizer
 from engine.workspace import Workspace
 
 STEPS = 400

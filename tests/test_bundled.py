@@ -11,8 +11,8 @@ pytestmark = pytest.mark.bundled
 def shipped():
     import torch
 
-    from engine.checkpoint import load_checkpoint
-    from engine.tokenizer import load_tokenizer
+    from engine.model.checkpoint import load_checkpoint
+    from engine.tokenizer.tour import load_tokenizer
     from engine.workspace import BUNDLED_DIR, Workspace
 
     torch.set_num_threads(1)
@@ -32,7 +32,7 @@ def test_an_empty_workspace_falls_back_to_the_bundled_artifacts_and_says_so(work
 
 def test_the_bundled_base_model_continues_the_talks_sentence_with_paris(shipped):
     from engine.data.facts import load_capitals
-    from engine.evaluate import capital_accuracy
+    from engine.inference.evaluate import capital_accuracy
 
     tok, base, _ = shipped
     france = [c for c in load_capitals() if c.country == "France"]
@@ -41,7 +41,7 @@ def test_the_bundled_base_model_continues_the_talks_sentence_with_paris(shipped)
 
 
 def test_the_bundled_chat_model_answers_held_out_capitals_as_an_assistant(shipped):
-    from engine.sft import held_out_capital_answers
+    from engine.training.sft import held_out_capital_answers
 
     tok, _, chat = shipped
     result = held_out_capital_answers(chat, tok)

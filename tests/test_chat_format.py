@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import chat
-from engine.chat import Turn
-from engine.conversations import all_texts
-from engine.tokenizer import CompactGPT4Tokenizer
+from engine.chat import format as chat
+from engine.chat.format import Turn
+from engine.chat.conversations import all_texts
+from engine.tokenizer.tour import CompactGPT4Tokenizer
 
 
 def _tokenizer():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.chat import SPECIAL_TOKENS
-from engine.checkpoint import load_checkpoint, save_checkpoint
-from engine.model import GPT, GPTConfig
+from engine.chat.format import SPECIAL_TOKENS
+from engine.model.checkpoint import load_checkpoint, save_checkpoint
+from engine.model.gpt import GPT, GPTConfig
 from engine.preference import dpo as dpo_module
 from engine.preference.dpo import (
     DPOConfig,

@@ -46,4 +46,4 @@ def test_importing_the_engine_loads_no_textual():
 
 def test_the_probe_itself_can_see_torch():
     """Guards the two tests above: the same probe does notice torch when it is imported."""
-    assert _loaded_after_import(["engine.hardware", "torch"], ["torch"]) == {"torch": True}
+    assert _loaded_after_import(["engine.model.hardware", "torch"], ["torch"]) == {"torch": True}

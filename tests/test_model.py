@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from engine.model import GPT, GPTConfig, KVCache, head_loss
+from engine.model.gpt import GPT, GPTConfig, KVCache, head_loss
 
 CONFIG = GPTConfig(vocab_size=61, block_size=24, n_layer=2, n_head=2, n_embd=16)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 from click.testing import CliRunner
 
-from engine import prepare
-from engine.prepare import (
+from engine.prepare import stages as prepare
+from engine.prepare.stages import (
     PrepareConfig,
     Prepared,
     Stage,
@@ -64,7 +64,7 @@ class FakeStages:
     def stages(self) -> tuple[Stage, ...]:
         return (
             Stage("words", "Words", ("words.txt",), (), (), self.words),
-            Stage("counts", "Counts", ("counts.json",), ("words.txt",), ("prepare.py",),
+            Stage("counts", "Counts", ("counts.json",), ("words.txt",), ("prepare/stages.py",),
                   self.counts, lambda config: {"preset": config.preset}),
         )
 
@@ -90,7 +90,7 @@ def test_the_second_run_skips_everything_current(workspace):
     assert fake.runs == ["words", "counts"]
     record = json.loads(workspace.path("prepared.json").read_text())
     assert record["counts"]["figures"]["Loss"]["loss"] == pytest.approx(1 / 3)
-    assert "engine/prepare.py" in record["counts"]["inputs"]
+    assert "engine/prepare/stages.py" in record["counts"]["inputs"]
 
 
 def test_a_changed_output_reruns_its_stage_and_a_new_result_reruns_the_next(workspace):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.model import GPT, GPTConfig
-from engine.sample import (
+from engine.model.gpt import GPT, GPTConfig
+from engine.inference.sampler import (
     NoModel,
     SampleConfig,
     Sampler,
@@ -286,8 +286,8 @@ def test_top_p_never_picks_outside_the_nucleus(model):
 
 def test_a_bundled_model_comes_with_its_own_tokenizer(model_workspace, tmp_path, monkeypatch):
     """A workspace tokenizer the bundled model was not trained with: use the bundled one."""
-    from engine.checkpoint import CheckpointMismatch
-    from engine.tokenizer import CompactGPT4Tokenizer
+    from engine.model.checkpoint import CheckpointMismatch
+    from engine.tokenizer.tour import CompactGPT4Tokenizer
 
     bundled = tmp_path / "bundled"
     bundled.mkdir()

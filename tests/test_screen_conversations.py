@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from engine import chat, sft
-from engine.chat import Turn
-from engine.conversations import all_texts
+from engine.chat import format as chat
+from engine.training import sft
+from engine.chat.format import Turn
+from engine.chat.conversations import all_texts
 from screens.conversations import MASKED, SPECIAL, ConversationsScreen, model_text
 from screens.registry import find_chapter
 from tui.app import TourApp
@@ -20,7 +21,7 @@ SIZES = [(100, 32), (80, 24)]
 
 def _tokenizer():
     from engine.data.facts import load_capitals
-    from engine.tokenizer import CompactGPT4Tokenizer
+    from engine.tokenizer.tour import CompactGPT4Tokenizer
 
     docs = [f"{c.country} is a country in {c.continent}. {c.sentence}" for c in load_capitals()]
     return CompactGPT4Tokenizer.from_texts(docs + all_texts()), docs
@@ -31,9 +32,9 @@ def base_ready(workspace):
     """A tokenizer, shards and an untrained 2-layer base.pt, loaded by the screen for real."""
     import torch
 
-    from engine.checkpoint import save_checkpoint
-    from engine.model import GPT
-    from engine.train import preset
+    from engine.model.checkpoint import save_checkpoint
+    from engine.model.gpt import GPT
+    from engine.training.loop import preset
 
     workspace.ensure()
     tok, docs = _tokenizer()

@@ -74,7 +74,7 @@ async def test_no_model_is_explained(workspace, monkeypatch):
 
 
 def test_layer_rows_add_up_to_the_total():
-    from engine.model import GPT, GPTConfig
+    from engine.model.gpt import GPT, GPTConfig
 
     model = GPT(GPTConfig(vocab_size=50, block_size=8, n_layer=2, n_head=2, n_embd=16))
     rows = layer_rows(model)

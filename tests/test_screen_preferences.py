@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.worker import WorkerFailed
 
-from engine.chat import format_text
+from engine.chat.format import format_text
 from engine.preference.prompts import TALK_PROMPTS
 from engine.preference.votes import VoteStore
 from screens import preferences
@@ -37,10 +37,10 @@ def _chat_files(cache_dir: str) -> tuple[Path, Path]:
     """A tiny random chat model and a tokenizer that covers the talk's answers."""
     import torch
 
-    from engine.chat import Turn
-    from engine.checkpoint import save_checkpoint
-    from engine.model import GPT, GPTConfig
-    from engine.tokenizer import CompactGPT4Tokenizer
+    from engine.chat.format import Turn
+    from engine.model.checkpoint import save_checkpoint
+    from engine.model.gpt import GPT, GPTConfig
+    from engine.tokenizer.tour import CompactGPT4Tokenizer
 
     texts = [format_text([Turn("user", p.question)]) for p in TALK_PROMPTS]
     texts += [c.text for p in TALK_PROMPTS for c in p.candidates]

@@ -8,8 +8,8 @@ import pytest
 from rich.text import Text
 from textual.worker import WorkerState
 
-from engine import tokenizer as tokenizer_module
-from engine.tokenizer import TokenizerConfig, prepare
+from engine.tokenizer import tour as tokenizer_module
+from engine.tokenizer.tour import TokenizerConfig, prepare
 from screens import tokens as tokens_screen
 from screens.registry import find_chapter
 from screens.tokens import BpeTraining, ModelVocabulary, SplitCard, TokenizerPane

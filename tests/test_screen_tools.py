@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.chat import ASSISTANT, END, TOOL_CALL, TOOL_RESULT
-from engine.conversations import held_out_capitals
+from engine.chat.format import ASSISTANT, END, TOOL_CALL, TOOL_RESULT
+from engine.chat.conversations import held_out_capitals
 from engine.tools import evaluate, loop
 from screens.registry import find_chapter
 from screens.tools import ContextView, LoopSteps, MemorySide, StepDetail, ToolsScreen
@@ -25,9 +25,9 @@ def _tiny_chat_model(workspace):
     """The tokenizer and an untrained 2-layer chat.pt: the screen loads them for real."""
     import torch
 
-    from engine.checkpoint import save_checkpoint
-    from engine.model import GPT, GPTConfig
-    from engine.tokenizer import CompactGPT4Tokenizer
+    from engine.model.checkpoint import save_checkpoint
+    from engine.model.gpt import GPT, GPTConfig
+    from engine.tokenizer.tour import CompactGPT4Tokenizer
 
     tokenizer = CompactGPT4Tokenizer.from_texts(["What's the weather in Paris today?"])
     tokenizer.save(workspace.path("tokenizer"))

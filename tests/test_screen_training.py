@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sample_model import install_sample_model
 
-from engine.checkpoint import read_meta
+from engine.model.checkpoint import read_meta
 from engine.data.facts import load_capitals
-from engine.tokenizer import load_tokenizer
+from engine.tokenizer.tour import load_tokenizer
 from screens.registry import find_chapter
 from screens.training import TrainingScreen
 from screens.widgets.loss_chart import LossChart
@@ -87,7 +87,7 @@ async def test_a_full_run_draws_loss_probe_and_samples(data_workspace):
 
 
 async def test_stop_keeps_a_checkpoint_and_start_goes_on(data_workspace, monkeypatch):
-    from engine import train
+    from engine.training import loop as train
 
     monkeypatch.setitem(train.PRESETS, "tiny",
                         train.preset("tiny", max_steps=400, checkpoint_interval=1000))
@@ -132,7 +132,7 @@ def test_snapshot(data_workspace, snap_compare, size):
 
 async def test_training_in_a_child_process_streams_events_and_stops_cleanly(data_workspace,
                                                                             monkeypatch):
-    from engine import train
+    from engine.training import loop as train
 
     monkeypatch.setattr(TrainingScreen, "runner", "process")
     monkeypatch.setitem(train.PRESETS, "tiny",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import chat, sft
-from engine.chat import Turn
-from engine.checkpoint import read_meta
-from engine.conversations import all_texts, held_out_capitals, load_conversations
+from engine.chat import format as chat
+from engine.training import sft
+from engine.chat.format import Turn
+from engine.model.checkpoint import read_meta
+from engine.chat.conversations import all_texts, held_out_capitals, load_conversations
 from engine.data.facts import load_capitals
-from engine.tokenizer import CompactGPT4Tokenizer, load_tokenizer
-from engine.train import TrainDone, TrainStep, preset, shard_batches, train
+from engine.tokenizer.tour import CompactGPT4Tokenizer, load_tokenizer
+from engine.training.loop import TrainDone, TrainStep, preset, shard_batches, train
 
 
 def _corpus() -> list[str]:
@@ -112,7 +113,7 @@ def test_fine_tune_stops_when_asked_and_keeps_the_last_chat_model(tiny_ws):
 
 
 def test_held_out_answers_are_checked_for_format_and_fact(tiny_ws, tok):
-    from engine.checkpoint import load_checkpoint
+    from engine.model.checkpoint import load_checkpoint
 
     model, _ = load_checkpoint(tiny_ws.path("base"), tok)
     rows = held_out_capitals()[:2]
@@ -123,7 +124,7 @@ def test_held_out_answers_are_checked_for_format_and_fact(tiny_ws, tok):
 
 
 def test_reply_parses_what_the_model_wrote(tiny_ws, tok):
-    from engine.checkpoint import load_checkpoint
+    from engine.model.checkpoint import load_checkpoint
 
     model, _ = load_checkpoint(tiny_ws.path("base"), tok)
     turns, ids = sft.reply(model, tok, [Turn("user", "Hi")], max_tokens=5)
@@ -135,9 +136,9 @@ def test_reply_parses_what_the_model_wrote(tiny_ws, tok):
 def test_after_sft_on_the_default_preset_held_out_capitals_are_answered(tmp_path):
     """The whole pipeline on the default preset (minutes): the chat model answers capital
     questions about countries no conversation mentions, in the assistant format."""
-    from engine.checkpoint import load_checkpoint
+    from engine.model.checkpoint import load_checkpoint
     from engine.data import pipeline
-    from engine.tokenizer import prepare
+    from engine.tokenizer.tour import prepare
     from engine.workspace import Workspace
 
     ws = Workspace(tmp_path)

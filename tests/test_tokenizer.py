@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import bpe
-from engine.tokenizer import (
+from engine.tokenizer import bpe
+from engine.tokenizer.tour import (
     EOT,
     SPECIAL_TOKENS,
     BPETokenizer,

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from click.testing import CliRunner
 
-from engine.tokenizer import load_tokenizer
+from engine.tokenizer.tour import load_tokenizer
 from tui.cli import cli
 
 DOCS = [f"The capital of {country} is {capital}. A good wedding toast should be brief."

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from engine.chat import ASSISTANT, BOS, END, SPECIAL_TOKENS, TOOL_CALL, TOOL_RESULT, USER, Turn
+from engine.chat.format import ASSISTANT, BOS, END, SPECIAL_TOKENS, TOOL_CALL, TOOL_RESULT, USER, Turn
 from engine.tools.loop import (
     Answer,
     AnswerToken,
@@ -217,9 +217,9 @@ def _tiny_chat_model(workspace):
     """A tokenizer and an untrained 2-layer chat.pt in the workspace."""
     import torch
 
-    from engine.checkpoint import save_checkpoint
-    from engine.model import GPT, GPTConfig
-    from engine.tokenizer import CompactGPT4Tokenizer
+    from engine.model.checkpoint import save_checkpoint
+    from engine.model.gpt import GPT, GPTConfig
+    from engine.tokenizer.tour import CompactGPT4Tokenizer
 
     tokenizer = CompactGPT4Tokenizer.from_texts([
         "What's the weather in Paris today? It is clear and about 72°F in Paris today.",
@@ -311,7 +311,7 @@ def test_the_chat_model_calls_the_weather_tool_for_cities_it_never_saw(workspace
     question about a held-out city gets a well-formed call for most of those cities."""
     import pytest
 
-    from engine.conversations import held_out_cities
+    from engine.chat.conversations import held_out_cities
     from engine.tools.evaluate import CallReport, held_out_weather_calls
     from engine.tools.loop import load_chat_model
 

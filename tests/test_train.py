@@ -8,11 +8,11 @@ import pytest
 import torch
 from tiny_lm import ByteTokenizer, write_shards
 
-from engine.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, save_checkpoint
+from engine.model.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, save_checkpoint
 from engine.data.facts import load_capitals
-from engine.evaluate import capital_accuracy, greedy_continue, next_token_probs, probe
-from engine.model import GPT
-from engine.train import (
+from engine.inference.evaluate import capital_accuracy, greedy_continue, next_token_probs, probe
+from engine.model.gpt import GPT
+from engine.training.loop import (
     EvalLoss,
     Probe,
     Sample,

@@ -155,7 +155,7 @@ def in_background(produce, size: int = 256) -> Iterator[Iterator]:
 
 
 def to_row(doc: Document) -> dict:
-    from engine.data.tokens import count_tokens
+    from engine.tokenizer.cl100k import count_tokens
 
     return {
         "url": doc.url.split("://", 1)[-1],

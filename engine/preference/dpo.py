@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn import functional as F
 
-from engine import chat
+from engine.chat import format as chat
 
 if TYPE_CHECKING:
     from engine.preference.votes import VoteStore
@@ -289,8 +289,8 @@ class ChatModel:
 
 def load_chat_model(ws: Workspace) -> ChatModel:
     """The workspace's chat.pt if there is one, else the bundled one."""
-    from engine.checkpoint import load_checkpoint
-    from engine.tokenizer import load_tokenizer
+    from engine.model.checkpoint import load_checkpoint
+    from engine.tokenizer.tour import load_tokenizer
 
     artifact = ws.find("chat")
     if artifact is None:
@@ -305,7 +305,7 @@ def load_chat_model(ws: Workspace) -> ChatModel:
 def sample_answer(model: torch.nn.Module, tokenizer: Any, question: str,
                   config: DPOConfig | None = None) -> Iterator[SampleToken | Sampled]:
     """The model's reply to ``question``, token by token."""
-    from engine.sample import generate
+    from engine.inference.sampler import generate
 
     config = config or DPOConfig()
     ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)
@@ -330,7 +330,7 @@ def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
     The nudged model is written (atomically) to the workspace's chat.pt; a bundled model
     is only ever read. Raises :class:`NothingToNudge` when there is no model or no vote.
     """
-    from engine.checkpoint import save_checkpoint
+    from engine.model.checkpoint import save_checkpoint
     from engine.workspace import BUNDLED_DIR
 
     config = config or DPOConfig()

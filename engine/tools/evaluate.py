@@ -1,7 +1,7 @@
 """Did the model learn the tool-call format, or only the examples?
 
 Ask for today's weather in cities that no training conversation mentions (the capitals
-of the held-out countries, :func:`engine.conversations.held_out_cities`) and count the
+of the held-out countries, :func:`engine.chat.conversations.held_out_cities`) and count the
 replies that are a well-formed call: one the parser reads, to a registered tool, whose
 arguments name the city asked about.
 """
@@ -84,7 +84,7 @@ def held_out_weather_calls(model: Any, tokenizer: Any, registry: ToolRegistry,
                            question: str = QUESTION) -> Iterator[CallCheck]:
     """One greedy :class:`CallCheck` per held-out city (collect them in a CallReport)."""
     if cities is None:
-        from engine.conversations import held_out_cities
+        from engine.chat.conversations import held_out_cities
 
         cities = held_out_cities()
     source = model_source(model, tokenizer, temperature=0.0)

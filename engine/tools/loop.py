@@ -11,7 +11,7 @@
 :func:`run_turn` does this for one user turn and yields an event for every step, so
 the CLI and the chapter can show each one as it happens. The model is any
 :data:`TokenSource`, a function from a context to generated tokens; the real one wraps
-:func:`engine.sample.generate` (:func:`model_source`), tests script a fake one. The
+:func:`engine.inference.sampler.generate` (:func:`model_source`), tests script a fake one. The
 number of calls per turn is bounded, and a malformed call or a failing tool is reported
 and written into the context as an error, so the model can go on.
 """
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.chat import (
+from engine.chat.format import (
     BOS,
     END,
     TOOL_CALL,
@@ -258,8 +258,8 @@ def run_turn(
 def model_source(model: Any, tokenizer: Any, *, temperature: float = 0.0,
                  top_k: int | None = None, top_p: float | None = None,
                  seed: int | None = 0) -> TokenSource:
-    """A TokenSource that samples from a real model with :func:`engine.sample.generate`."""
-    from engine.sample import generate
+    """A TokenSource that samples from a real model with :func:`engine.inference.sampler.generate`."""
+    from engine.inference.sampler import generate
 
     calls = 0
 
@@ -301,12 +301,12 @@ NO_CHAT_MESSAGE = (
 
 def load_chat_model(ws: Any, checkpoint: str | None = None) -> Any:
     """The chat model (``chat.pt`` from the workspace, else the bundled one) and its tokenizer,
-    as an :class:`engine.sample.LoadedModel`; raises :class:`NoChatModel` if there is none."""
+    as an :class:`engine.inference.sampler.LoadedModel`; raises :class:`NoChatModel` if there is none."""
     from pathlib import Path
 
-    from engine.checkpoint import load_checkpoint
-    from engine.sample import LoadedModel
-    from engine.tokenizer import load_tokenizer
+    from engine.model.checkpoint import load_checkpoint
+    from engine.inference.sampler import LoadedModel
+    from engine.tokenizer.tour import load_tokenizer
     from engine.workspace import Artifact
 
     if checkpoint is not None:

@@ -125,7 +125,7 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
 
     Example: llm-tour chat -p "What's the weather in Paris today?"
     """
-    from engine.checkpoint import CheckpointMismatch
+    from engine.model.checkpoint import CheckpointMismatch
     from engine.tools.loop import (
         Answer,
         LoopConfig,

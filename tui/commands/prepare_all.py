@@ -42,8 +42,8 @@ def prepare_everything(workspace: Workspace, preset: str, sft_steps: int | None,
     from rich.table import Table
     from rich.text import Text
 
-    from engine import prepare as pipeline
-    from engine.train import PRESETS
+    from engine.prepare import stages as pipeline
+    from engine.training.loop import PRESETS
 
     if preset not in PRESETS:
         raise click.BadParameter(f"choose one of {', '.join(PRESETS)}", param_hint="--preset")

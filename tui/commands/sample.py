@@ -46,9 +46,9 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
     context, and the model runs again. Without PROMPT it starts from "The capital of
     France is".
     """
-    from engine.checkpoint import CheckpointMismatch
-    from engine.device import choose_device
-    from engine.sample import NoModel, SampleConfig, Sampler, load_model
+    from engine.model.checkpoint import CheckpointMismatch
+    from engine.model.device import choose_device
+    from engine.inference.sampler import NoModel, SampleConfig, Sampler, load_model
 
     try:
         loaded = load_model(ws, checkpoint, device=str(choose_device(device)))

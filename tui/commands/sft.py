@@ -35,9 +35,9 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    from engine import sft as tuning
-    from engine.checkpoint import CheckpointMismatch
-    from engine.train import EvalLoss, TrainDone, TrainStart, TrainStep
+    from engine.training import sft as tuning
+    from engine.model.checkpoint import CheckpointMismatch
+    from engine.training.loop import EvalLoss, TrainDone, TrainStart, TrainStep
 
     config = tuning.SFTConfig(device=device, threads=threads)
     if steps is not None:
@@ -103,8 +103,8 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
         reply = " ".join(f"[{turn.role}] {turn.text}" for turn in answer.turns)
         click.echo(f"{answer.question} -> {reply or '(nothing)'}")
     if quiz:
-        from engine.checkpoint import load_checkpoint
-        from engine.tokenizer import load_tokenizer
+        from engine.model.checkpoint import load_checkpoint
+        from engine.tokenizer.tour import load_tokenizer
 
         tokenizer, _ = load_tokenizer(ws)
         model, _ = load_checkpoint(ws.path("chat"), tokenizer)

@@ -29,7 +29,7 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
-    from engine.tokenizer import (
+    from engine.tokenizer.tour import (
         CorpusLoaded,
         MergeLearned,
         ShardProgress,

@@ -40,8 +40,8 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    from engine import train as training
-    from engine.checkpoint import CheckpointMismatch
+    from engine.training import loop as training
+    from engine.model.checkpoint import CheckpointMismatch
 
     try:
         changes = {"device": device, "dtype": dtype, "threads": threads}

@@ -94,7 +94,7 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
 def _nudge(ws, store, steps: int, console) -> None:
     from rich.text import Text
 
-    from engine.checkpoint import CheckpointMismatch
+    from engine.model.checkpoint import CheckpointMismatch
     from engine.preference.dpo import (
         DPOConfig,
         DPOStep,

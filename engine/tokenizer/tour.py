@@ -8,7 +8,7 @@ Two ways to give the tour's tiny model a vocabulary, both run by ``tiktoken``:
   of a couple of thousand rows instead of a hundred thousand. Any other text still
   encodes: a GPT-4 token outside the compact set falls back to its bytes.
 - ``bpe``: the tour's own byte-level BPE, trained on its dataset with GPT-4's split
-  pattern (:mod:`engine.bpe`), its learned ranks handed to ``tiktoken.Encoding``.
+  pattern (:mod:`engine.tokenizer.bpe`), its learned ranks handed to ``tiktoken.Encoding``.
 
 Both add the special tokens the later chapters need, each a single ID that plain
 text can never produce: ``encode`` writes ``<|end|>`` typed by a user as ordinary
@@ -33,7 +33,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
+from engine.tokenizer.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
 from engine.workspace import Artifact, Workspace, atomic_path, write_text_atomic
 
 if TYPE_CHECKING:
@@ -331,7 +331,7 @@ def dataset_texts(path: str | Path) -> list[str]:
 
 def conversation_texts() -> list[str]:
     """Every conversation's text, so the vocabulary covers what fine-tuning will encode."""
-    from engine.conversations import all_texts
+    from engine.chat.conversations import all_texts
 
     return [t for t in all_texts() if t]
 

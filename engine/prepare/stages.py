@@ -26,14 +26,14 @@ from typing import Any
 
 from engine.workspace import Workspace, write_text_atomic
 
-ENGINE_DIR = Path(__file__).parent
+ENGINE_DIR = Path(__file__).parents[1]
 RECORD_FILE = "prepared.json"
 
 
 @dataclass
 class PrepareConfig:
-    preset: str = "default"  # the training preset (engine.train.PRESETS)
-    sft_steps: int | None = None  # fine-tuning steps (None: engine.sft.SFTConfig's default)
+    preset: str = "default"  # the training preset (engine.training.loop.PRESETS)
+    sft_steps: int | None = None  # fine-tuning steps (None: engine.training.sft.SFTConfig's default)
     force: tuple[str, ...] = ()  # stages to run even when current ("all" for every stage)
     questions: tuple[str, ...] = (  # asked of the assistant for the report card
         "What is the capital of France?",
@@ -64,13 +64,13 @@ def _run_data(ws: Workspace, config: PrepareConfig) -> Iterator[object]:
 
 
 def _run_tokenizer(ws: Workspace, config: PrepareConfig) -> Iterator[object]:
-    from engine import tokenizer
+    from engine.tokenizer import tour as tokenizer
 
     yield from tokenizer.prepare(ws)
 
 
 def _run_train(ws: Workspace, config: PrepareConfig) -> Iterator[object]:
-    from engine import train
+    from engine.training import loop as train
 
     # Inputs changed (or the run was forced): start over rather than resume an old run.
     # The capitals quiz is left to the report card, which keeps its result with the model.
@@ -78,7 +78,7 @@ def _run_train(ws: Workspace, config: PrepareConfig) -> Iterator[object]:
 
 
 def _run_sft(ws: Workspace, config: PrepareConfig) -> Iterator[object]:
-    from engine import sft
+    from engine.training import sft
 
     sft_config = sft.SFTConfig()
     if config.sft_steps is not None:
@@ -90,14 +90,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("data", "Data: crawl, extract, clean, store", ("dataset", "dropped", "funnel"), (),
           ("data/**/*",), _run_data),
     Stage("tokenizer", "Tokenizer and token shards", ("tokenizer", "train_shard", "val_shard"),
-          ("dataset",), ("tokenizer.py", "bpe.py", "conversations.py", "chat.py"),
+          ("dataset",), ("tokenizer/*.py", "chat/*.py"),
           _run_tokenizer),
     Stage("train", "Pretraining the base model", ("base",),
           ("tokenizer", "train_shard", "val_shard"),
-          ("model.py", "train.py", "device.py", "checkpoint.py"), _run_train,
+          ("model/*.py", "training/loop.py"), _run_train,
           lambda config: {"preset": config.preset}),
     Stage("sft", "Fine-tuning into an assistant", ("chat",), ("base", "tokenizer", "train_shard"),
-          ("sft.py", "chat.py", "conversations.py", "model.py", "train.py"), _run_sft,
+          ("training/sft.py", "training/loop.py", "chat/*.py", "model/*.py"), _run_sft,
           lambda config: {"steps": config.sft_steps}),
 )
 
@@ -382,7 +382,7 @@ def _funnel_figures(ws: Workspace) -> list[Figure]:
 
 
 def _tokenizer_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
-    from engine.tokenizer import load_tokenizer
+    from engine.tokenizer.tour import load_tokenizer
 
     tok, artifact = load_tokenizer(ws)
     figures = [Figure("tokenizer", f"{tok.name} ({artifact.label})"),
@@ -406,7 +406,7 @@ def _tokenizer_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
 
 
 def _cl100k_encode(text: str) -> list[int]:
-    from engine.tokenizer import cl100k
+    from engine.tokenizer.tour import cl100k
 
     return cl100k().encode(text)
 
@@ -458,10 +458,10 @@ def _measured(record: dict[str, Any], key: str, path: Path, compute: Callable[[]
 
 
 def _training_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
-    from engine.checkpoint import load_checkpoint
+    from engine.model.checkpoint import load_checkpoint
     from engine.data.facts import load_capitals
-    from engine.evaluate import capital_accuracy
-    from engine.tokenizer import load_tokenizer
+    from engine.inference.evaluate import capital_accuracy
+    from engine.tokenizer.tour import load_tokenizer
 
     tok, _ = load_tokenizer(ws)
     artifact = ws.find("base")
@@ -479,10 +479,10 @@ def _training_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
 
 def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
                     ) -> list[Figure]:
-    from engine.chat import Turn
-    from engine.checkpoint import load_checkpoint
-    from engine.sft import held_out_capital_answers, reply
-    from engine.tokenizer import load_tokenizer
+    from engine.chat.format import Turn
+    from engine.model.checkpoint import load_checkpoint
+    from engine.training.sft import held_out_capital_answers, reply
+    from engine.tokenizer.tour import load_tokenizer
 
     tok, _ = load_tokenizer(ws)
     artifact = ws.find("chat")
@@ -509,7 +509,7 @@ def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
 
 
 def _device() -> str:
-    from engine.hardware import describe
+    from engine.model.hardware import describe
 
     hardware = describe()
     return f"{hardware.cpu}; {hardware.summary()}; torch {hardware.torch_version}"

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn import functional as F
 
-from engine.model import KVCache
+from engine.model.gpt import KVCache
 
 if TYPE_CHECKING:
     from engine.workspace import Artifact, Workspace
@@ -368,7 +368,7 @@ class LoadedModel:
     tokenizer: Any
     artifact: Artifact
     kind: str  # "base" or "chat"
-    meta: Any = None  # engine.checkpoint.CheckpointMeta
+    meta: Any = None  # engine.model.checkpoint.CheckpointMeta
     tokenizer_artifact: Artifact | None = None
 
     @property
@@ -442,7 +442,7 @@ def load_model(ws: Workspace, checkpoint: str | Path | None = None,
         candidates = checkpoint_candidates(ws)
         if not candidates:
             raise NoModel(NO_MODEL_MESSAGE)
-    from engine.checkpoint import CheckpointMismatch, load_checkpoint
+    from engine.model.checkpoint import CheckpointMismatch, load_checkpoint
 
     first_error: CheckpointMismatch | None = None
     for artifact, kind in candidates:
@@ -459,7 +459,7 @@ def load_model(ws: Workspace, checkpoint: str | Path | None = None,
 
 def _tokenizers(ws: Workspace) -> Iterator[tuple[Any, Artifact]]:
     """The workspace's tokenizer, then the bundled one (which fits the bundled model)."""
-    from engine.tokenizer import load_tokenizer, load_tokenizer_file
+    from engine.tokenizer.tour import load_tokenizer, load_tokenizer_file
     from engine.workspace import ARTIFACTS, BUNDLED_DIR
     from engine.workspace import Artifact as _Artifact
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import torch
 
-from engine.model import GPT, GPTConfig
+from engine.model.gpt import GPT, GPTConfig
 from engine.workspace import atomic_path
 
 FORMAT = 1

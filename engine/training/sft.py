@@ -1,8 +1,8 @@
 """Supervised fine-tuning: the pretraining loop again, on conversations, with a mask.
 
 The base model (``base.pt``) is an internet-text generator. Fine-tuning it on
-conversations written in the chat format (:mod:`engine.chat`) teaches it to reply in
-turns: the trainer is the same (:func:`engine.train.train`), only the batches change.
+conversations written in the chat format (:mod:`engine.chat.format`) teaches it to reply in
+turns: the trainer is the same (:func:`engine.training.loop.train`), only the batches change.
 Targets are -1 wherever the assistant does not speak, so the loss is taken on the
 assistant's tokens alone.
 
@@ -25,10 +25,10 @@ from typing import Any
 
 import torch
 
-from engine import chat
-from engine.chat import Turn
-from engine.conversations import Conversation, held_out_conversations, load_conversations
-from engine.train import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
+from engine.chat import format as chat
+from engine.chat.format import Turn
+from engine.chat.conversations import Conversation, held_out_conversations, load_conversations
+from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.workspace import Workspace
 
 CHAT_SCRATCH = "chat.partial.pt"
@@ -191,8 +191,8 @@ def sft_train_config(base_train_config: dict[str, Any] | TrainConfig,
 def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
               stop: Callable[[], bool] | None = None) -> Iterator[SFTEvent]:
     """Fine-tune the workspace's base model on the conversations; write ``chat.pt``."""
-    from engine.checkpoint import load_checkpoint
-    from engine.tokenizer import load_tokenizer
+    from engine.model.checkpoint import load_checkpoint
+    from engine.tokenizer.tour import load_tokenizer
 
     config = config or SFTConfig()
     tokenizer, _ = load_tokenizer(ws)
@@ -253,7 +253,7 @@ def reply(model: Any, tokenizer: Any, turns: list[Turn], max_tokens: int = 48
           ) -> tuple[list[Turn], list[int]]:
     """The model's greedy reply to a conversation: the new turns and the IDs it wrote
     (the last one ``<|end|>`` when it closed its turn)."""
-    from engine.sample import generate
+    from engine.inference.sampler import generate
 
     ids = [event.token_id for event in generate(
         model, chat.prompt_ids(turns, tokenizer), temperature=0.0, max_tokens=max_tokens,
@@ -304,7 +304,7 @@ def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None =
     """
     import re
 
-    from engine.conversations import held_out_capitals
+    from engine.chat.conversations import held_out_capitals
 
     answers = []
     for row in capitals if capitals is not None else held_out_capitals():
@@ -335,8 +335,8 @@ class ModelPair:
 
 def load_pair(ws: Workspace) -> ModelPair:
     """The workspace's (or bundled) tokenizer, base model and chat model, as far as they exist."""
-    from engine.checkpoint import CheckpointMismatch, load_checkpoint
-    from engine.tokenizer import load_tokenizer
+    from engine.model.checkpoint import CheckpointMismatch, load_checkpoint
+    from engine.tokenizer.tour import load_tokenizer
 
     pair = ModelPair()
     try:
@@ -374,7 +374,7 @@ def base_prompt(question: str, tokenizer: Any) -> list[int]:
 def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int = 40
                      ) -> Iterator[Any]:
     """The base model continuing the question as text (greedy), token by token."""
-    from engine.sample import generate
+    from engine.inference.sampler import generate
 
     return generate(model, base_prompt(question, tokenizer), temperature=0.0,
                     max_tokens=max_tokens, stop_ids=[tokenizer.special[chat.BOS]],
@@ -384,7 +384,7 @@ def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int 
 def reply_as_assistant(model: Any, tokenizer: Any, question: str, max_tokens: int = 48
                        ) -> Iterator[Any]:
     """The chat model replying to the question in a turn (greedy), token by token."""
-    from engine.sample import generate
+    from engine.inference.sampler import generate
 
     return generate(model, chat.prompt_ids([Turn("user", question)], tokenizer),
                     temperature=0.0, max_tokens=max_tokens, stop_ids=chat.stop_ids(tokenizer),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from engine.chat import Turn
+from engine.chat.format import Turn
 
 if TYPE_CHECKING:
     from engine.data.facts import Capital

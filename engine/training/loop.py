@@ -26,16 +26,16 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from engine import device as devices
-from engine.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
-from engine.evaluate import (
+from engine.model import device as devices
+from engine.model.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
+from engine.inference.evaluate import (
     CapitalAccuracy,
     ProbeResult,
     capital_accuracy,
     greedy_continue,
     probe,
 )
-from engine.model import GPT, GPTConfig
+from engine.model.gpt import GPT, GPTConfig
 
 
 @dataclass
@@ -427,7 +427,7 @@ def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
              ) -> Iterator[TrainEvent | CapitalsEvaluated]:
     """Train the base model on the workspace's shards into its base.pt, then quiz the capitals."""
     from engine.data.facts import load_capitals
-    from engine.tokenizer import load_tokenizer
+    from engine.tokenizer.tour import load_tokenizer
 
     tokenizer, _ = load_tokenizer(workspace)
     batches = shard_batches(workspace, config)

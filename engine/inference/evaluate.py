@@ -14,7 +14,7 @@ from typing import Protocol
 import torch
 from torch.nn import functional as F
 
-from engine.model import GPT, KVCache
+from engine.model.gpt import GPT, KVCache
 
 
 class TextTokenizer(Protocol):

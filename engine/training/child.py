@@ -37,7 +37,7 @@ class ProcessEnded:
 
 
 class TrainingProcess:
-    """``engine.train.pretrain`` for one workspace, run in a child process."""
+    """``engine.training.loop.pretrain`` for one workspace, run in a child process."""
 
     def __init__(self, workspace_root: str | os.PathLike[str], config: Any, *,
                  resume: bool = True, evaluate: bool = True) -> None:
@@ -172,7 +172,7 @@ def _run(root: str, config: Any, resume: bool, evaluate: bool, events: Any, stop
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-    from engine import train
+    from engine.training import loop as train
     from engine.workspace import Workspace
 
     def should_stop() -> bool:

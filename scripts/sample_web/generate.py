@@ -1,6 +1,6 @@
 """Write the sample web: HTML pages for a dozen fake sites under ``sites/<host>/``.
 
-Run ``python -m engine.data.web.generate`` after changing the facts table
+Run ``python -m scripts.sample_web.generate`` (from the repository root) after changing the facts table
 (``engine/data/capitals.csv``), the articles or the templates; the output is kept in
 the repository so the crawl needs nothing but the files. The generator is seeded,
 so the same inputs always write the same pages.
@@ -24,10 +24,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from engine.data.facts import Capital, load_capitals
-from engine.data.web import articles, phrasing
-from engine.data.web.layout import Site, esc, page
+from engine.data.web.server import SITES_DIR
+from scripts.sample_web import articles, phrasing
+from scripts.sample_web.layout import Site, esc, page
 
-SITES_DIR = Path(__file__).with_name("sites")
 SEED = 1234
 
 TRAVEL = Site("travel-notes.example", "Public travel notes", "Notes from the road, shared freely",

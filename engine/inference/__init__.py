@@ -1,0 +1,1 @@
+"""Inference: the sampler (predict, choose, append, repeat) and evaluation of a trained model."""

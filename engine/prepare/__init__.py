@@ -1,0 +1,1 @@
+"""Everything before a talk: the stage table, fingerprints of what is current, the report card."""

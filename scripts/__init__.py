@@ -1,0 +1,1 @@
+"""Build-time tools that are not part of the installed package."""

@@ -1,0 +1,1 @@
+"""The sample web's generator: writes engine/data/web/sites/ from the facts table."""
