@@ -12,6 +12,7 @@ from screens.registry import CHAPTERS, find_chapter
 from tui import __version__
 from tui.commands import chat as _chat
 from tui.commands import data as _data
+from tui.commands import models as _models
 from tui.commands import present as _present
 from tui.commands import sample as _sample
 from tui.commands import sft as _sft
@@ -123,6 +124,8 @@ prepare.add_command(_sft.sft)
 cli.add_command(_sample.sample)
 cli.add_command(_chat.chat)
 cli.add_command(_votes.votes)
+cli.add_command(_models.models)
+cli.add_command(_models.reset)
 
 
 def main() -> None:
