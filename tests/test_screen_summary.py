@@ -31,3 +31,56 @@ async def test_the_summary_lines_change_with_what_ran(workspace):
     ModelVersions(workspace).record("base", "pretrain", workspace.path("base"), steps=30)
     after = await _lines(workspace)
     assert "pretraining  ran here" in after and "30 steps" in after
+
+
+async def _wait_for(pilot, condition, what: str, timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_the_model_picker_switches_the_current_model_and_tells_every_chapter(workspace):
+    from textual.widgets import OptionList
+
+    from tui.models import ModelPicker
+
+    versions = ModelVersions(workspace)
+    workspace.path("chat").write_bytes(b"one")
+    first = versions.record("chat", "sft", workspace.path("chat"), steps=300)
+    workspace.path("chat").write_bytes(b"two")
+    versions.record("chat", "nudge", workspace.path("chat"), steps=310)
+
+    app = TourApp(workspace)
+    told: list[tuple[str, ...]] = []
+    async with app.run_test(size=(100, 32)) as pilot:
+        tell = app.models_changed
+        app.models_changed = lambda *kinds: (told.append(kinds), tell(*kinds))
+        await pilot.press("m")
+        await _wait_for(pilot, lambda: isinstance(app.screen, ModelPicker), "the picker")
+        options = app.screen.query_one(OptionList)
+        await _wait_for(pilot, lambda: options.option_count > 1, "the versions")
+        options.highlighted = options.get_option_index(first.id)
+        await pilot.press("enter")
+        await _wait_for(pilot, lambda: not isinstance(app.screen, ModelPicker), "the close")
+        assert versions.current("chat").id == first.id
+        assert told == [("chat",)]
+
+
+async def test_reset_from_the_palette_says_what_goes_and_asks(workspace):
+    from tui.models import ResetScreen
+
+    workspace.path("base").write_bytes(b"built")
+    app = TourApp(workspace)
+    async with app.run_test(size=(100, 32)) as pilot:
+        app.action_reset_workspace()
+        await _wait_for(pilot, lambda: isinstance(app.screen, ResetScreen), "the question")
+        assert "remove base.pt" in "\n".join(app.screen.lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert workspace.path("base").exists()
+        app.action_reset_workspace()
+        await _wait_for(pilot, lambda: isinstance(app.screen, ResetScreen), "the question")
+        await pilot.press("y")
+        await _wait_for(pilot, lambda: not workspace.path("base").exists(), "the reset")

@@ -72,6 +72,8 @@ class TourApp(App[None]):
                 tooltip="Switch between the light and the dark theme"),
         Binding("f", "toggle_presenting", "Present", id="toggle_presenting", show=False,
                 tooltip="Presenter mode: hide the keys bar and side panels (f again shows them)"),
+        Binding("m", "models", "Models", id="models", show=False,
+                tooltip="Pick the model every chapter uses: bundled, prepared or your own runs"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the tour (it remembers where you were)"),
         *_jump_bindings(),
     ]
@@ -108,6 +110,67 @@ class TourApp(App[None]):
         yield SystemCommand("Keys", "Show every key that works here", self.action_help)
         yield SystemCommand("Toggle light/dark theme", "Switch the colour theme",
                             self.action_toggle_theme)
+        yield SystemCommand("Models", "Pick the model every chapter uses (m)",
+                            self.action_models)
+        yield SystemCommand("Reset the workspace",
+                            "Return to the bundled artifacts, after saying what goes",
+                            self.action_reset_workspace)
+
+    # -- models ---------------------------------------------------------------
+    def action_models(self) -> None:
+        from tui.models import ModelPicker
+
+        if isinstance(self.screen, ModelPicker):
+            return
+        self.push_screen(ModelPicker(), self._use_model)
+
+    def _use_model(self, version_id: str | None) -> None:
+        if not version_id:
+            return
+        from engine.model.versions import ModelVersions, UnknownVersion
+
+        try:
+            version = ModelVersions(self.workspace).use(version_id)
+        except (UnknownVersion, OSError) as error:
+            self.notify(str(error), severity="error", timeout=8)
+            return
+        self.notify(f"Every chapter now uses {version.id} ({version.origin}).", timeout=5)
+        self.models_changed(version.kind)
+
+    def models_changed(self, *kinds: str) -> None:
+        """Tell every chapter that the current model of these kinds changed."""
+        from tui.models import ModelChanged
+
+        for kind in kinds or ("base", "chat"):
+            for chapter in CHAPTERS:
+                if self.is_screen_installed(chapter.slug):
+                    self.get_screen(chapter.slug).post_message(ModelChanged(kind))
+
+    def action_reset_workspace(self) -> None:
+        from engine.prepare.reset import plan
+        from tui.models import ResetScreen
+
+        todo = plan(self.workspace)
+        if todo.empty:
+            self.notify("Nothing to remove: every chapter already uses the bundled artifacts.",
+                        timeout=5)
+            return
+        self.push_screen(ResetScreen(todo.lines(self.workspace.root)), self._reset)
+
+    def _reset(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("Nothing removed.", timeout=3)
+            return
+        from engine.prepare.reset import reset
+
+        try:
+            done = reset(self.workspace)
+        except OSError as error:
+            self.notify(f"Could not reset {self.workspace.root}: {error}", severity="error")
+            return
+        self.notify(f"Removed {len(done.remove)}; every chapter now uses the bundled artifacts.",
+                    timeout=6)
+        self.models_changed()
 
     # -- navigation ---------------------------------------------------------
     def goto(self, index: int) -> None:
