@@ -162,3 +162,15 @@ def test_with_nothing_run_every_stage_says_bundled(workspace):
     statuses = _statuses(workspace)
     assert statuses["data"] == statuses["tokenizer"] == "bundled"
     assert statuses["pretraining"] == statuses["fine-tuning"] == "bundled"
+
+
+def test_a_first_run_stopped_early_does_not_replace_the_bundled_model(workspace, monkeypatch,
+                                                                       tmp_path):
+    bundled = tmp_path / "bundled"
+    _fake_checkpoint(bundled / "base.pt", b"shipped")
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", bundled)
+    versions = ModelVersions(workspace)
+    working = _fake_checkpoint(workspace.path("base"), b"step 50")  # the run's working file
+    stopped = versions.record("base", "pretrain", working, steps=50, finished=False)
+    assert versions.current("base").id == "bundled-base"
+    assert stopped in versions.list("base")

@@ -133,17 +133,20 @@ class ModelVersions:
     def current(self, kind: str) -> Version | None:
         """The model of this kind every chapter uses.
 
-        The one chosen in the index; without a choice (a workspace from before versions), the
-        workspace's own ``base.pt``/``chat.pt`` when there is one, else the bundled model.
+        The one chosen in the index; without a choice, the workspace's own ``base.pt``/``chat.pt``
+        if no version of this kind was ever recorded (a workspace from before versions), else
+        the bundled model (a run that was stopped early is offered, not imposed).
         """
-        chosen = self._index()["current"].get(kind)
+        index = self._index()
+        chosen = index["current"].get(kind)
         if chosen:
             try:
                 return self.get(chosen)
             except UnknownVersion:
                 pass
+        recorded = any(v.get("kind") == kind for v in index["versions"])
         legacy = self.ws.path(kind)
-        if legacy.exists():
+        if legacy.exists() and not recorded:  # a stopped run recorded here is only offered
             return Version(f"workspace-{kind}", kind, STAGE_OF[kind], ARTIFACTS[kind],
                            steps=_steps_of(legacy))
         return self.bundled(kind)
