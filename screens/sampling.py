@@ -19,7 +19,8 @@ from textual.widgets import Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from screens.base import ChapterBody, ChapterScreen
-from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, visible
+from screens.widgets.figures import percent
+from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, row_label, visible
 
 if TYPE_CHECKING:
     from engine.sample import LoadedModel, ProbabilityMap, Sampler, TokenEvent
@@ -117,11 +118,10 @@ class SampleMap(ProbMap):
         rows = []
         for candidate in pmap.candidates[:MAP_ROWS]:
             if not candidate.kept:
-                label = visible(candidate.text)
-                label = label if len(label) <= LABEL_WIDTH else label[:LABEL_WIDTH - 1] + "…"
+                label = row_label(candidate.text, marked=False)
                 rows.append(Content.assemble(
                     "  ", (f"{label:<{LABEL_WIDTH}}", "strike $text-muted"), " ",
-                    (f"cut (the model gave it {candidate.model_prob:.2%})",
+                    (f"cut (the model gave it {percent(candidate.model_prob)})",
                      "italic $text-muted")))
                 continue
             row = self._row(candidate.text, candidate.prob, width,
@@ -145,7 +145,7 @@ def _model_note(candidate: Any) -> str:
     """The model's own probability, where temperature or filtering changed it."""
     if abs(candidate.model_prob - candidate.prob) < 0.00005:
         return ""
-    return f"  model {candidate.model_prob:6.2%}"
+    return f"  model {percent(candidate.model_prob, '6.2%')}"
 
 
 class SamplingScreen(ChapterScreen):
@@ -342,7 +342,7 @@ class SamplingScreen(ChapterScreen):
         self.context_view.append(event.text, event.stop)
         self.map_view.border_title = Content.assemble(
             "Probability map · chose ", (visible(event.token_text), "bold"),
-            f" ({event.prob:.2%})")
+            f" ({percent(event.prob)})")
         self.map_view.show_candidates(event.map, chosen=event.token_id)
         if event.stop:
             self._stop_playing()

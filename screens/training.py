@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.base import ChapterBody, ChapterScreen
 from screens.widgets.loss_chart import LossChart
+from screens.widgets.figures import figure, percent
 from screens.widgets.prob_map import ProbMap, visible
 
 if TYPE_CHECKING:
@@ -198,10 +199,10 @@ class TrainingScreen(ChapterScreen):
             self.query_one(key, ProbMap).show(probe.top, None, probe.actual, probe.actual_prob)
         self.query_one("#nudge-line", Static).update(Content.assemble(
             "One step: the probability of ", (visible(result.before.actual or ""), "bold"),
-            f" went from {result.before.actual_prob:.2%} to ",
-            (f"{result.after.actual_prob:.2%}", "bold $success"),
-            f"; the loss on this window from {result.loss_before:.2f} to "
-            f"{result.loss_after:.2f}."))
+            f" went from {percent(result.before.actual_prob)} to ",
+            (percent(result.after.actual_prob), "bold $success"),
+            f"; the loss on this window from {figure(result.loss_before, '.2f')} to "
+            f"{figure(result.loss_after, '.2f')}."))
         self.update_status()
 
     def action_new_window(self) -> None:
@@ -370,10 +371,10 @@ class TrainingScreen(ChapterScreen):
         s = self.last_step
         if s is not None:
             parts += [("step ", "$text-muted"), (f"{s.step:,}/{s.max_steps:,}", "bold"),
-                      ("  loss ", "$text-muted"), (f"{s.loss:.3f}", "bold")]
+                      ("  loss ", "$text-muted"), (figure(s.loss, ".3f"), "bold")]
             if self.last_val is not None:
-                parts += [("  val ", "$text-muted"), (f"{self.last_val:.3f}", "bold")]
-            parts += [("  ", ""), (f"{s.tokens_per_s:,.0f}", "bold"), (" tok/s", "$text-muted")]
+                parts += [("  val ", "$text-muted"), (figure(self.last_val, ".3f"), "bold")]
+            parts += [("  ", ""), (figure(s.tokens_per_s, ",.0f"), "bold"), (" tok/s", "$text-muted")]
             if self.running:
                 parts += [("  ETA ", "$text-muted"), (_clock(s.eta), "bold")]
         if self.device_label:

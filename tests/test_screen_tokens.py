@@ -16,7 +16,7 @@ from screens.tokens import BpeTraining, ModelVocabulary, SplitCard, TokenizerPan
 from screens.widgets.token_spans import TokenSpans, spans_text
 from tui.app import TourApp
 
-SIZES = [(100, 32), (80, 24)]
+from sizes import SIZE_IDS, SIZES
 COUNTRIES = [("France", "Paris"), ("Japan", "Tokyo"), ("Peru", "Lima"), ("Kenya", "Nairobi"),
              ("Norway", "Oslo"), ("Chile", "Santiago")]
 CONVERSATIONS = ["What is the capital of France?\nThe capital of France is Paris.",
@@ -182,7 +182,7 @@ def test_spans_keep_markup_as_text():
     assert text.plain == "[/b]·[bold]x\\xe6"
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 # The live steps (the playground, the BPE trained on screen) are checked by the Pilot
 # tests above: what they show depends on when the live training ends, so a picture of
 # them would depend on timing.

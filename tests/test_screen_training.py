@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sample_model import install_sample_model
+from sizes import SIZE_IDS, SIZES
 
 from engine.checkpoint import read_meta
 from engine.data.facts import load_capitals
@@ -118,7 +119,7 @@ async def test_missing_data_is_explained_in_the_chapter(workspace, monkeypatch):
         assert "prepare tokenizer" in text_of(screen, "#data-line")
 
 
-@pytest.mark.parametrize("size", [(100, 32), (80, 24)])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot(data_workspace, snap_compare, size):
     async def run_before(pilot):
         await pilot.app.workers.wait_for_complete()

@@ -12,6 +12,8 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Static
 
+from screens.widgets import figures
+
 LABEL_WIDTH = 14
 
 
@@ -22,9 +24,20 @@ def visible(token: str) -> str:
 
 def bar(p: float, width: int) -> str:
     """A bar of ``p`` of ``width`` cells, in eighths of a cell."""
+    if figures.MASKED:  # the length would carry the figure's last digits
+        return "▒" * (width // 2)
     eighths = round(max(0.0, min(1.0, p)) * width * 8)
     full, rest = divmod(eighths, 8)
     return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
+
+
+def row_label(token: str, *, marked: bool) -> str:
+    """A row's token, cut to the label column. Masked, only the chosen or the actual token
+    shows: which runners-up make the list, and in what order, is a figure too."""
+    if figures.MASKED and not marked:
+        return "·" * 6
+    label = visible(token)
+    return label if len(label) <= LABEL_WIDTH else label[:LABEL_WIDTH - 1] + "…"
 
 
 class ProbMap(Static):
@@ -73,14 +86,12 @@ class ProbMap(Static):
 
     @staticmethod
     def _row(token: str, p: float | None, width: int, *, chosen: bool, actual: bool) -> Content:
-        label = visible(token)
-        if len(label) > LABEL_WIDTH:
-            label = label[:LABEL_WIDTH - 1] + "…"
+        label = row_label(token, marked=chosen or actual)
         mark = ("▶ ", "bold $accent") if chosen else ("  ", "")
         style = "bold reverse $accent" if chosen else "bold $success" if actual else "bold"
         filled = bar(p or 0.0, width)
         note = ("  ✓ next", "bold $success") if actual else ("", "")
-        percent = f"{p:7.2%}" if p is not None else "      ?"
+        percent = figures.percent(p, "7.2%") if p is not None else "      ?"
         return Content.assemble(
             mark, (f"{label:<{LABEL_WIDTH}}", style), " ",
             (filled, "$success" if actual else "$accent" if chosen else "$primary"),
