@@ -515,7 +515,22 @@ class DataScreen(ChapterScreen):
                 key_display="[", show=False, tooltip="Show the previous crawled page"),
         Binding("right_square_bracket", "page(1)", "Next page", id="data_next_page",
                 key_display="]", show=False, tooltip="Show the next crawled page"),
+        Binding("o", "own_page", "Own page", id="data_own_page", show=False,
+                tooltip="Type a page of your own (a file or a URL) and send it through the "
+                        "same steps; Esc leaves the box"),
     ]
+
+    def action_own_page(self) -> None:
+        """Straight to the own-page box, from anywhere in the chapter: its step first."""
+        if not self.query("#own-page-input"):
+            self.step = self.step_count - 1
+        self.call_after_refresh(self._focus_own_page)
+
+    def _focus_own_page(self) -> None:
+        inputs = self.query("#own-page-input")
+        if inputs:
+            inputs.first().focus()
+            inputs.first().scroll_visible(animate=False)
 
     # The crawl's settings; tests replace this with a deterministic one.
     crawl_config = None
