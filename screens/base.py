@@ -126,7 +126,7 @@ class ChapterScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TourHeader(self.index, [c.title for c in CHAPTERS], id="tour-header")
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The default body: the chapter's Markdown, one section per step."""

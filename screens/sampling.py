@@ -164,9 +164,9 @@ class SamplingScreen(ChapterScreen):
                 tooltip="Keep only the k most likely tokens (cycles through k, then off)"),
         Binding("P", "top_p", "Top-p", id="top_p", key_display="P",
                 tooltip="Keep the fewest tokens holding p of the probability (cycles, then off)"),
-        Binding("s", "reseed", "New seed", id="reseed",
+        Binding("s", "reseed", "New seed", id="reseed", show=False,
                 tooltip="Start again from the prompt with new random draws"),
-        Binding("r", "replay", "Again", id="replay",
+        Binding("r", "replay", "Again", id="replay", show=False,
                 tooltip="Start again from the prompt with the same seed: the same text comes back"),
         Binding("e", "edit_prompt", "Prompt", id="edit_prompt",
                 tooltip="Type your own prompt for the model to continue"),
@@ -223,8 +223,8 @@ class SamplingScreen(ChapterScreen):
             yield Markdown(intro, id="sampling-intro")
             yield Static(Content.styled("Loading the model…", "$text-muted"), id="model-line")
             yield ContextWindow(id="context")
+            yield Static(id="status")  # above the map, so a small terminal still shows it
             yield SampleMap(id="map")
-            yield Static(id="status")
             if notes:
                 yield Markdown(notes, id="sampling-notes")
         yield Input(placeholder="Your prompt (Enter to start, Escape to close)", id="prompt-input")
@@ -315,7 +315,10 @@ class SamplingScreen(ChapterScreen):
     def show_next_map(self) -> None:
         if self.sampler is None:
             return
-        if self.sampler.done:
+        if self.sampler.done:  # no next token: the old map would sit under the new settings
+            self.map_view.border_title = "Probability map"
+            self.map_view.clear("The loop has ended, so there is no next token to map: r runs "
+                                "it again with these settings, s with a new seed.")
             self.update_status()
             return
         self.map_view.border_title = "Probability map for the next token"

@@ -142,6 +142,9 @@ async def test_play_runs_to_the_end_and_stops(model_workspace, monkeypatch):
         steps = screen.sampler.steps
         await pilot.press("space")  # at the end, space explains instead of sampling
         assert screen.sampler.steps == steps
+        await pilot.press("[")  # new settings after the end: no old map under them
+        shown = str(screen.query_one("#map").render())
+        assert "%" not in shown and "r runs it again" in shown
 
 
 async def test_the_viewer_types_a_prompt_and_markup_stays_text(model_workspace):
