@@ -49,6 +49,11 @@ class StepShown(Message):
         self.label = label
 
 
+def val_rising(last: float | None, best: float | None) -> bool:
+    """Has the validation loss climbed clearly above its lowest point (2 %)?"""
+    return last is not None and best is not None and last > best * 1.02
+
+
 class TrainingScreen(ChapterScreen):
     """s starts (or goes on), z pauses, x stops, R retrains, w draws another window.
 
@@ -110,6 +115,7 @@ class TrainingScreen(ChapterScreen):
         self.samples: list[tuple[int, str]] = []
         self.last_step: Any = None
         self.last_val: float | None = None
+        self.best_val: float | None = None  # the lowest validation loss of this run
         self.device_label = ""
         self.note: Content | None = None
 
@@ -243,6 +249,7 @@ class TrainingScreen(ChapterScreen):
         config, resume = self.run_config(retrain)
         self.running, self.paused = True, False
         self.samples, self.last_step, self.last_val, self.note = [], None, None, None
+        self.best_val = None
         self.query_one("#chart", LossChart).reset(config.max_steps)
         self.query_one("#samples", Static).update(
             Content.styled("Samples appear as the model learns.", "italic $text-muted"))
@@ -311,6 +318,7 @@ class TrainingScreen(ChapterScreen):
             chart.add_train(event.step, event.loss)
         elif isinstance(event, train.EvalLoss):
             self.last_val = event.val_loss
+            self.best_val = min(event.val_loss, self.best_val or event.val_loss)
             chart.add_val(event.step, event.val_loss)
         elif isinstance(event, train.Probe):
             r = event.result
@@ -377,12 +385,19 @@ class TrainingScreen(ChapterScreen):
             parts += [("  ", ""), (figure(s.tokens_per_s, ",.0f"), "bold"), (" tok/s", "$text-muted")]
             if self.running:
                 parts += [("  ETA ", "$text-muted"), (_clock(s.eta), "bold")]
-        if self.device_label:
-            parts += [("  on ", "$text-muted"), (self.device_label, "")]
+        # Two lines that each fit at 60 columns: the figures, then where and how it runs.
+        where: list[tuple[str, str] | str | Content] = []
         if self.running:
-            parts.append(("  ⏸ paused" if self.paused else "  ▶ training",
+            where.append(("⏸ paused" if self.paused else "▶ training",
                           "bold $warning" if self.paused else "bold $success"))
-        lines = [Content.assemble(*parts)] if parts else []
+        if self.device_label:
+            where += [(" on " if where else "on ", "$text-muted"), (self.device_label, "")]
+        lines = [Content.assemble(*line) for line in (parts, where) if line]
+        if val_rising(self.last_val, self.best_val):
+            lines.append(Content.styled(
+                "The validation loss is rising while the training loss falls: the model has "
+                "begun to memorise its training windows (overfitting) rather than learn what "
+                "carries over to text it has not seen.", "italic $warning"))
         if message:
             lines.append(Content.styled(message, "italic $text-muted"))
         elif self.note is not None:
