@@ -136,6 +136,9 @@ async def test_training_is_watched_and_then_used(with_dataset):
         assert "tokens" in plain(own.query_one(".stats"))
         counts = panel.token_counts
         assert counts[0] > counts[-1] and counts == sorted(counts, reverse=True)
+        caption = plain(panel.query_one("#bpe-tokens-label"))  # the bars say what they are
+        assert f"{counts[0]:,.0f} after merge 1" in caption
+        assert f"{counts[-1]:,.0f} after merge {len(counts):,}" in caption
 
 
 async def test_retrain_starts_over(with_dataset):
