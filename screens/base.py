@@ -87,9 +87,13 @@ class ChapterScreen(Screen):
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("space,down", "next_step", "Step", id="next_step",
-                tooltip="Reveal the next step of this chapter (then go on to the next chapter)"),
+                tooltip="Read on, the same everywhere: first the rest of a long step, then "
+                        "the next step, then the next chapter (in a text box or a table, "
+                        "the box keeps its keys; Esc leaves it)"),
         Binding("up,shift+space", "prev_step", "Step back", id="prev_step", show=False,
                 tooltip="Go back one step inside this chapter"),
+        Binding("escape", "leave_control", "Leave", id="leave_control", show=False,
+                tooltip="Leave a text box or a table, so the tour's keys work again"),
     ]
 
     DEFAULT_CSS = """
@@ -122,14 +126,19 @@ class ChapterScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TourHeader(self.index, [c.title for c in CHAPTERS], id="tour-header")
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The default body: the chapter's Markdown, one section per step."""
         yield ChapterBody(id="body")
 
+    def start_at(self, step: int) -> None:
+        """Open at ``step`` rather than the first (a viewer resuming where they left off)."""
+        self.set_reactive(ChapterScreen.step, max(0, min(step, self.step_count - 1)))
+
     def on_mount(self) -> None:
         self.header.steps = self.step_count
+        self.header.step = self.step
         # Paint the frame (header, footer) first; the chapter's content follows at once.
         self.call_after_refresh(lambda: self.show_step(self.step))
 
@@ -141,6 +150,9 @@ class ChapterScreen(Screen):
     def watch_step(self, step: int) -> None:
         self.header.step = step
         self.show_step(step)
+        remember = getattr(self.app, "_remember", None)
+        if remember is not None and self.is_current:
+            remember(chapter=self.chapter.slug, step=step)
 
     def show_step(self, step: int) -> None:
         """Show everything up to ``step``. The default reveals Markdown sections."""
@@ -170,6 +182,10 @@ class ChapterScreen(Screen):
             else:
                 widgets.append(self.WIDGETS[value]())
         return widgets
+
+    def action_leave_control(self) -> None:
+        """Esc always gets out: whatever has the focus gives it back to the chapter."""
+        self.set_focus(None)
 
     async def action_next_step(self) -> None:
         bodies = self.query(ChapterBody)

@@ -163,6 +163,8 @@ class UrlVerdicts(DataView, Vertical):
             label = "kept" if verdict.keep else verdict.category
             detail = f"  {verdict.detail}" if verdict.detail and not verdict.keep else ""
             table.add_row(Text(verdict.url), Text.assemble((label, style), (detail, "dim")))
+        if len(verdicts) > self.shown:  # the skipped ones first: they are the point of the step
+            table.sort("verdict", key=lambda cell: cell.plain.startswith("kept"))
         self.shown = len(verdicts)
         blocked = Counter(v.category for v in verdicts if not v.keep)
         summary = Text.assemble(
@@ -307,10 +309,24 @@ class Extracted(DataView, Vertical):
 
 # -- step 5: the funnel -----------------------------------------------------------------
 
+# The funnel's step names where the full ones ("Normalise Unicode and whitespace") don't fit.
+SHORT_LABELS = {
+    "url_filter": "Filter URLs", "crawl": "Crawl", "extract": "Extract",
+    "normalise": "Normalise", "language": "Language ID", "gopher_repetition": "Repetition",
+    "gopher_quality": "Quality", "c4": "C4 rules", "fineweb": "FineWeb", "exact_dedup":
+    "Exact dedup", "minhash": "MinHash", "anonymise": "Anonymise", "store": "Store",
+}
+FUNNEL_FIXED = 26  # columns the counts, the bars and the padding take
+FUNNEL_REASONS = 24  # the least room the reasons need beside the full names
+
+
 class FunnelView(DataView, Static):
     DEFAULT_CSS = """
     FunnelView { height: auto; }
     """
+
+    def on_resize(self) -> None:
+        self.update_from(_screen_run(self))
 
     def update_from(self, run: DataRun) -> None:
         if run.funnel is None:
@@ -324,18 +340,22 @@ class FunnelView(DataView, Static):
             if drop.step not in examples or urlsplit(examples[drop.step].url).path in ("", "/"):
                 examples[drop.step] = drop
         top = max(1, funnel[0]["in"])
+        # Full step names where they fit beside the counts, the bars and room for the reasons.
+        longest = max(len(step["label"]) for step in funnel)
+        wide = self.size.width == 0 or self.size.width - FUNNEL_FIXED - longest >= FUNNEL_REASONS
         table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-        table.add_column("step", ratio=3, no_wrap=True, overflow="ellipsis")
+        table.add_column("step", no_wrap=True)
         table.add_column("in", justify="right")
         table.add_column("out", justify="right")
         table.add_column("", width=10, no_wrap=True)
-        table.add_column("dropped because", ratio=4, overflow="fold")
+        table.add_column("dropped because", ratio=4)
         for step in funnel:
             bar = "█" * max(1, round(10 * step["out"] / top)) if step["out"] else ""
             reasons = ", ".join(f"{k} {n}" for k, n in step["dropped"].items())
             if step.get("edited"):
                 reasons = (reasons + ", " if reasons else "") + f"{step['edited']} edited"
-            table.add_row(Text(step["label"]), str(step["in"]), str(step["out"]),
+            label = step["label"] if wide else SHORT_LABELS.get(step["step"], step["label"])
+            table.add_row(Text(label), str(step["in"]), str(step["out"]),
                           Text(bar, style="green"), Text(reasons, style="red"))
         lines = [Text("An example of what each pass dropped, and why:", style="bold")]
         for step in funnel:
@@ -515,7 +535,22 @@ class DataScreen(ChapterScreen):
                 key_display="[", show=False, tooltip="Show the previous crawled page"),
         Binding("right_square_bracket", "page(1)", "Next page", id="data_next_page",
                 key_display="]", show=False, tooltip="Show the next crawled page"),
+        Binding("o", "own_page", "Own page", id="data_own_page", show=False,
+                tooltip="Type a page of your own (a file or a URL) and send it through the "
+                        "same steps; Esc leaves the box"),
     ]
+
+    def action_own_page(self) -> None:
+        """Straight to the own-page box, from anywhere in the chapter: its step first."""
+        if not self.query("#own-page-input"):
+            self.step = self.step_count - 1
+        self.call_after_refresh(self._focus_own_page)
+
+    def _focus_own_page(self) -> None:
+        inputs = self.query("#own-page-input")
+        if inputs:
+            inputs.first().focus()
+            inputs.first().scroll_visible(animate=False)
 
     # The crawl's settings; tests replace this with a deterministic one.
     crawl_config = None

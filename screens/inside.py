@@ -20,11 +20,12 @@ from textual.widgets import Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from screens.base import ChapterBody, ChapterScreen
+from screens.widgets import figures
 from screens.widgets.prob_map import ProbMap
 
 DEFAULT_CONTEXT = "The capital of France is"
 MAP_ROWS = 5
-CELL = 3  # characters per cell of the attention map
+CELL = 4  # characters per cell of the attention map: ".47" and a space
 LABEL = 12  # characters for a row's token
 
 
@@ -264,10 +265,10 @@ def heatmap(tokens: list[str], weights: list[list[float]], width: int) -> Text:
             if j > i:
                 text.append(" " * (CELL - 1) + " ", style="dim")
                 continue
-            w = weights[i][j]
+            w = 0.5 if figures.MASKED else weights[i][j]  # the shade carries the figure too
             level = int(40 + 215 * w)
             shade = Color.from_rgb(level // 4, level // 2, level)
-            text.append(f"{round(w * 99):>{CELL - 1}} ",
+            text.append(f"{figures.weight(w):>{CELL - 1}} ",
                         style=Style(bgcolor=shade, color="white" if w < 0.6 else "black"))
     return text
 

@@ -19,7 +19,8 @@ from textual.widgets import Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from screens.base import ChapterBody, ChapterScreen
-from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, visible
+from screens.widgets.figures import percent
+from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, row_label, visible
 
 if TYPE_CHECKING:
     from engine.inference.sampler import LoadedModel, ProbabilityMap, Sampler, TokenEvent
@@ -117,11 +118,10 @@ class SampleMap(ProbMap):
         rows = []
         for candidate in pmap.candidates[:MAP_ROWS]:
             if not candidate.kept:
-                label = visible(candidate.text)
-                label = label if len(label) <= LABEL_WIDTH else label[:LABEL_WIDTH - 1] + "…"
+                label = row_label(candidate.text, marked=False)
                 rows.append(Content.assemble(
                     "  ", (f"{label:<{LABEL_WIDTH}}", "strike $text-muted"), " ",
-                    (f"cut (the model gave it {candidate.model_prob:.2%})",
+                    (f"cut (the model gave it {percent(candidate.model_prob)})",
                      "italic $text-muted")))
                 continue
             row = self._row(candidate.text, candidate.prob, width,
@@ -145,7 +145,7 @@ def _model_note(candidate: Any) -> str:
     """The model's own probability, where temperature or filtering changed it."""
     if abs(candidate.model_prob - candidate.prob) < 0.00005:
         return ""
-    return f"  model {candidate.model_prob:6.2%}"
+    return f"  model {percent(candidate.model_prob, '6.2%')}"
 
 
 class SamplingScreen(ChapterScreen):
@@ -164,9 +164,9 @@ class SamplingScreen(ChapterScreen):
                 tooltip="Keep only the k most likely tokens (cycles through k, then off)"),
         Binding("P", "top_p", "Top-p", id="top_p", key_display="P",
                 tooltip="Keep the fewest tokens holding p of the probability (cycles, then off)"),
-        Binding("s", "reseed", "New seed", id="reseed",
+        Binding("s", "reseed", "New seed", id="reseed", show=False,
                 tooltip="Start again from the prompt with new random draws"),
-        Binding("r", "replay", "Again", id="replay",
+        Binding("r", "replay", "Again", id="replay", show=False,
                 tooltip="Start again from the prompt with the same seed: the same text comes back"),
         Binding("e", "edit_prompt", "Prompt", id="edit_prompt",
                 tooltip="Type your own prompt for the model to continue"),
@@ -223,8 +223,8 @@ class SamplingScreen(ChapterScreen):
             yield Markdown(intro, id="sampling-intro")
             yield Static(Content.styled("Loading the model…", "$text-muted"), id="model-line")
             yield ContextWindow(id="context")
+            yield Static(id="status")  # above the map, so a small terminal still shows it
             yield SampleMap(id="map")
-            yield Static(id="status")
             if notes:
                 yield Markdown(notes, id="sampling-notes")
         yield Input(placeholder="Your prompt (Enter to start, Escape to close)", id="prompt-input")
@@ -315,7 +315,10 @@ class SamplingScreen(ChapterScreen):
     def show_next_map(self) -> None:
         if self.sampler is None:
             return
-        if self.sampler.done:
+        if self.sampler.done:  # no next token: the old map would sit under the new settings
+            self.map_view.border_title = "Probability map"
+            self.map_view.clear("The loop has ended, so there is no next token to map: r runs "
+                                "it again with these settings, s with a new seed.")
             self.update_status()
             return
         self.map_view.border_title = "Probability map for the next token"
@@ -342,7 +345,7 @@ class SamplingScreen(ChapterScreen):
         self.context_view.append(event.text, event.stop)
         self.map_view.border_title = Content.assemble(
             "Probability map · chose ", (visible(event.token_text), "bold"),
-            f" ({event.prob:.2%})")
+            f" ({percent(event.prob)})")
         self.map_view.show_candidates(event.map, chosen=event.token_id)
         if event.stop:
             self._stop_playing()

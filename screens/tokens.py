@@ -324,6 +324,16 @@ def merge_line(merge: Merge, parts: tuple[bytes, bytes]) -> Text:
     )
 
 
+def tokens_caption(counts: list[float]) -> Text:
+    """What the bars above it show, with the first and the latest figure."""
+    if not counts:
+        return Text("")
+    return Text.assemble(
+        ("↑ the dataset's length in tokens after each merge: ", "dim"),
+        (f"{counts[0]:,.0f}", "bold"), (" after merge 1 → ", "dim"),
+        (f"{counts[-1]:,.0f}", "bold"), (f" after merge {len(counts):,}", "dim"))
+
+
 class BpeTraining(Vertical):
     """Byte-pair encoding trained on the tour's dataset, one merge at a time."""
 
@@ -339,6 +349,9 @@ class BpeTraining(Vertical):
     }
     BpeTraining #bpe-tokens {
         height: 3;
+    }
+    BpeTraining #bpe-tokens-label {
+        height: auto;
         margin: 0 0 1 0;
     }
     BpeTraining #bpe-merges {
@@ -366,6 +379,7 @@ class BpeTraining(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(_muted("Reading the dataset…"), id="bpe-status")
         yield Sparkline([], id="bpe-tokens")
+        yield Static(id="bpe-tokens-label")
         yield RichLog(max_lines=400, wrap=False, auto_scroll=True, id="bpe-merges")
 
     def on_mount(self) -> None:
@@ -380,6 +394,7 @@ class BpeTraining(Vertical):
         self.token_counts, self.learned, self.last = [], 0, None
         self._vocab = {i: bytes([i]) for i in range(256)}
         self.query_one(Sparkline).data = []
+        self.query_one("#bpe-tokens-label", Static).update("")
         self.query_one("#bpe-status", Static).update(_muted("Reading the dataset…"))
         self.train()
 
@@ -452,6 +467,7 @@ class BpeTraining(Vertical):
             self.last = merge
             self.learned += 1
         self.query_one(Sparkline).data = list(self.token_counts)
+        self.query_one("#bpe-tokens-label", Static).update(tokens_caption(self.token_counts))
         self._show_status(done=False)
 
     def on_bpe_trained(self, message: BpeTrained) -> None:

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.base import ChapterBody, ChapterScreen
 from screens.widgets.loss_chart import LossChart
+from screens.widgets.figures import figure, percent
 from screens.widgets.prob_map import ProbMap, visible
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ class StepShown(Message):
         self.result = result
         self.tokenizer = tokenizer
         self.label = label
+
+
+def val_rising(last: float | None, best: float | None) -> bool:
+    """Has the validation loss climbed clearly above its lowest point (2 %)?"""
+    return last is not None and best is not None and last > best * 1.02
 
 
 class TrainingScreen(ChapterScreen):
@@ -109,6 +115,7 @@ class TrainingScreen(ChapterScreen):
         self.samples: list[tuple[int, str]] = []
         self.last_step: Any = None
         self.last_val: float | None = None
+        self.best_val: float | None = None  # the lowest validation loss of this run
         self.device_label = ""
         self.note: Content | None = None
 
@@ -198,10 +205,10 @@ class TrainingScreen(ChapterScreen):
             self.query_one(key, ProbMap).show(probe.top, None, probe.actual, probe.actual_prob)
         self.query_one("#nudge-line", Static).update(Content.assemble(
             "One step: the probability of ", (visible(result.before.actual or ""), "bold"),
-            f" went from {result.before.actual_prob:.2%} to ",
-            (f"{result.after.actual_prob:.2%}", "bold $success"),
-            f"; the loss on this window from {result.loss_before:.2f} to "
-            f"{result.loss_after:.2f}."))
+            f" went from {percent(result.before.actual_prob)} to ",
+            (percent(result.after.actual_prob), "bold $success"),
+            f"; the loss on this window from {figure(result.loss_before, '.2f')} to "
+            f"{figure(result.loss_after, '.2f')}."))
         self.update_status()
 
     def action_new_window(self) -> None:
@@ -242,6 +249,7 @@ class TrainingScreen(ChapterScreen):
         config, resume = self.run_config(retrain)
         self.running, self.paused = True, False
         self.samples, self.last_step, self.last_val, self.note = [], None, None, None
+        self.best_val = None
         self.query_one("#chart", LossChart).reset(config.max_steps)
         self.query_one("#samples", Static).update(
             Content.styled("Samples appear as the model learns.", "italic $text-muted"))
@@ -310,6 +318,7 @@ class TrainingScreen(ChapterScreen):
             chart.add_train(event.step, event.loss)
         elif isinstance(event, train.EvalLoss):
             self.last_val = event.val_loss
+            self.best_val = min(event.val_loss, self.best_val or event.val_loss)
             chart.add_val(event.step, event.val_loss)
         elif isinstance(event, train.Probe):
             r = event.result
@@ -370,18 +379,25 @@ class TrainingScreen(ChapterScreen):
         s = self.last_step
         if s is not None:
             parts += [("step ", "$text-muted"), (f"{s.step:,}/{s.max_steps:,}", "bold"),
-                      ("  loss ", "$text-muted"), (f"{s.loss:.3f}", "bold")]
+                      ("  loss ", "$text-muted"), (figure(s.loss, ".3f"), "bold")]
             if self.last_val is not None:
-                parts += [("  val ", "$text-muted"), (f"{self.last_val:.3f}", "bold")]
-            parts += [("  ", ""), (f"{s.tokens_per_s:,.0f}", "bold"), (" tok/s", "$text-muted")]
+                parts += [("  val ", "$text-muted"), (figure(self.last_val, ".3f"), "bold")]
+            parts += [("  ", ""), (figure(s.tokens_per_s, ",.0f"), "bold"), (" tok/s", "$text-muted")]
             if self.running:
                 parts += [("  ETA ", "$text-muted"), (_clock(s.eta), "bold")]
-        if self.device_label:
-            parts += [("  on ", "$text-muted"), (self.device_label, "")]
+        # Two lines that each fit at 60 columns: the figures, then where and how it runs.
+        where: list[tuple[str, str] | str | Content] = []
         if self.running:
-            parts.append(("  ⏸ paused" if self.paused else "  ▶ training",
+            where.append(("⏸ paused" if self.paused else "▶ training",
                           "bold $warning" if self.paused else "bold $success"))
-        lines = [Content.assemble(*parts)] if parts else []
+        if self.device_label:
+            where += [(" on " if where else "on ", "$text-muted"), (self.device_label, "")]
+        lines = [Content.assemble(*line) for line in (parts, where) if line]
+        if val_rising(self.last_val, self.best_val):
+            lines.append(Content.styled(
+                "The validation loss is rising while the training loss falls: the model has "
+                "begun to memorise its training windows (overfitting) rather than learn what "
+                "carries over to text it has not seen.", "italic $warning"))
         if message:
             lines.append(Content.styled(message, "italic $text-muted"))
         elif self.note is not None:

@@ -16,7 +16,7 @@ from screens.conversations import MASKED, SPECIAL, ConversationsScreen, model_te
 from screens.registry import find_chapter
 from tui.app import TourApp
 
-SIZES = [(100, 32), (80, 24)]
+from sizes import SIZE_IDS, SIZES
 
 
 def _tokenizer():
@@ -213,12 +213,12 @@ async def test_without_a_model_the_chapter_still_shows_the_dataset(workspace):
             assert "llm-tour prepare" in text_of(screen.query_one("#compare-base"))
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_of_the_dataset(snap_compare, base_ready, scripted, size):
     assert snap_compare(app_here(base_ready), terminal_size=size, run_before=settle)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_of_the_comparison(snap_compare, base_ready, scripted, size):
     base_ready.path("chat").write_bytes(base_ready.path("base").read_bytes())
 

@@ -22,7 +22,7 @@ from screens.data import (
 from screens.registry import find_chapter
 from tui.app import TourApp
 
-SIZES = [(100, 32), (80, 24)]
+from sizes import SIZE_IDS, SIZES
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +173,7 @@ async def test_small_terminal_does_not_break(workspace, step):
         assert pilot.app.screen.query_one(DataStatus).size.width > 10
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 @pytest.mark.parametrize("steps", [0, 5, 6], ids=["status", "funnel", "rows"])
 def test_snapshot(snap_compare, workspace, size, steps):
     async def run_before(pilot):

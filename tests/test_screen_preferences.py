@@ -17,6 +17,8 @@ from screens.preferences import NudgePanel, PreferencesScreen, VotePanel
 from screens.registry import find_chapter
 from tui.app import TourApp
 
+from sizes import SIZE_IDS, SIZES
+
 SIZE = (100, 32)
 SESSION = "test-viewer"
 
@@ -217,10 +219,9 @@ async def test_nudge_runs_dpo_on_the_chat_model_and_saves_it_to_the_workspace(ch
     assert chat_workspace.path("chat").read_bytes() != before
 
 
-SIZES = [(100, 32), (80, 24)]
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_before_voting(snap_compare, plain_workspace, size):
     async def run_before(pilot) -> None:
         await settle(pilot)
@@ -228,7 +229,7 @@ def test_snapshot_before_voting(snap_compare, plain_workspace, size):
     assert snap_compare(open_chapter(plain_workspace), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_after_voting(snap_compare, plain_workspace, size):
     store = VoteStore.open(plain_workspace)
     store.vote("apples", ["step-by-step", "wrong", "answer-only"], "someone-else")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sample_model import install_sample_model
+from sizes import SIZE_IDS, SIZES
 
 from screens import sampling
 from screens.registry import find_chapter
@@ -141,6 +142,9 @@ async def test_play_runs_to_the_end_and_stops(model_workspace, monkeypatch):
         steps = screen.sampler.steps
         await pilot.press("space")  # at the end, space explains instead of sampling
         assert screen.sampler.steps == steps
+        await pilot.press("[")  # new settings after the end: no old map under them
+        shown = str(screen.query_one("#map").render())
+        assert "%" not in shown and "r runs it again" in shown
 
 
 async def test_the_viewer_types_a_prompt_and_markup_stays_text(model_workspace):
@@ -180,7 +184,7 @@ async def test_without_a_model_the_chapter_says_how_to_get_one(workspace, monkey
         assert "base.pt" in str(screen.query_one("#model-line").render())
 
 
-@pytest.mark.parametrize("size", [(100, 32), (80, 24)], ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_paris_is_chosen(snap_compare, model_workspace, size):
     async def run_before(pilot) -> None:
         await pilot.app.workers.wait_for_complete()
@@ -191,23 +195,25 @@ def test_snapshot_paris_is_chosen(snap_compare, model_workspace, size):
     assert snap_compare(open_chapter(model_workspace), terminal_size=size, run_before=run_before)
 
 
-def test_snapshot_the_end_of_the_document(snap_compare, model_workspace):
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_snapshot_the_end_of_the_document(snap_compare, model_workspace, size):
     async def run_before(pilot) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("space", "space", "space")
         await pilot.pause()
 
-    assert snap_compare(open_chapter(model_workspace), terminal_size=(80, 24),
+    assert snap_compare(open_chapter(model_workspace), terminal_size=size,
                         run_before=run_before)
 
 
-def test_snapshot_greedy_with_top_k(snap_compare, model_workspace):
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_snapshot_greedy_with_top_k(snap_compare, model_workspace, size):
     async def run_before(pilot) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("space", "[", "[", "k", "k", "k")
         await pilot.pause()
 
-    assert snap_compare(open_chapter(model_workspace), terminal_size=(100, 32),
+    assert snap_compare(open_chapter(model_workspace), terminal_size=size,
                         run_before=run_before)

@@ -16,7 +16,7 @@ from screens.tokens import BpeTraining, ModelVocabulary, SplitCard, TokenizerPan
 from screens.widgets.token_spans import TokenSpans, spans_text
 from tui.app import TourApp
 
-SIZES = [(100, 32), (80, 24)]
+from sizes import SIZE_IDS, SIZES
 COUNTRIES = [("France", "Paris"), ("Japan", "Tokyo"), ("Peru", "Lima"), ("Kenya", "Nairobi"),
              ("Norway", "Oslo"), ("Chile", "Santiago")]
 CONVERSATIONS = ["What is the capital of France?\nThe capital of France is Paris.",
@@ -136,6 +136,9 @@ async def test_training_is_watched_and_then_used(with_dataset):
         assert "tokens" in plain(own.query_one(".stats"))
         counts = panel.token_counts
         assert counts[0] > counts[-1] and counts == sorted(counts, reverse=True)
+        caption = plain(panel.query_one("#bpe-tokens-label"))  # the bars say what they are
+        assert f"{counts[0]:,.0f} after merge 1" in caption
+        assert f"{counts[-1]:,.0f} after merge {len(counts):,}" in caption
 
 
 async def test_retrain_starts_over(with_dataset):
@@ -182,7 +185,7 @@ def test_spans_keep_markup_as_text():
     assert text.plain == "[/b]·[bold]x\\xe6"
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 # The live steps (the playground, the BPE trained on screen) are checked by the Pilot
 # tests above: what they show depends on when the live training ends, so a picture of
 # them would depend on timing.

@@ -17,7 +17,7 @@ from screens.registry import find_chapter
 from screens.tools import ContextView, LoopSteps, MemorySide, StepDetail, ToolsScreen
 from tui.app import TourApp
 
-SIZES = [(100, 32), (80, 24)]
+from sizes import SIZE_IDS, SIZES
 HELD_OUT = held_out_capitals()[0]
 
 
@@ -234,7 +234,7 @@ async def test_without_a_chat_model_the_chapter_says_how_to_make_one(workspace):
         assert screen.loop_step == 0
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_after_the_loop(snap_compare, chat_ready, size):
     async def run_loop(pilot):
         await settle(pilot)
@@ -245,6 +245,6 @@ def test_snapshot_after_the_loop(snap_compare, chat_ready, size):
     assert snap_compare(app_at_tools(chat_ready), terminal_size=size, run_before=run_loop)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_of_the_comparison(snap_compare, chat_ready, size):
     assert snap_compare(app_at_tools(chat_ready), terminal_size=size, run_before=to_memory)

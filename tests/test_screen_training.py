@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sample_model import install_sample_model
+from sizes import SIZE_IDS, SIZES
 
 from engine.model.checkpoint import read_meta
 from engine.data.facts import load_capitals
 from engine.tokenizer.tour import load_tokenizer
 from screens.registry import find_chapter
-from screens.training import TrainingScreen
+from screens.training import TrainingScreen, val_rising
 from screens.widgets.loss_chart import LossChart
 from tui.app import TourApp
 
@@ -70,6 +71,22 @@ async def test_one_step_on_the_france_window(data_workspace):
         assert "s trains a model" in text_of(screen, "#run-status")
 
 
+def test_val_rising_means_clearly_above_the_lowest_point():
+    assert val_rising(1.302, 1.162)
+    assert not val_rising(1.17, 1.162) and not val_rising(None, None)
+
+
+async def test_a_rising_validation_loss_is_explained(data_workspace):
+    async with open_chapter(data_workspace).run_test(size=SIZE) as pilot:
+        screen = await settled(pilot)
+        screen.best_val, screen.last_val = 1.162, 1.302
+        screen.update_status()
+        assert "overfitting" in text_of(screen, "#run-status")
+        screen.last_val = 1.17
+        screen.update_status()
+        assert "overfitting" not in text_of(screen, "#run-status")
+
+
 async def test_a_full_run_draws_loss_probe_and_samples(data_workspace):
     async with open_chapter(data_workspace).run_test(size=SIZE) as pilot:
         screen = await settled(pilot)
@@ -118,7 +135,7 @@ async def test_missing_data_is_explained_in_the_chapter(workspace, monkeypatch):
         assert "prepare tokenizer" in text_of(screen, "#data-line")
 
 
-@pytest.mark.parametrize("size", [(100, 32), (80, 24)])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot(data_workspace, snap_compare, size):
     async def run_before(pilot):
         await pilot.app.workers.wait_for_complete()

@@ -7,10 +7,10 @@ import pytest
 from screens.registry import find_chapter
 from tui.app import TourApp
 
-SIZES = [(100, 32), (80, 24)]
+from sizes import SIZE_IDS, SIZES
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["100x32", "80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 @pytest.mark.parametrize("slug,steps", [("welcome", 0), ("welcome", 2), ("history", 0),
                                         ("history", 3), ("summary", 1)])
 def test_narrative_chapter(snap_compare, workspace, size, slug, steps):

@@ -41,13 +41,13 @@ class ChapterCommands(Provider):
 
 
 def _jump_bindings() -> list[Binding]:
-    """Digits jump to chapters 1-9, and 0 to chapter 10."""
+    """The top row of the keyboard in order: 1-9, then 0 for chapter 10 and - for 11."""
+    keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "minus"]
     bindings = []
-    for number in range(1, min(len(CHAPTERS), 10) + 1):
-        key = str(number % 10)
+    for number, key in zip(range(1, len(CHAPTERS) + 1), keys):
         bindings.append(Binding(key, f"goto({number - 1})", "Jump to chapter N", show=False,
                                 id=f"goto_{number}",
-                                tooltip="Jump straight to chapter N (0 is chapter 10)"))
+                                tooltip="Jump straight to chapter N (0 is chapter 10, - is 11)"))
     return bindings
 
 
@@ -85,8 +85,10 @@ class TourApp(App[None]):
         theme: str | None = None,
         notice: str | None = None,
         presenting: bool = False,
+        step: int = 0,
     ) -> None:
         super().__init__()
+        self.start_step = step  # the step of the first chapter shown: where a viewer left off
         self.presenting = presenting
         self.workspace = workspace or Workspace()
         self.start = start
@@ -180,14 +182,18 @@ class TourApp(App[None]):
             return
         chapter = CHAPTERS[index]
         if not self.is_screen_installed(chapter.slug):
-            self.install_screen(chapter.load()(chapter, index), chapter.slug)
+            screen = chapter.load()(chapter, index)
+            if self.current < 0 and self.start_step > 0:
+                screen.start_at(self.start_step)
+            self.install_screen(screen, chapter.slug)
         if self.current < 0:
             self.push_screen(chapter.slug)
         else:
             self.switch_screen(chapter.slug)
         self.current = index
         self.sub_title = f"{index + 1}/{len(CHAPTERS)} · {chapter.title}"
-        self.call_later(self._remember, chapter=chapter.slug)
+        self.call_later(self._remember, chapter=chapter.slug,
+                        step=self.get_screen(chapter.slug).step)
 
     def action_goto(self, index: int) -> None:
         self.goto(index)

@@ -74,7 +74,9 @@ def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: s
         os.environ.update(slow_link_env())
     from tui.app import TourApp
 
-    TourApp(workspace, start=start, theme=theme, notice=notice, presenting=present).run()
+    step = _starting_step(workspace) if notice else 0
+    TourApp(workspace, start=start, theme=theme, notice=notice, presenting=present,
+            step=step).run()
 
 
 def _starting_chapter(workspace: Workspace, chapter: int | None) -> tuple[int, str | None]:
@@ -91,6 +93,12 @@ def _starting_chapter(workspace: Workspace, chapter: int | None) -> tuple[int, s
     title = CHAPTERS[index].title
     return index, (f"Resuming at {index + 1}/{len(CHAPTERS)} · {title}, where you left off. "
                    "Press 1 (or start with --chapter 1) for the beginning.")
+
+
+def _starting_step(workspace: Workspace) -> int:
+    """The step of the chapter this viewer left, or the first."""
+    step = workspace.read_state().get("step", 0)
+    return step if isinstance(step, int) and step >= 0 else 0
 
 
 @cli.group(invoke_without_command=True)

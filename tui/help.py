@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -16,8 +17,10 @@ KEY_NAMES = {
     "shift+space": "Shift+Space", "escape": "Esc", "ctrl+p": "Ctrl+P", "ctrl+q": "Ctrl+Q",
     "ctrl+c": "Ctrl+C", "left": "←", "right": "→", "up": "↑", "down": "↓", "enter": "Enter",
     "tab": "Tab", "shift+tab": "Shift+Tab", "home": "Home", "end": "End",
+    "super+c": "Cmd+C", "minus": "-",
 }
 
+NARROW = 80  # columns below which each key's "why" goes under its "does"
 
 # Textual's own bindings carry no tooltip; say what they do here.
 BUILTIN_TOOLTIPS = {
@@ -31,7 +34,18 @@ BUILTIN_TOOLTIPS = {
 
 
 def describe_key(key: str) -> str:
-    return " ".join(KEY_NAMES.get(k, k) for k in key.split(","))
+    """``"ctrl+c,super+c"`` as "Ctrl+C / Cmd+C": every key, as the keyboard names it."""
+    names = [KEY_NAMES.get(k, k) for k in key.split(",")]
+    shown: list[str] = []
+    for name in names:  # a run of digits reads as one range: "1-9"
+        last = shown[-1] if shown else ""
+        first_digit = last.split("-")[0]
+        if (name.isdigit() and len(name) == 1 and last[-1:].isdigit()
+                and ord(name) == ord(last[-1]) + 1):
+            shown[-1] = f"{first_digit}-{name}"
+        else:
+            shown.append(name)
+    return " / ".join(shown)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -70,11 +84,21 @@ class HelpScreen(ModalScreen[None]):
     def _table(self) -> Table:
         table = Table(expand=True, box=None, pad_edge=False, show_edge=False)
         table.add_column("Key", style="bold", no_wrap=True)
+        if self.app.size.width < NARROW:  # a narrow terminal: what a key does over why
+            table.add_column("Does", ratio=1)
+            for key, description, tooltip in self.rows:
+                table.add_row(describe_key(key),
+                              Text.assemble((description, "bold"), "\n" if tooltip else "",
+                                            (tooltip, "dim")))
+            return table
         table.add_column("Does", no_wrap=True)
         table.add_column("Why", ratio=1)
         for key, description, tooltip in self.rows:
             table.add_row(describe_key(key), description, tooltip)
         return table
+
+    def on_resize(self) -> None:
+        self.query_one("#help-table", Static).update(self._table())
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -94,7 +94,7 @@ class _Transcript:
                 self.console.print(Text("  (stopped at the reply length limit)", "dim"))
 
 
-@click.command()
+@click.command(short_help="Talk to the chat model; it may call tools.")
 @click.option("--prompt", "-p", "question", default=None, metavar="QUESTION",
               help="Answer one question and exit (otherwise chat turn by turn).")
 @click.option("--temperature", "-t", type=click.FloatRange(min=0), default=0.0,

@@ -7,7 +7,7 @@ import click
 from tui.commands import pass_workspace
 
 
-@click.command("data")
+@click.command("data", short_help="Crawl, clean and store the dataset.")
 @click.option("--max-pages", type=click.IntRange(min=1), default=500, show_default=True,
               help="Stop the crawl after this many pages.")
 @click.option("--add-page", "add_page", metavar="FILE|URL", default=None,

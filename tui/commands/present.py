@@ -12,7 +12,7 @@ from tui.commands import pass_workspace
 _DEFAULT_KEYS = Path("~/.ssh/authorized_keys").expanduser()
 
 
-@click.command()
+@click.command(short_help="Serve the tour over SSH, a tour per connection.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 opens it to the network).")
 @click.option("--port", default=2222, show_default=True, type=click.IntRange(0, 65535),
@@ -77,7 +77,7 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
         raise click.ClickException(f"Can't listen on {host}:{port}: {error.strerror or error}")
 
 
-@click.command()
+@click.command(short_help="Serve the tour in a browser, a tour per visitor.")
 @click.option("--host", default="localhost", show_default=True,
               help="Address to listen on (0.0.0.0 opens it to the network).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),

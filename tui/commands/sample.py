@@ -11,7 +11,7 @@ from tui.commands import pass_workspace
 DEFAULT_PROMPT = "The capital of France is"
 
 
-@click.command()
+@click.command(short_help="Continue a prompt with the base model, token by token.")
 @click.argument("prompt", required=False, default=DEFAULT_PROMPT)
 @click.option("--temperature", "-t", type=click.FloatRange(min=0), default=0.8, show_default=True,
               help="Below 1 sharpens the probability map, above 1 flattens it; 0 is greedy.")

@@ -10,7 +10,7 @@ import click
 from tui.commands import pass_workspace
 
 
-@click.command("sft")
+@click.command("sft", short_help="Fine-tune base.pt on conversations into chat.pt.")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="How many fine-tuning steps [default: a run of well under a minute "
                    "on two CPU cores].")

@@ -7,7 +7,7 @@ import click
 from tui.commands import pass_workspace
 
 
-@click.command("tokenizer")
+@click.command("tokenizer", short_help="Train the tour's tokenizer on the dataset.")
 @click.option("--kind", type=click.Choice(["gpt4-compact", "bpe"]), default="gpt4-compact",
               show_default=True,
               help="The model's vocabulary: GPT-4's tokens kept to those the corpus uses, "

@@ -10,7 +10,7 @@ import click
 from tui.commands import pass_workspace
 
 
-@click.command("train")
+@click.command("train", short_help="Train the base model into base.pt.")
 @click.option("--preset", default="default", show_default=True,
               help="Model and run size: default (840 steps, a few minutes on two CPU "
                    "cores), gpu (a larger model for a short GPU run) or tiny (seconds, for a "

@@ -16,7 +16,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-@click.command()
+@click.command(short_help="Print the viewers' rankings and the reward ranking.")
 @click.option("--export", "export_to", type=click.Path(dir_okay=False, writable=True),
               default=None, help="Also write every vote to FILE (.csv or .json).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
@@ -51,7 +51,6 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
     for prompt in store.prompts():
         tally = store.tally(prompt.id)
         ranking = rank_votes(prompt.candidate_ids, store.votes(prompt.id))
-        letters = {c.id: chr(ord("A") + i) for i, c in enumerate(prompt.candidates)}
         console.print()
         console.print(Text.assemble((prompt.question, "bold"), (f"  [{prompt.id}] ", "dim"),
                                     (f"from {prompt.source}", "dim")))
@@ -65,7 +64,7 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
             candidate = prompt.candidate(strength.item)
             table.add_row(
                 str(rank),
-                Text.assemble((f"{letters[strength.item]} ", "bold"), _short(candidate.text)),
+                _short(candidate.text),  # the text itself: the chapter numbers answers per viewer
                 str(tally.first[strength.item]),
                 f"{strength.wins}/{strength.comparisons}",
                 f"{strength.score:+.2f} ± {strength.stderr:.2f}",
@@ -78,8 +77,9 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
         if order:
             console.print(Text("The talk ranks them:", style="dim"))
             for rank, candidate_id in enumerate(order, 1):
-                console.print(Text.assemble(f"  {rank}. ", (letters[candidate_id], "bold"),
-                                            " ", (prompt.candidate(candidate_id).label, "dim")))
+                candidate = prompt.candidate(candidate_id)
+                console.print(Text.assemble(f"  {rank}. ", (_short(candidate.text, 50), "bold"),
+                                            " ", (candidate.label, "dim")))
     if export_to:
         try:
             written = export_votes(store, export_to, fmt)

@@ -1,0 +1,43 @@
+"""What a newcomer reads first: the command's help, the votes print-out, the Welcome text."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from engine.preference.votes import VoteStore
+from tui.cli import cli
+
+
+def test_help_gives_every_command_summary_whole():
+    for args in (["--help"], ["prepare", "--help"]):
+        result = CliRunner().invoke(cli, args, terminal_width=80)
+        assert result.exit_code == 0, result.output
+        commands = result.output.split("Commands:")[1]
+        assert commands.strip() and "..." not in commands and "…" not in commands
+        assert all(len(line) <= 80 for line in commands.splitlines())
+
+
+def test_votes_names_answers_by_their_text_not_letters(workspace):
+    store = VoteStore.open(workspace)
+    prompt = store.prompt("apples")
+    store.vote("apples", list(prompt.candidate_ids), "a")
+    result = CliRunner().invoke(cli, ["--workdir", str(workspace.root), "votes"])
+    assert result.exit_code == 0, result.output
+    # The chapter numbers answers [1] [2] [3] in each viewer's own order; a letter here
+    # would name another answer than the viewer saw. The text is the same for everyone.
+    apples = result.output.split("[apples]")[1].split("The talk ranks them:")[0]
+    assert not re.search(r"^\s*\d+\s+[ABC]\s", apples, re.MULTILINE)
+    assert re.search(r"^\s*\d+\s+Each apple costs \$4\.", apples, re.MULTILINE)
+    talk = result.output.split("The talk ranks them:")[1]
+    assert "Each apple costs $3." in talk
+
+
+def test_welcome_puts_the_fine_tune_with_training():
+    from screens.base import TEXT_DIR
+
+    text = " ".join((TEXT_DIR / "welcome.md").read_text("utf-8").split())
+    second = text.split("are about the second.")[0].rsplit("first phase;", 1)[1]
+    assert "conversations" not in second.lower()
+    assert "Conversations (a fine-tune) and preferences go back to training" in text
