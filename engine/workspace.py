@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ APP_NAME = "llm-tour"
 # Artifacts that ship inside the package, produced by the same pipeline
 # (``llm-tour prepare``), for a viewer who jumps ahead without preparing.
 BUNDLED_DIR = Path(__file__).parent / "bundled"
+
+ERROR_LOG = "errors.log"  # tracebacks of unexpected errors, newest last
 
 # name -> file name inside the workspace
 ARTIFACTS = {
@@ -83,6 +87,37 @@ class Workspace:
         if bundled.exists():
             return Artifact(bundled, "bundled")
         return None
+
+    def log_error(self, error: BaseException) -> Path:
+        """Append the error's traceback to ``errors.log`` in the workspace; returns its path."""
+        path = self.path(ERROR_LOG)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        lines = traceback.format_exception(type(error), error, error.__traceback__)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {stamp}\n{''.join(lines)}\n")
+        return path
+
+    def clean_leftovers(self, older_than: float = 60.0) -> list[Path]:
+        """Remove temporary files that a killed write left behind (``.base.pt.x1y2.tmp``).
+
+        Only files named as :func:`atomic_path` names them, and only ones not touched for
+        ``older_than`` seconds, so a write still going on in another process is left alone.
+        """
+        removed: list[Path] = []
+        try:
+            candidates = list(self.root.glob(".*.tmp"))
+        except OSError:
+            return removed
+        now = time.time()
+        for path in candidates:
+            try:
+                if path.is_file() and now - path.stat().st_mtime >= older_than:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                continue
+        return removed
 
     # Small JSON state (where the viewer left off, preferences).
     def read_state(self) -> dict:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from engine.text import printable
 from tui.commands import pass_workspace
 
 
 def _short(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -53,8 +54,9 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
         ranking = rank_votes(prompt.candidate_ids, store.votes(prompt.id))
         letters = {c.id: chr(ord("A") + i) for i, c in enumerate(prompt.candidates)}
         console.print()
-        console.print(Text.assemble((prompt.question, "bold"), (f"  [{prompt.id}] ", "dim"),
-                                    (f"from {prompt.source}", "dim")))
+        console.print(Text.assemble((printable(prompt.question), "bold"),
+                                    (printable(f"  [{prompt.id}] "), "dim"),
+                                    (printable(f"from {prompt.source}"), "dim")))
         table = Table(box=None, pad_edge=False, show_edge=False)
         for name, justify in (("rank", "right"), ("answer", "left"), ("1st", "right"),
                               ("pairs won", "right"), ("score", "right"),
@@ -79,7 +81,7 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
             console.print(Text("The talk ranks them:", style="dim"))
             for rank, candidate_id in enumerate(order, 1):
                 console.print(Text.assemble(f"  {rank}. ", (letters[candidate_id], "bold"),
-                                            " ", (prompt.candidate(candidate_id).label, "dim")))
+                                            " ", (printable(prompt.candidate(candidate_id).label), "dim")))
     if export_to:
         try:
             written = export_votes(store, export_to, fmt)
@@ -122,7 +124,8 @@ def _nudge(ws, store, steps: int, console) -> None:
             elif isinstance(event, SampleToken):
                 pass
             elif isinstance(event, Sampled):
-                console.print(Text.assemble(("A fresh sample: ", "bold"), event.question, "\n  ",
-                                            event.answer))
+                console.print(Text.assemble(("A fresh sample: ", "bold"),
+                                            printable(event.question), "\n  ",
+                                            printable(event.answer)))
     except (NothingToNudge, CheckpointMismatch, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
