@@ -10,20 +10,16 @@ Unicode "control picture" (ESC as ␛), so nothing is hidden and nothing is obey
 
 from __future__ import annotations
 
-import re
-
-# C0 controls (but tab and newline), DEL, the C1 controls, and the bidirectional
-# overrides and isolates that reorder what a reader sees.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def _picture(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # ␀ … ␟
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return f"<U+{code:04X}>"
+# C0 controls (but tab and newline) as their control pictures (ESC as ␛), DEL as ␡, and
+# the C1 controls and the bidirectional overrides and isolates (which reorder what a
+# reader sees) as �. One character for one, so styled spans over the text still fit.
+CONTROL_PICTURES: dict[int, str] = {
+    **{code: chr(0x2400 + code) for code in range(0x20) if code not in (0x09, 0x0A)},
+    0x7F: "\u2421",
+    **{code: "\ufffd" for code in range(0x80, 0xA0)},
+    **{code: "\ufffd" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+_ONE_LINE = {**CONTROL_PICTURES, 0x0A: "\u240a"}
 
 
 def printable(text: object, *, newlines: bool = True) -> str:
@@ -32,12 +28,9 @@ def printable(text: object, *, newlines: bool = True) -> str:
     Tabs stay; newlines stay unless ``newlines`` is false (then they are shown as ␊,
     for text that must fit on one line).
     """
-    text = str(text)
-    if not newlines:
-        text = text.replace("\n", "\u240a")
-    return _UNSAFE.sub(_picture, text)
+    return str(text).translate(CONTROL_PICTURES if newlines else _ONE_LINE)
 
 
 def is_printable(text: str) -> bool:
     """True when ``text`` has nothing :func:`printable` would change."""
-    return _UNSAFE.search(text) is None
+    return printable(text) == text

@@ -40,6 +40,54 @@ ARTIFACTS = {
 }
 
 
+# The command that builds each artifact again, for messages about a broken one.
+REBUILD = {
+    "dataset": "llm-tour prepare data",
+    "dropped": "llm-tour prepare data",
+    "funnel": "llm-tour prepare data",
+    "tokenizer": "llm-tour prepare tokenizer",
+    "train_shard": "llm-tour prepare tokenizer",
+    "val_shard": "llm-tour prepare tokenizer",
+    "base": "llm-tour prepare train",
+    "chat": "llm-tour prepare sft",
+}
+WHAT = {"dataset": "dataset", "dropped": "table of dropped pages", "funnel": "funnel",
+        "tokenizer": "tokenizer", "train_shard": "token shard", "val_shard": "token shard",
+        "base": "base model", "chat": "chat model", "votes": "votes file"}
+
+
+def artifact_name(path: str | os.PathLike[str]) -> str | None:
+    """The artifact a file is (``tokenizer.json`` -> "tokenizer"), if it is one."""
+    name = Path(path).name
+    if name == "tokenizer-bpe.json":
+        return "tokenizer"
+    return next((key for key, file in ARTIFACTS.items() if file == name), None)
+
+
+class BrokenArtifact(ValueError):
+    """An artifact that exists but cannot be used. The message names the file, says what
+    is wrong with it, and gives the command that builds it again."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str, name: str | None = None
+                 ) -> None:
+        self.path = Path(path)
+        self.name = name or artifact_name(self.path) or self.path.name
+        self.problem = problem
+        self.command = REBUILD.get(self.name)
+        what = WHAT.get(self.name, "file")
+        bundled = BUNDLED_DIR in self.path.parents
+        if self.name == "votes":
+            remedy = ("Move it aside (the votes in it are lost to the tour) and the next vote "
+                      "starts a new file.")
+        elif bundled:
+            remedy = (f"This copy ships with llm-tour and is damaged: reinstall llm-tour, or "
+                      f"build your own with `{self.command}`.")
+        else:
+            remedy = f"Rebuild it with `{self.command}`." if self.command else \
+                "Remove it and prepare the tour again (`llm-tour prepare`)."
+        super().__init__(f"{self.path} is not a usable {what}: {problem}. {remedy}")
+
+
 def default_root() -> Path:
     env = os.environ.get(ENV_VAR)
     if env:

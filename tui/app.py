@@ -22,6 +22,24 @@ from tui.session import SLOW_LINK_ENV
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
+def show_control_characters() -> None:
+    """Make every Rich ``Text`` and Textual ``Content`` in the tour show control characters
+    (as ``engine.text.printable`` does) instead of passing them to the terminal.
+
+    Both libraries already drop a few (bell, backspace, carriage return) when text is
+    made; an ESC from a model's reply or a page's title went through and the terminal
+    obeyed it. Their tables are extended in place, so text from every chapter is covered.
+    """
+    import rich.control
+    import textual.content
+
+    from engine.text import CONTROL_PICTURES
+
+    for table in (rich.control._CONTROL_STRIP_TRANSLATE,
+                  textual.content._CONTROL_STRIP_TRANSLATE):
+        table.update(CONTROL_PICTURES)
+
+
 class ChapterCommands(Provider):
     """'Go to 3 · Tokens' in the command palette, for every chapter."""
 
@@ -105,6 +123,7 @@ class TourApp(App[None]):
         notice: str | None = None,
         presenting: bool = False,
     ) -> None:
+        show_control_characters()
         super().__init__()
         self.presenting = presenting
         self.workspace = workspace or Workspace()

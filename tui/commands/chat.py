@@ -140,15 +140,19 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
         run_turn,
     )
     from engine.tools.registry import default_registry
+    from engine.workspace import BrokenArtifact
 
     try:
         loaded = load_chat_model(ws, checkpoint)
-    except (NoChatModel, CheckpointMismatch, FileNotFoundError) as error:
+    except (NoChatModel, CheckpointMismatch, FileNotFoundError, BrokenArtifact) as error:
         raise click.ClickException(str(error)) from None
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     registry = default_registry(ws)
-    registry.prepare()
+    try:
+        registry.prepare()
+    except BrokenArtifact as error:  # the search tool's dataset, not the model
+        raise click.ClickException(str(error)) from None
     err.print(Text(f"Chatting with the {loaded.label}; tools: {', '.join(registry.names())}.",
                    "dim"))
     if held_out:

@@ -84,6 +84,7 @@ def _add_page(ws, source: str, console) -> None:
 
     from engine.data import events as ev
     from engine.data.ownpage import OwnPageError, check_page
+    from engine.workspace import BrokenArtifact
 
     try:
         for event in check_page(ws, source):
@@ -98,5 +99,5 @@ def _add_page(ws, source: str, console) -> None:
                 console.print(Text.assemble(("kept ", "bold green"), (printable(row["title"]), "bold"),
                                             ((f"  {row['token_count']} tokens, added to the "
                                              "dataset"), "")))
-    except OwnPageError as error:
+    except (OwnPageError, BrokenArtifact) as error:
         raise click.ClickException(str(error)) from None

@@ -36,15 +36,35 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
     that each answer beats the next one down.
     """
     from rich.console import Console
+    from rich.text import Text
+
+    from engine.preference.votes import VoteError, VoteStore, export_votes
+    from engine.workspace import BrokenArtifact
+
+    console = Console()
+    try:
+        store = VoteStore.open(ws)
+        _print_votes(store, console)
+    except (BrokenArtifact, VoteError) as error:
+        raise click.ClickException(str(error)) from None
+    if export_to:
+        try:
+            written = export_votes(store, export_to, fmt)
+        except (ValueError, OSError) as error:
+            raise click.ClickException(str(error)) from None
+        console.print()
+        console.print(Text(f"Wrote {written} votes to {export_to}."))
+    if nudge:
+        _nudge(ws, store, steps, console)
+
+
+def _print_votes(store, console) -> None:
     from rich.table import Table
     from rich.text import Text
 
     from engine.preference.bradley_terry import rank_votes
     from engine.preference.prompts import talk_order
-    from engine.preference.votes import VoteStore, export_votes
 
-    console = Console()
-    store = VoteStore.open(ws)
     total, sessions = store.counts()
     console.print(Text.assemble((_count(total, "vote"), "bold"),
                                 f" from {_count(sessions, 'session')} in ",
@@ -81,16 +101,8 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
             console.print(Text("The talk ranks them:", style="dim"))
             for rank, candidate_id in enumerate(order, 1):
                 console.print(Text.assemble(f"  {rank}. ", (letters[candidate_id], "bold"),
-                                            " ", (printable(prompt.candidate(candidate_id).label), "dim")))
-    if export_to:
-        try:
-            written = export_votes(store, export_to, fmt)
-        except (ValueError, OSError) as error:
-            raise click.ClickException(str(error)) from None
-        console.print()
-        console.print(Text(f"Wrote {written} votes to {export_to}."))
-    if nudge:
-        _nudge(ws, store, steps, console)
+                                            " ", (printable(prompt.candidate(candidate_id).label),
+                                                  "dim")))
 
 
 def _nudge(ws, store, steps: int, console) -> None:
@@ -127,5 +139,5 @@ def _nudge(ws, store, steps: int, console) -> None:
                 console.print(Text.assemble(("A fresh sample: ", "bold"),
                                             printable(event.question), "\n  ",
                                             printable(event.answer)))
-    except (NothingToNudge, CheckpointMismatch, FileNotFoundError) as error:
+    except (NothingToNudge, CheckpointMismatch, FileNotFoundError, ValueError) as error:
         raise click.ClickException(str(error)) from None
