@@ -460,6 +460,8 @@ class Crawler:
                                       time.perf_counter() - start, queued)
                     return fetched, Page(current, html, status, fetched_at, 0)
             except (httpx.HTTPError, httpx.StreamError, ValueError) as error:
+                if "location header" in str(error).lower():  # httpx checks it on arrival
+                    return done("bad_redirect", str(error)[:120])
                 return done(_error_reason(error), str(error)[:120])
             finally:
                 _DEADLINE.at = None
@@ -478,6 +480,6 @@ def _error_reason(error: Exception) -> str:
         return "timeout"
     if isinstance(error, httpx.ConnectError):
         return "connect_error"
-    if isinstance(error, httpx.DecodingError):
-        return "bad_response"
+    if isinstance(error, (httpx.DecodingError, httpx.RemoteProtocolError)):
+        return "bad_response"  # not HTTP, cut short, or a body that does not decode
     return "network_error"
