@@ -252,9 +252,13 @@ class VoteStore:
             with self._connect() as con:  # never add tables to some other database
                 tables = {r[0] for r in con.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                version = con.execute("PRAGMA user_version").fetchone()[0]
             if tables and not _TABLES <= tables:
                 raise BrokenArtifact(self.path, "it is an SQLite file without the votes "
                                      f"tables (it has {', '.join(sorted(tables))})", "votes")
+            if version not in (0, SCHEMA_VERSION):
+                raise BrokenArtifact(self.path, f"it is in format {version}, this llm-tour "
+                                     f"reads format {SCHEMA_VERSION}", "votes")
         deadline = time.monotonic() + self.timeout
         while True:  # switching to WAL needs a moment alone with the file
             try:
