@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ APP_NAME = "llm-tour"
 # Artifacts that ship inside the package, produced by the same pipeline
 # (``llm-tour prepare``), for a viewer who jumps ahead without preparing.
 BUNDLED_DIR = Path(__file__).parent / "bundled"
+
+ERROR_LOG = "errors.log"  # tracebacks of unexpected errors, newest last
 
 # name -> file name inside the workspace
 ARTIFACTS = {
@@ -34,6 +38,54 @@ ARTIFACTS = {
     "chat": "chat.pt",
     "votes": "votes.sqlite",
 }
+
+
+# The command that builds each artifact again, for messages about a broken one.
+REBUILD = {
+    "dataset": "llm-tour prepare data",
+    "dropped": "llm-tour prepare data",
+    "funnel": "llm-tour prepare data",
+    "tokenizer": "llm-tour prepare tokenizer",
+    "train_shard": "llm-tour prepare tokenizer",
+    "val_shard": "llm-tour prepare tokenizer",
+    "base": "llm-tour prepare train",
+    "chat": "llm-tour prepare sft",
+}
+WHAT = {"dataset": "dataset", "dropped": "table of dropped pages", "funnel": "funnel",
+        "tokenizer": "tokenizer", "train_shard": "token shard", "val_shard": "token shard",
+        "base": "base model", "chat": "chat model", "votes": "votes file"}
+
+
+def artifact_name(path: str | os.PathLike[str]) -> str | None:
+    """The artifact a file is (``tokenizer.json`` -> "tokenizer"), if it is one."""
+    name = Path(path).name
+    if name == "tokenizer-bpe.json":
+        return "tokenizer"
+    return next((key for key, file in ARTIFACTS.items() if file == name), None)
+
+
+class BrokenArtifact(ValueError):
+    """An artifact that exists but cannot be used. The message names the file, says what
+    is wrong with it, and gives the command that builds it again."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str, name: str | None = None
+                 ) -> None:
+        self.path = Path(path)
+        self.name = name or artifact_name(self.path) or self.path.name
+        self.problem = problem
+        self.command = REBUILD.get(self.name)
+        what = WHAT.get(self.name, "file")
+        bundled = BUNDLED_DIR in self.path.parents
+        if self.name == "votes":
+            remedy = ("Move it aside (the votes in it are lost to the tour) and the next vote "
+                      "starts a new file.")
+        elif bundled:
+            remedy = (f"This copy ships with llm-tour and is damaged: reinstall llm-tour, or "
+                      f"build your own with `{self.command}`.")
+        else:
+            remedy = f"Rebuild it with `{self.command}`." if self.command else \
+                "Remove it and prepare the tour again (`llm-tour prepare`)."
+        super().__init__(f"{self.path} is not a usable {what}: {problem}. {remedy}")
 
 
 def default_root() -> Path:
@@ -83,6 +135,37 @@ class Workspace:
         if bundled.exists():
             return Artifact(bundled, "bundled")
         return None
+
+    def log_error(self, error: BaseException) -> Path:
+        """Append the error's traceback to ``errors.log`` in the workspace; returns its path."""
+        path = self.path(ERROR_LOG)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        lines = traceback.format_exception(type(error), error, error.__traceback__)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {stamp}\n{''.join(lines)}\n")
+        return path
+
+    def clean_leftovers(self, older_than: float = 60.0) -> list[Path]:
+        """Remove temporary files that a killed write left behind (``.base.pt.x1y2.tmp``).
+
+        Only files named as :func:`atomic_path` names them, and only ones not touched for
+        ``older_than`` seconds, so a write still going on in another process is left alone.
+        """
+        removed: list[Path] = []
+        try:
+            candidates = list(self.root.glob(".*.tmp"))
+        except OSError:
+            return removed
+        now = time.time()
+        for path in candidates:
+            try:
+                if path.is_file() and now - path.stat().st_mtime >= older_than:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                continue
+        return removed
 
     # Small JSON state (where the viewer left off, preferences).
     def read_state(self) -> dict:

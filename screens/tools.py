@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from engine.text import printable
 from screens.base import ChapterScreen
 
 if TYPE_CHECKING:
@@ -751,7 +752,10 @@ def _reply(loaded: Any, question: str, query: str, context: str | None) -> Itera
 
 def _load_error(error: BaseException | None) -> str:
     from engine.tools.loop import NoChatModel
+    from engine.workspace import BrokenArtifact
 
+    if isinstance(error, BrokenArtifact):  # names the file (the dataset, say) and its remedy
+        return printable(str(error))
     if isinstance(error, NoChatModel):
         return (f"{error}\nThe Conversations chapter fine-tunes one live; this chapter needs it "
                 "to run the loop.")

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, Hit, Hits, Provider
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
@@ -20,6 +20,24 @@ from tui.help import HelpScreen, collect_bindings
 from tui.session import SLOW_LINK_ENV
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
+
+
+def show_control_characters() -> None:
+    """Make every Rich ``Text`` and Textual ``Content`` in the tour show control characters
+    (as ``engine.text.printable`` does) instead of passing them to the terminal.
+
+    Both libraries already drop a few (bell, backspace, carriage return) when text is
+    made; an ESC from a model's reply or a page's title went through and the terminal
+    obeyed it. Their tables are extended in place, so text from every chapter is covered.
+    """
+    import rich.control
+    import textual.content
+
+    from engine.text import CONTROL_PICTURES
+
+    for table in (rich.control._CONTROL_STRIP_TRANSLATE,
+                  textual.content._CONTROL_STRIP_TRANSLATE):
+        table.update(CONTROL_PICTURES)
 
 
 class ChapterCommands(Provider):
@@ -38,6 +56,25 @@ class ChapterCommands(Provider):
         for index, chapter in enumerate(CHAPTERS):
             title = f"Go to {index + 1} · {chapter.title}"
             yield Hit(1.0, title, partial(self.app.goto, index), help=chapter.blurb)
+
+
+class TourCommandPalette(CommandPalette):
+    """The command palette, safe against paging before its list is laid out.
+
+    Textual's option list pages by looking up the highlighted option's line, and that
+    table is only filled once the list has a size. Results arrive in batches, so a
+    PageUp or PageDown in the moment between a batch and the next frame would look up a
+    line that is not there yet (``KeyError`` in ``OptionList._move_page``, textual 8.2.8,
+    the newest release at hand). Such a key waits for the frame: it does nothing.
+    """
+
+    def _action_command_list(self, action: str) -> None:
+        if action in ("page_up", "page_down"):
+            commands = self.query_one(CommandList)
+            highlighted = commands.highlighted
+            if highlighted is not None and highlighted not in commands._index_to_line:
+                return
+        super()._action_command_list(action)
 
 
 def _jump_bindings() -> list[Binding]:
@@ -75,6 +112,8 @@ class TourApp(App[None]):
         Binding("m", "models", "Models", id="models", show=False,
                 tooltip="Pick the model every chapter uses: bundled, prepared or your own runs"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the tour (it remembers where you were)"),
+        Binding("ctrl+c", "interrupt", "Stop", id="interrupt", show=False, priority=True,
+                tooltip="Stop what is running in this chapter; with nothing running, quit"),
         *_jump_bindings(),
     ]
 
@@ -87,12 +126,15 @@ class TourApp(App[None]):
         presenting: bool = False,
         step: int = 0,
     ) -> None:
+        show_control_characters()
         super().__init__()
         self.start_step = step  # the step of the first chapter shown: where a viewer left off
         self.presenting = presenting
         self.workspace = workspace or Workspace()
         self.start = start
         self.current = -1
+        self.failure: BaseException | None = None  # the error that ended the tour, if one did
+        self.error_log = None  # where its traceback was written
         self.notice = notice
         self._theme_name = theme or self.workspace.read_state().get("theme", "dark")
         # Set before mounting, so the first frame is styled once, in the right theme.
@@ -129,7 +171,7 @@ class TourApp(App[None]):
     def _use_model(self, version_id: str | None) -> None:
         if not version_id:
             return
-        from engine.model.versions import ModelVersions, UnknownVersion
+        from engine.model.gpt.versions import ModelVersions, UnknownVersion
 
         try:
             version = ModelVersions(self.workspace).use(version_id)
@@ -149,7 +191,7 @@ class TourApp(App[None]):
                     self.get_screen(chapter.slug).post_message(ModelChanged(kind))
 
     def action_reset_workspace(self) -> None:
-        from engine.prepare.reset import plan
+        from engine.prepare.stages.reset import plan
         from tui.models import ResetScreen
 
         todo = plan(self.workspace)
@@ -163,7 +205,7 @@ class TourApp(App[None]):
         if not confirmed:
             self.notify("Nothing removed.", timeout=3)
             return
-        from engine.prepare.reset import reset
+        from engine.prepare.stages.reset import reset
 
         try:
             done = reset(self.workspace)
@@ -210,6 +252,36 @@ class TourApp(App[None]):
             return
         self.goto(self.current - 1)
 
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(TourCommandPalette(id="--command-palette"))
+
+    def running_workers(self) -> list:
+        """The workers started by the current screen or its widgets that are still running."""
+        screen = self.screen
+        running = []
+        for worker in self.workers:
+            node = worker.node
+            owner = node if isinstance(node, Screen) else getattr(node, "screen", None) \
+                if isinstance(node, Widget) else None
+            if owner is screen and worker.is_running:
+                running.append(worker)
+        return running
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C as in any terminal program: stop what runs, or leave, saying which."""
+        running = self.running_workers()
+        if not running:
+            self.exit(message="Stopped with Ctrl+C. Run llm-tour again to carry on where you were.")
+            return
+        stop = getattr(self.screen, "action_stop", None)
+        if callable(stop):  # a stage with its own way to stop cleanly (training keeps a checkpoint)
+            stop()
+        for worker in running:
+            worker.cancel()
+        self.notify("Stopped what was running in this chapter. Ctrl+C again leaves the tour.",
+                    title="Ctrl+C", timeout=5)
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -235,13 +307,15 @@ class TourApp(App[None]):
         """While presenting, an error confined to one widget is shown in the chapter and
         logged to the workspace instead of ending the talk (see ``tui.errors``)."""
         part = failed_part(error) if self.has_class("-presenting") else None
-        if part is None:
-            super()._handle_exception(error)
-            return
         try:
             log = log_error(self.workspace.root, error)
         except OSError:
             log = None
+        if part is None:
+            self.error_log = log
+            self.failure = error
+            super()._handle_exception(error)
+            return
         screen = part.screen if isinstance(part, Widget) else self.screen
         if isinstance(part, Widget):
             part.remove()  # its message loop has ended: it would never update again

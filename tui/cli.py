@@ -61,6 +61,7 @@ def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: s
     """
     workspace = Workspace(workdir)
     ctx.obj = workspace
+    workspace.clean_leftovers()  # temporary files of a write that was killed
     if ctx.invoked_subcommand is not None:
         return
     if list_chapters:
@@ -75,8 +76,22 @@ def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: s
     from tui.app import TourApp
 
     step = _starting_step(workspace) if notice else 0
-    TourApp(workspace, start=start, theme=theme, notice=notice, presenting=present,
-            step=step).run()
+    app = TourApp(workspace, start=start, theme=theme, notice=notice, presenting=present,
+                  step=step)
+    app.run()
+    if app.failure is not None or (app.return_code or 0) != 0:
+        raise SystemExit(_failure_line(app.failure, app.error_log, workspace))
+
+
+def _failure_line(error: BaseException | None, log, workspace: Workspace) -> str:
+    """One line for an error that ended the tour: what it was, and where the details are."""
+    from engine.text import printable
+
+    what = f"{type(error).__name__}: {error}" if error is not None else "an error"
+    where = f"the traceback is in {log}" if log is not None else \
+        f"its traceback could not be written to {workspace.root}"
+    return printable(f"llm-tour stopped on an unexpected error ({what}); {where}.",
+                     newlines=False)
 
 
 def _starting_chapter(workspace: Workspace, chapter: int | None) -> tuple[int, str | None]:
@@ -136,12 +151,41 @@ cli.add_command(_models.models)
 cli.add_command(_models.reset)
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """The console script: Ctrl+C ends quietly with status 130; an unexpected error ends
+    with status 1, its traceback in the workspace's errors.log and one line saying so."""
     try:
-        cli(prog_name="llm-tour")
+        cli.main(args, prog_name="llm-tour", standalone_mode=False)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except Exception as error:  # noqa: BLE001 - the last place an error can be reported
+        workspace = Workspace(_workdir(args))
+        try:
+            log = workspace.log_error(error)
+        except OSError:
+            log = None
+        click.echo(_failure_line(error, log, workspace), err=True)
+        sys.exit(1)
+
+
+def _workdir(args: list[str] | None) -> str | None:
+    """The --workdir the command line named, if any (else the environment or default)."""
+    args = list(sys.argv[1:] if args is None else args)
+    for i, arg in enumerate(args):
+        if arg in ("--workdir", "-w") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--workdir="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ the App or a whole screen still ends the tour, since nothing sensible is left.
 
 from __future__ import annotations
 
-import traceback
-from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.text import Text
@@ -23,7 +21,10 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import WorkerFailed
 
-LOG_FILE = "errors.log"
+from engine.text import printable
+from engine.workspace import ERROR_LOG, Workspace
+
+LOG_FILE = ERROR_LOG
 
 
 class ErrorNote(Static):
@@ -58,17 +59,11 @@ def failed_part(error: BaseException) -> Widget | Timer | WorkerFailed | None:
 
 def log_error(folder: Path, error: BaseException) -> Path:
     """Append the traceback to ``errors.log``; returns its path."""
-    path = folder / LOG_FILE
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    lines = traceback.format_exception(type(error), error, error.__traceback__)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"--- {stamp}\n{''.join(lines)}\n")
-    return path
+    return Workspace(folder).log_error(error)
 
 
 def error_note(error: BaseException, log: Path | None) -> ErrorNote:
     cause = error.error if isinstance(error, WorkerFailed) else error
     where = f" Details: {log}" if log is not None else ""
     return ErrorNote(Text.assemble(("Something went wrong here: ", "bold"),
-                                   f"{type(cause).__name__}: {cause}.{where}"))
+                                   printable(f"{type(cause).__name__}: {cause}.{where}")))

@@ -16,7 +16,7 @@ from engine.data.crawler import CrawlConfig, Crawler
 from engine.data.events import Dropped, Extracted, Kept, StepDone
 from engine.data.extract import Extractor
 from engine.data.pipeline import Funnel, apply_passes, corpus_passes, page_passes, to_row
-from engine.data.urlfilter import URLFilter
+from engine.data.urlfilter import BLOCKED_EXTENSIONS, URLFilter
 from engine.workspace import Workspace
 
 REMOTE_ENV = "LLM_TOUR_REMOTE"  # "1": this process serves a remote visitor
@@ -26,22 +26,108 @@ class OwnPageError(Exception):
     """The page could not be read at all (no such file, offline, not a URL)."""
 
 
+MAX_FILE_BYTES = CrawlConfig().max_bytes  # the same cap as for a page from the crawl
+HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp", ""}
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz",
+               b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def _decompress(data: bytes, kind: str, name: str) -> bytes:
+    """A gzip, bzip2 or xz file's content, cut off past the size cap."""
+    import bz2
+    import gzip
+    import lzma
+
+    opener = {"gzip": lambda f: gzip.GzipFile(fileobj=f), "bzip2": bz2.BZ2File,
+              "xz": lzma.LZMAFile}.get(kind)
+    if opener is None:
+        raise OwnPageError(f"{name} is a {kind} archive, not a web page. Unpack it and add "
+                           "the HTML file inside.")
+    import io
+
+    try:
+        with opener(io.BytesIO(data)) as stream:
+            content = stream.read(MAX_FILE_BYTES + 1)
+    except (OSError, EOFError, lzma.LZMAError) as error:
+        raise OwnPageError(f"{name} looks {kind}-compressed but can't be unpacked: "
+                           f"{error}.") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise OwnPageError(f"{name} unpacks to more than {MAX_FILE_BYTES:,} bytes, the size "
+                           "cap for a page. Save a smaller page.")
+    return content
+
+
+def _read_file(path: Path, source: str) -> str:
+    """A local page's text: size-capped, unpacked when compressed, its charset found."""
+    from engine.data.charset import EncodingError, decode_html
+
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise OwnPageError(f"{source} is {size:,} bytes; a page may have at most "
+                           f"{MAX_FILE_BYTES:,} (the same cap as for the crawl).")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise OwnPageError(f"Can't read {source}: {error.strerror or error}.") from None
+    for magic, kind in _COMPRESSED.items():
+        if data.startswith(magic):
+            data = _decompress(data, kind, source)
+            break
+    suffixes = [part.lower() for part in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zip"):
+        suffixes.pop()
+    suffix = suffixes[-1] if suffixes else ""
+    kind = BLOCKED_EXTENSIONS.get(suffix.lstrip("."))
+    if kind is not None:
+        raise OwnPageError(f"{source} is a {suffix} file ({kind}), not an HTML page. "
+                           "Add a web page saved as .html.")
+    looks_html = b"<" in data[:4096] or data[:4].startswith((b"\xff\xfe", b"\xfe\xff"))
+    if suffix not in HTML_SUFFIXES and not looks_html or not data.strip():
+        raise OwnPageError(f"{source} is not an HTML page (a {suffix or 'nameless'} file "
+                           f"{'that is empty' if not data.strip() else 'with no HTML tags'}). "
+                           "Add a web page saved as .html.")
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00")):
+        raise OwnPageError(f"{source} is a binary file, not an HTML page.")
+    try:
+        html, _encoding = decode_html(data)
+    except EncodingError as error:
+        raise OwnPageError(f"{source} can't be read as text: {error}.") from None
+    if "<" not in html[:4096]:
+        raise OwnPageError(f"{source} is not an HTML page (no HTML tags at its top). "
+                           "Add a web page saved as .html.")
+    return html
+
+
 def _load(source: str) -> tuple[str, str, str]:
     """(url, html, fetched_at) for a file path or an http(s) URL."""
     if os.environ.get(REMOTE_ENV) == "1":  # a visitor of a tour served over SSH or the web
         raise OwnPageError("Adding your own page is switched off in a shared tour: it would read "
                            "a file or fetch a URL on the machine that serves it.")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    path = Path(source).expanduser()
-    if path.is_file():
-        data = path.read_bytes()
-        return f"file://{path.resolve()}", data.decode("utf-8", errors="replace"), now
-    if not source.startswith(("http://", "https://")):
-        raise OwnPageError(f"{source!r} is neither a local HTML file nor an http(s) URL.")
+    source = source.strip()
+    if not source:
+        raise OwnPageError("No page given: name a local HTML file or an http(s) URL.")
+    is_url = source.lower().startswith(("http://", "https://"))
+    if not is_url:
+        if "://" in source:
+            raise OwnPageError(f"{source} is a {source.split('://', 1)[0]} URL; the crawler "
+                               "fetches http and https only.")
+        path = Path(source).expanduser()
+        try:
+            if path.is_dir():
+                raise OwnPageError(f"{source} is a folder. Name one HTML file inside it.")
+            if not path.exists():
+                raise OwnPageError(f"There is no file {source} (looked in {Path.cwd()}). "
+                                   "Check the path, or give an http(s) URL.")
+            if not path.is_file():
+                raise OwnPageError(f"{source} is not a regular file.")
+        except OSError as error:  # a name too long, a folder that can't be entered
+            raise OwnPageError(f"Can't open {source}: {error.strerror or error}.") from None
+        return f"file://{path.resolve()}", _read_file(path, source), now
     verdict = URLFilter()(source)
     if not verdict.keep:
         raise OwnPageError(f"The URL filter skips {source}: {verdict.reason}.")
-    with Crawler(CrawlConfig(seeds=[], timeout=10.0), port=None) as crawler:
+    with Crawler(CrawlConfig(seeds=[source], timeout=10.0), port=None) as crawler:
         fetched, page = crawler.fetch(source)
     if page is None:
         if fetched.reason in ("connect_error", "network_error"):
@@ -49,7 +135,8 @@ def _load(source: str) -> tuple[str, str, str]:
                 f"This machine looks offline: {source} could not be reached "
                 f"({fetched.detail or fetched.reason}). Save the page as an HTML file and "
                 "add the file instead.")
-        raise OwnPageError(f"Fetching {source} failed: {fetched.reason} {fetched.detail}".strip())
+        raise OwnPageError(f"Fetching {source} failed: {fetched.reason} {fetched.detail}"
+                           .strip())
     return page.url, page.html, page.fetched_at
 
 

@@ -182,7 +182,8 @@ def run(ws: Workspace | None = None, config: DataConfig | None = None) -> Iterat
     passes = page_passes()
 
     yield StepStarted("crawl", STEPS["crawl"])
-    with SampleWeb(config.sites_dir) as web, Crawler(config.crawl, port=web.port) as crawler, \
+    with SampleWeb(config.sites_dir) as web, \
+            Crawler(config.crawl, port=web.port, hosts=web.hosts) as crawler, \
             in_background(crawler.crawl) as crawl_events:
         for event in crawl_events:
             yield event

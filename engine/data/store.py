@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.workspace import Workspace, atomic_path
+from engine.workspace import BrokenArtifact, Workspace, atomic_path
 
 DATASET_COLUMNS = ("url", "title", "source", "content", "language", "language_score",
                    "token_count", "fetched_at")
@@ -39,11 +39,65 @@ def write_all(ws: Workspace, rows: list[dict], dropped: list[dict],
     return {name: str(ws.path(name)) for name in ("dataset", "dropped", "funnel")}
 
 
-def read_rows(path: str | Path) -> list[dict]:
+TEXT_COLUMNS = ("url", "title", "source", "content", "language", "fetched_at")
+
+
+def read_dataset(path: str | Path, columns: list[str] | None = None,
+                 name: str = "dataset") -> dict[str, list]:
+    """Columns of a ``dataset.parquet`` (all of them by default), checked: a file that is
+    not Parquet, is cut off, or lacks a column or has one of the wrong type is a
+    BrokenArtifact naming the file and the command that rebuilds it."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return pq.read_table(path).to_pylist()
+    path = Path(path)
+    expected = DATASET_COLUMNS if name == "dataset" else DROPPED_COLUMNS
+    wanted = list(columns or expected)
+    try:
+        schema = pq.read_schema(path)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise BrokenArtifact(path, "it is a folder", name) from None
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise BrokenArtifact(path, f"it is not a readable Parquet file ({error})", name) from None
+    missing = [c for c in wanted if c not in schema.names]
+    if missing:
+        raise BrokenArtifact(path, f"it has no {', '.join(missing)} column"
+                                   f"{'s' if len(missing) > 1 else ''} (it has "
+                                   f"{', '.join(schema.names) or 'none'})", name)
+    for column in wanted:
+        kind = schema.field(column).type
+        text = column in TEXT_COLUMNS or name != "dataset"
+        ok = (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+              ) if text else (pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                              or pa.types.is_null(kind))
+        if not ok:
+            raise BrokenArtifact(path, f"its {column} column holds {kind}, not "
+                                       f"{'text' if text else 'numbers'}", name)
+    try:
+        return pq.read_table(path, columns=wanted).to_pydict()
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise BrokenArtifact(path, f"it can't be read to the end ({error})", name) from None
+
+
+def read_rows(path: str | Path, name: str = "dataset") -> list[dict]:
+    """Every row of a dataset (or dropped) table, checked as :func:`read_dataset` does."""
+    table = read_dataset(path, name=name)
+    names = list(table)
+    return [dict(zip(names, values)) for values in zip(*table.values())]
 
 
 def read_funnel(path: str | Path) -> list[dict]:
-    return json.loads(Path(path).read_text("utf-8"))
+    path = Path(path)
+    try:
+        funnel = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as error:
+        raise BrokenArtifact(path, f"it is not readable JSON ({error})", "funnel") from None
+    if not isinstance(funnel, list) or not all(
+            isinstance(s, dict) and {"label", "in", "out", "dropped"} <= set(s) for s in funnel):
+        raise BrokenArtifact(path, "it is not a list of steps with label, in, out and dropped",
+                             "funnel")
+    return funnel

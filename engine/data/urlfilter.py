@@ -8,6 +8,7 @@ malformed URLs). Every verdict says why, so the screen can show it.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +25,50 @@ BLOCKED_EXTENSIONS = {
     "apk": "executable", "bin": "executable", "iso": "executable", "css": "asset",
     "js": "asset", "xml": "feed", "rss": "feed", "json": "asset",
 }
+
+
+# Names that lead to a cloud machine's metadata service (credentials live there).
+METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data",
+                  "instance-data.ec2.internal", "metadata.azure.internal"}
+METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"),
+                      ipaddress.ip_address("169.254.170.2"), ipaddress.ip_address("fd00:ec2::254"),
+                      ipaddress.ip_address("100.100.100.200")}
+
+
+def address_problem(host: str, port: int | None = None, *, resolved: bool = False) -> str | None:
+    """Why the crawler must not connect to ``host`` (an IP address or a name), or None.
+
+    Private, link-local, metadata, multicast and unspecified addresses are refused: a
+    page could otherwise make the crawler read the machine's own network. Loopback is
+    allowed when the URL names a port, so a viewer can try the crawler on a site of their
+    own (``http://127.0.0.1:8000/page.html``). ``resolved`` says the address came from
+    DNS for a name (then the port test was already made on the URL).
+    """
+    name = host.strip("[]").lower().rstrip(".")
+    if name in METADATA_HOSTS:
+        return f"{name} is a cloud metadata service"
+    if name == "localhost" or name.endswith(".localhost"):
+        return None if port is not None or resolved else \
+            "localhost without a port (name the port of your local site)"
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return None  # a name: its addresses are checked when it is resolved
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return f"{address} is a cloud metadata address"
+    if address.is_loopback:
+        return None if port is not None or resolved else \
+            f"{address} is this machine; name the port of your local site"
+    if address.is_link_local:
+        return f"{address} is a link-local address"
+    if address.is_multicast or address.is_unspecified or address.is_reserved:
+        return f"{address} is not a web server's address"
+    if address.is_private or getattr(address, "is_shared", False) or \
+            address in ipaddress.ip_network("100.64.0.0/10"):
+        return f"{address} is a private network address"
+    return None
 
 
 @dataclass(frozen=True)
@@ -57,6 +102,7 @@ class URLFilter:
     blocklists: dict[str, set[str]] = field(default_factory=load_blocklists)
     max_url_length: int = 2048
     use_courlan: bool = True  # courlan refuses localhost names; the sample web uses .example
+    allow_private: bool = False  # True: private and link-local addresses may be fetched
 
     def __call__(self, url: str) -> UrlVerdict:
         try:
@@ -75,6 +121,14 @@ class URLFilter:
         host = (parts.hostname or "").lower()
         if not host:
             return UrlVerdict(url, False, "invalid", "no host")
+        try:
+            port = parts.port
+        except ValueError:
+            return UrlVerdict(url, False, "invalid", "bad port")
+        problem = None if self.allow_private else address_problem(host, port)
+        if problem is not None:
+            return UrlVerdict(url, False, "address", problem)
+        local = _is_ip(host) or host == "localhost"
         for category, domains in self.blocklists.items():
             if any(host == d or host.endswith("." + d) for d in domains):
                 return UrlVerdict(url, False, category, host)
@@ -83,7 +137,7 @@ class URLFilter:
             ext = last.rsplit(".", 1)[-1].lower()
             if ext in BLOCKED_EXTENSIONS:
                 return UrlVerdict(url, False, "file_type", f".{ext} ({BLOCKED_EXTENSIONS[ext]})")
-        if self.use_courlan:
+        if self.use_courlan and not local:  # courlan refuses every IP address and localhost
             import courlan
 
             if courlan.check_url(url, strict=False) is None:
@@ -91,3 +145,11 @@ class URLFilter:
             if courlan.is_not_crawlable(url):
                 return UrlVerdict(url, False, "courlan", "login, feed or admin page")
         return UrlVerdict(url, True, "ok")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

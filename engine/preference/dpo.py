@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn import functional as F
 
-from engine.chat import format as chat
+from engine.chat.format import format as chat
 
 if TYPE_CHECKING:
     from engine.preference.votes import VoteStore

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.preference.prompts import TALK_PROMPTS, Candidate, PromptSet
-from engine.workspace import atomic_path
+from engine.workspace import BrokenArtifact, atomic_path
 
 VOTES_ENV = "LLM_TOUR_VOTES"  # every visitor of a tour server votes into one store
 
@@ -117,14 +117,34 @@ class Tally:
     wins: dict[tuple[str, str], int] = field(default_factory=dict)  # (winner, loser) -> count
 
 
+class ReadOnlyVotes(VoteError):
+    """The votes file can be read but not written (a read-only file or folder)."""
+
+
+_TABLES = {"prompts", "candidates", "votes"}
+
+
 class VoteStore:
-    """The votes file. Every method opens its own connection, so it is safe in any thread."""
+    """The votes file. Every method opens its own connection, so it is safe in any thread.
+
+    Opening a store that is already set up writes nothing, so a read-only file can still
+    be read (``read_only`` is then true and a vote raises ReadOnlyVotes). A file that is
+    not a votes database is a BrokenArtifact naming it."""
 
     def __init__(self, path: str | Path, *, timeout: float = BUSY_TIMEOUT_S,
                  prompts: Sequence[PromptSet] = TALK_PROMPTS) -> None:
         self.path = Path(path)
         self.timeout = timeout
-        self._init(prompts)
+        self.read_only = False
+        if self.path.is_dir():
+            raise BrokenArtifact(self.path, "it is a folder", "votes")
+        if not self._ready(prompts):
+            try:
+                self._init(prompts)
+            except ReadOnlyVotes:  # a read-only disk, or a file root can't write either
+                self.read_only = True
+                with self._connect() as check:
+                    self._check_schema(check)
 
     @classmethod
     def open(cls, ws: Workspace, **kwargs) -> VoteStore:
@@ -134,14 +154,80 @@ class VoteStore:
     # -- connections -----------------------------------------------------------------
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            if self.read_only:  # immutable: no -shm or -wal file is needed, or made
+                con = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True,
+                                      timeout=self.timeout, isolation_level=None)
+            else:
+                con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except sqlite3.Error as error:
+            raise self._broken(error) from None
         try:
             con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            con.execute("PRAGMA synchronous = FULL")
+            if not self.read_only:
+                con.execute("PRAGMA synchronous = FULL")
             con.execute("PRAGMA foreign_keys = ON")
             yield con
+        except sqlite3.OperationalError as error:
+            text = str(error)
+            if "locked" in text or "busy" in text:
+                raise
+            if "readonly" in text or "read-only" in text:
+                raise ReadOnlyVotes(f"{self.path} is read-only, so no vote can be kept; the "
+                                    "votes in it can still be read.") from None
+            raise self._broken(error) from None
+        except sqlite3.DatabaseError as error:
+            raise self._broken(error) from None
         finally:
             con.close()
+
+    def _broken(self, error: sqlite3.Error) -> BrokenArtifact:
+        return BrokenArtifact(self.path, f"SQLite can't use it ({error})", "votes")
+
+    def _ready(self, prompts: Sequence[PromptSet]) -> bool:
+        """Whether the file is already a votes store holding every prompt (reads only)."""
+        try:
+            if not self.path.is_file() or self.path.stat().st_size == 0:
+                return False
+        except OSError:
+            return False
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            self.read_only = True  # read what is there; a vote will say it can't be kept
+            with self._connect() as check:
+                self._check_schema(check)
+            return True
+        try:
+            con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                  timeout=self.timeout, isolation_level=None)
+        except sqlite3.Error:
+            return False
+        return self._looks_ready(con, prompts)
+
+    def _looks_ready(self, con: sqlite3.Connection, prompts: Sequence[PromptSet]) -> bool:
+        try:
+            self._check_schema(con)
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                return False
+            known = {r[0] for r in con.execute("SELECT id FROM prompts")}
+            return all(p.id in known for p in prompts)
+        except (sqlite3.Error, BrokenArtifact):
+            return False
+        finally:
+            con.close()
+
+    def _check_schema(self, con: sqlite3.Connection) -> None:
+        try:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise self._broken(error) from None
+        if not _TABLES <= tables:
+            raise BrokenArtifact(self.path, "it is an SQLite file without the votes tables "
+                                 f"(it has {', '.join(sorted(tables)) or 'none'})", "votes")
+        if version != SCHEMA_VERSION:
+            raise BrokenArtifact(self.path, f"it is in format {version}, this llm-tour reads "
+                                 f"format {SCHEMA_VERSION}", "votes")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -156,7 +242,23 @@ class VoteStore:
             con.execute("COMMIT")
 
     def _init(self, prompts: Sequence[PromptSet]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise VoteError(f"Can't make the folder for {self.path}: "
+                            f"{error.strerror or error}.") from None
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if not fresh:
+            with self._connect() as con:  # never add tables to some other database
+                tables = {r[0] for r in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+            if tables and not _TABLES <= tables:
+                raise BrokenArtifact(self.path, "it is an SQLite file without the votes "
+                                     f"tables (it has {', '.join(sorted(tables))})", "votes")
+            if version not in (0, SCHEMA_VERSION):
+                raise BrokenArtifact(self.path, f"it is in format {version}, this llm-tour "
+                                     f"reads format {SCHEMA_VERSION}", "votes")
         deadline = time.monotonic() + self.timeout
         while True:  # switching to WAL needs a moment alone with the file
             try:
@@ -178,6 +280,12 @@ class VoteStore:
     # -- prompts -----------------------------------------------------------------------
     def add_prompt(self, prompt: PromptSet) -> None:
         """Register a set of candidates so it can be voted on (again: no change)."""
+        if self.read_only:
+            known = {p.id for p in self.prompts()}
+            if prompt.id in known:
+                return
+            raise ReadOnlyVotes(f"{self.path} is read-only, so the prompt {prompt.id!r} can't "
+                                "be added to it.")
         with self._write() as con:
             self._add_prompt(con, prompt)
 
@@ -235,6 +343,9 @@ class VoteStore:
     def _insert(self, prompt_id: str, session: str, kind: str, ranking: tuple[str, ...]) -> Vote:
         if not isinstance(session, str) or not session.strip():
             raise VoteError("A vote needs a session id (see new_session()).")
+        if self.read_only:
+            raise ReadOnlyVotes(f"{self.path} is read-only, so no vote can be kept; the votes "
+                                "in it can still be read.")
         created = _now()
         with self._write() as con:
             cursor = con.execute(
@@ -252,7 +363,18 @@ class VoteStore:
             query, args = query + " WHERE prompt_id = ?", (prompt_id,)
         with self._connect() as con:
             rows = con.execute(query + " ORDER BY id", args).fetchall()
-        return [Vote(i, p, s, k, tuple(json.loads(r)), c) for i, p, s, k, r, c in rows]
+        votes = []
+        for i, p, s, k, r, c in rows:
+            try:
+                ranking = json.loads(r)
+            except (TypeError, ValueError):
+                ranking = None
+            if not isinstance(ranking, list) or not all(isinstance(x, str) for x in ranking) \
+                    or len(ranking) < 2:
+                raise BrokenArtifact(self.path, f"vote {i} holds a ranking that is not a list "
+                                     f"of candidates ({str(r)[:40]!r})", "votes")
+            votes.append(Vote(i, p, s, k, tuple(ranking), c))
+        return votes
 
     def counts(self, prompt_id: str | None = None) -> tuple[int, int]:
         """(votes, distinct sessions), over one prompt or all of them."""
@@ -271,6 +393,9 @@ class VoteStore:
         tally.first = {c: 0 for c in prompt.candidate_ids}
         tally.points = {c: 0 for c in prompt.candidate_ids}
         for vote in votes:
+            if any(c not in tally.points for c in vote.ranking):
+                raise BrokenArtifact(self.path, f"vote {vote.id} ranks a candidate {prompt_id!r} "
+                                     "does not have", "votes")
             if vote.kind == "ranking":
                 tally.first[vote.ranking[0]] += 1
             for winner, loser in vote.pairs():

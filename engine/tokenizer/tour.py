@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from engine.tokenizer.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
-from engine.workspace import Artifact, Workspace, atomic_path, write_text_atomic
+from engine.workspace import Artifact, BrokenArtifact, Workspace, atomic_path, write_text_atomic
 
 if TYPE_CHECKING:
     import numpy as np
@@ -273,27 +273,68 @@ class BPETokenizer(TourTokenizer):
 
 
 def tokenizer_from_json(text: str) -> TourTokenizer:
-    """Rebuild a saved tokenizer, refusing one whose content does not match its hash."""
-    data = json.loads(text)
+    """Rebuild a saved tokenizer, refusing one whose content does not match its hash.
+
+    Raises ValueError, with what is wrong, for anything that is not such a file."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"it is not JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"it holds a JSON {type(data).__name__}, not a tokenizer's object")
     if data.get("format") != FORMAT:
         raise ValueError(f"not an llm-tour tokenizer file (format {data.get('format')!r})")
     kind = data.get("kind")
-    if kind == "gpt4-compact":
-        tok: TourTokenizer = CompactGPT4Tokenizer(data["gpt4_ids"], name=data.get("name", kind))
-    elif kind == "bpe":
-        tok = BPETokenizer([tuple(m) for m in data["merges"]], data["pattern"],
-                           counts=data.get("merge_counts"), name=data.get("name"))
-    else:
-        raise ValueError(f"unknown tokenizer kind {kind!r}")
+    try:
+        if kind == "gpt4-compact":
+            tok: TourTokenizer = CompactGPT4Tokenizer(data["gpt4_ids"],
+                                                      name=data.get("name", kind))
+        elif kind == "bpe":
+            tok = BPETokenizer([tuple(m) for m in data["merges"]], data["pattern"],
+                               counts=data.get("merge_counts"), name=data.get("name"))
+        else:
+            raise ValueError(f"unknown tokenizer kind {kind!r}")
+    except KeyError as error:
+        raise ValueError(f"the {kind} tokenizer has no {error.args[0]!r}") from None
+    except (TypeError, IndexError, OverflowError, AttributeError) as error:
+        raise ValueError(f"the {kind} tokenizer's vocabulary is malformed ({error})") from None
     if data.get("special") != tok.special:
         raise ValueError("the special tokens in the file do not match the vocabulary")
-    if data.get("hash") and data["hash"] != tok.hash:
+    if not data.get("hash"):
+        raise ValueError("it records no content hash, so it can't be checked")
+    if data["hash"] != tok.hash:
         raise ValueError("tokenizer file is damaged: its content does not match its hash")
     return tok
 
 
+MAX_TOKENIZER_BYTES = 64_000_000  # far above any tokenizer the tour builds
+
+
 def load_tokenizer_file(path: str | Path) -> TourTokenizer:
-    return tokenizer_from_json(Path(path).read_text(encoding="utf-8"))
+    """A tokenizer file, checked. Anything wrong is a BrokenArtifact that names the file
+    and the command that rebuilds it."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_TOKENIZER_BYTES:
+            raise BrokenArtifact(path, f"it is {path.stat().st_size:,} bytes, far larger than "
+                                       "any tokenizer", "tokenizer")
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise BrokenArtifact(path, "it is a folder", "tokenizer") from None
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise BrokenArtifact(path, f"it can't be read ({error.strerror or error})",
+                             "tokenizer") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BrokenArtifact(path, f"it is not text (byte {error.start} is not UTF-8)",
+                             "tokenizer") from None
+    try:
+        return tokenizer_from_json(text)
+    except ValueError as error:
+        raise BrokenArtifact(path, str(error), "tokenizer") from None
 
 
 def load_tokenizer(ws: Workspace, name: str = "tokenizer") -> tuple[TourTokenizer, Artifact]:
@@ -323,10 +364,10 @@ def bytes_per_token(tokenizer: TourTokenizer, texts: list[str]) -> float:
 # -- the corpus ---------------------------------------------------------------------------
 
 def dataset_texts(path: str | Path) -> list[str]:
-    """The ``content`` column of a ``dataset.parquet``, in file order."""
-    import pyarrow.parquet as pq
+    """The ``content`` column of a ``dataset.parquet``, in file order (checked on reading)."""
+    from engine.data.store import read_dataset
 
-    return [t for t in pq.read_table(path, columns=["content"]).column("content").to_pylist() if t]
+    return [t for t in read_dataset(path, ["content"])["content"] if t]
 
 
 def conversation_texts() -> list[str]:
@@ -472,10 +513,30 @@ def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[To
 
 
 def read_shard(path: str | Path) -> np.ndarray:
-    """A shard as a read-only array of token IDs (memory-mapped, as nanoGPT reads it)."""
+    """A shard as a read-only array of token IDs (memory-mapped, as nanoGPT reads it).
+
+    A shard is whole uint16 token IDs; a size that is not a multiple of two, or an
+    empty file, is a BrokenArtifact naming the file and the command that rebuilds it."""
     import numpy as np
 
-    return np.memmap(path, dtype=np.uint16, mode="r")
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise BrokenArtifact(path, f"it can't be read ({error.strerror or error})") from None
+    if not path.is_file():
+        raise BrokenArtifact(path, "it is not a file")
+    if size == 0:
+        raise BrokenArtifact(path, "it is empty")
+    if size % np.dtype(np.uint16).itemsize:
+        raise BrokenArtifact(path, f"its {size:,} bytes are not whole 2-byte token IDs "
+                                   "(cut off while it was written?)")
+    try:
+        return np.memmap(path, dtype=np.uint16, mode="r")
+    except (OSError, ValueError) as error:
+        raise BrokenArtifact(path, f"it can't be mapped ({error})") from None
 
 
 def split_on_eot(ids: Iterable[int], eot: int) -> list[list[int]]:

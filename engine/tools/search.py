@@ -129,10 +129,10 @@ class BM25Index:
 
 
 def load_index(path: str | Path, config: BM25Config | None = None) -> BM25Index:
-    """Index a dataset.parquet (columns url, title, content)."""
-    import pyarrow.parquet as pq
+    """Index a dataset.parquet (columns url, title, content), checked as it is read."""
+    from engine.data.store import read_dataset
 
-    table = pq.read_table(path, columns=["url", "title", "content"]).to_pydict()
+    table = read_dataset(path, ["url", "title", "content"])
     documents = zip(table["url"], table["title"], table["content"])
     return BM25Index.from_documents(
         ((url or "", title or "", content or "") for url, title, content in documents), config)

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from engine.model import device as devices
+from engine.model.gpt import device as devices
 from engine.model.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
 from engine.inference.evaluate import (
     CapitalAccuracy,

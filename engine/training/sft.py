@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from engine.chat import format as chat
+from engine.chat.format import format as chat
 from engine.chat.format import Turn
 from engine.chat.conversations import Conversation, held_out_conversations, load_conversations
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train

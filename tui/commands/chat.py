@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from engine.text import printable
 from tui.commands import pass_workspace
 
 EXIT_WORDS = {"/quit", "/exit", "quit", "exit"}
@@ -26,7 +27,7 @@ class _Transcript:
         self.open_line = False  # a reply or call is being written on the current line
 
     def _write(self, text: str, style: str = "") -> None:
-        self.console.print(Text(text, style=style), end="", soft_wrap=True)
+        self.console.print(Text(printable(text), style=style), end="", soft_wrap=True)
         self.console.file.flush()
 
     def _end_line(self) -> None:
@@ -50,25 +51,28 @@ class _Transcript:
             self._end_line()
             call = event.call
             args = [repr(v) for v in call.positional] + [f"{k}={v!r}" for k, v in call.args.items()]
+            args = [printable(a, newlines=False) for a in args]
             known = "" if event.known else " (no such tool)"
             self.console.print(Text.assemble(("  ✓ recognised a call to ", "dim"),
-                                             (call.name, "bold"), (f"({', '.join(args)})", ""),
+                                             (printable(call.name, newlines=False), "bold"),
+                                             (f"({', '.join(args)})", ""),
                                              (known, "red")))
         elif isinstance(event, loop.CallMalformed):
             self._end_line()
             self.console.print(Text.assemble(("  ✗ not a call the app can run: ", "bold red"),
-                                             (event.error.message, "red")))
+                                             (printable(event.error.message), "red")))
         elif isinstance(event, loop.ToolRunning):
-            self.console.print(Text.assemble(("  ⚙ running ", "dim"), (event.call.name, "bold"),
+            self.console.print(Text.assemble(("  ⚙ running ", "dim"),
+                                             (printable(event.call.name, newlines=False), "bold"),
                                              ("…", "dim")))
         elif isinstance(event, loop.ResultInContext):
             result = event.result
             style = "cyan" if result.ok else "red"
-            line = Text.assemble(("<|tool_result|> ", f"bold {style}"), (result.text, style))
+            line = Text.assemble(("<|tool_result|> ", f"bold {style}"), (printable(result.text), style))
             self.console.print(line, soft_wrap=True)
             details = []
             if result.note:
-                details.append(result.note)
+                details.append(printable(result.note))
             if result.ok:
                 details.append(f"{result.elapsed_s * 1000:.1f} ms")
             if result.truncated:
@@ -87,7 +91,7 @@ class _Transcript:
         elif isinstance(event, loop.LoopError):
             if event.kind == "call limit":
                 self._end_line()
-                self.console.print(Text(f"  ✗ {event.message}", "red"))
+                self.console.print(Text(f"  ✗ {printable(event.message)}", "red"))
         elif isinstance(event, loop.Answer):
             self._end_line()
             if event.stop == "max tokens":
@@ -136,15 +140,19 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
         run_turn,
     )
     from engine.tools.registry import default_registry
+    from engine.workspace import BrokenArtifact
 
     try:
         loaded = load_chat_model(ws, checkpoint)
-    except (NoChatModel, CheckpointMismatch, FileNotFoundError) as error:
+    except (NoChatModel, CheckpointMismatch, FileNotFoundError, BrokenArtifact) as error:
         raise click.ClickException(str(error)) from None
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     registry = default_registry(ws)
-    registry.prepare()
+    try:
+        registry.prepare()
+    except BrokenArtifact as error:  # the search tool's dataset, not the model
+        raise click.ClickException(str(error)) from None
     err.print(Text(f"Chatting with the {loaded.label}; tools: {', '.join(registry.names())}.",
                    "dim"))
     if held_out:
@@ -169,7 +177,7 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
     if question is not None:
         if not question.strip():
             raise click.UsageError("the question is empty")
-        out.print(Text.assemble(("you> ", "bold blue"), question), soft_wrap=True)
+        out.print(Text.assemble(("you> ", "bold blue"), printable(question)), soft_wrap=True)
         ask(question)
         return
 
@@ -202,5 +210,6 @@ def _held_out(loaded, registry, out: Console) -> None:
         mark = ("✓", "green") if check.names_city else (("~", "yellow") if check.well_formed
                                                          else ("✗", "red"))
         out.print(Text.assemble((f"  {mark[0]} ", mark[1]), (f"{check.city:<18} ", "bold"),
-                                (check.call_text[:70], "")), soft_wrap=True)
+                                (printable(check.call_text[:70], newlines=False), "")),
+                 soft_wrap=True)
     out.print(Text(str(CallReport(tuple(checks))), "bold"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from engine.text import printable
 from tui.commands import pass_workspace
 
 
@@ -40,8 +41,9 @@ def data(ws, max_pages: int, add_page: str | None) -> None:
         for event in run(ws, config):
             if isinstance(event, ev.Fetched) and event.kind == "page":
                 fetched += 1
-                progress.update(task, note=Text(f"{fetched} fetched · {event.queued} queued · "
-                                                f"{event.url}"[:90]))
+                progress.update(task, note=Text(printable(
+                    f"{fetched} fetched · {event.queued} queued · {event.url}"[:90],
+                    newlines=False)))
             elif isinstance(event, ev.Dropped):
                 dropped += 1
             elif isinstance(event, ev.StepStarted):
@@ -82,18 +84,20 @@ def _add_page(ws, source: str, console) -> None:
 
     from engine.data import events as ev
     from engine.data.ownpage import OwnPageError, check_page
+    from engine.workspace import BrokenArtifact
 
     try:
         for event in check_page(ws, source):
             if isinstance(event, ev.Dropped):
                 console.print(Text.assemble(("dropped ", "bold red"), (event.step, "bold"),
-                                            (f"  {event.reason}", ""), (f"  {event.detail}", "dim")))
+                                            (f"  {event.reason}", ""),
+                                            (printable(f"  {event.detail}"), "dim")))
             elif isinstance(event, ev.StepDone):
                 console.print(Text.assemble(("  ok   ", "green"), (event.step, "")))
             elif isinstance(event, ev.Kept):
                 row = event.row
-                console.print(Text.assemble(("kept ", "bold green"), (row["title"], "bold"),
+                console.print(Text.assemble(("kept ", "bold green"), (printable(row["title"]), "bold"),
                                             ((f"  {row['token_count']} tokens, added to the "
                                              "dataset"), "")))
-    except OwnPageError as error:
+    except (OwnPageError, BrokenArtifact) as error:
         raise click.ClickException(str(error)) from None

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from engine.text import printable
 from tui.commands import pass_workspace
 
 DEFAULT_PROMPT = "The capital of France is"
@@ -64,7 +65,7 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
                           stop_ids=loaded.stop_ids, use_kv_cache=not no_kv_cache)
         if num_samples > 1:
             click.echo(f"--- sample {n + 1} (seed {sampler.seed})", err=True)
-        click.echo(prompt, nl=False)
+        click.echo(printable(prompt), nl=False)
         sys.stdout.flush()
         last = None
         for event in sampler:
@@ -75,7 +76,7 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
                 click.echo(_map_line(event), err=True)
             if event.stop == "endoftext":
                 break
-            click.echo(event.text, nl=False)
+            click.echo(printable(event.text), nl=False)
             sys.stdout.flush()
         click.echo()
         if last is not None and last.stop == "endoftext":

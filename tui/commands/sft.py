@@ -7,6 +7,7 @@ import threading
 
 import click
 
+from engine.text import printable
 from tui.commands import pass_workspace
 
 
@@ -101,7 +102,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
     click.echo(f"Checkpoint: {done.path}")
     if answer is not None:
         reply = " ".join(f"[{turn.role}] {turn.text}" for turn in answer.turns)
-        click.echo(f"{answer.question} -> {reply or '(nothing)'}")
+        click.echo(printable(f"{answer.question} -> {reply or '(nothing)'}"))
     if quiz:
         from engine.model.checkpoint import load_checkpoint
         from engine.tokenizer.tour import load_tokenizer
@@ -111,4 +112,4 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
         result = tuning.held_out_capital_answers(model, tokenizer)
         click.echo(f"Held out: {result}")
         for wrong in [a for a in result.answers if not a.correct][:5]:
-            click.echo(f"  {wrong.country}: wanted {wrong.capital}, got {wrong.reply!r}")
+            click.echo(printable(f"  {wrong.country}: wanted {wrong.capital}, got {wrong.reply!r}"))

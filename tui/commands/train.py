@@ -7,6 +7,7 @@ import threading
 
 import click
 
+from engine.text import printable
 from tui.commands import pass_workspace
 
 
@@ -87,7 +88,8 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
                     console.print(_probe_line(event, Text))
                 elif isinstance(event, training.Sample):
                     console.print(Text.assemble((f"step {event.step:>5} sample ", "dim"),
-                                                (event.prompt, "bold"), event.text))
+                                                (printable(event.prompt), "bold"),
+                                                printable(event.text)))
                 elif isinstance(event, training.TrainDone):
                     done = event
                 elif isinstance(event, training.CapitalsEvaluated):
@@ -111,7 +113,7 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
         click.echo(f"Capitals: {accuracy}")
         wrong = [a for a in accuracy.answers if not a.correct][:5]
         for answer in wrong:
-            click.echo(f"  {answer.country}: wanted {answer.capital}, got {answer.answer!r}")
+            click.echo(printable(f"  {answer.country}: wanted {answer.capital}, got {answer.answer!r}"))
 
 
 def _probe_line(event, text_cls):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from engine.text import printable
 from tui.commands import pass_workspace
 
 
 def _short(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -35,15 +36,35 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
     that each answer beats the next one down.
     """
     from rich.console import Console
+    from rich.text import Text
+
+    from engine.preference.votes import VoteError, VoteStore, export_votes
+    from engine.workspace import BrokenArtifact
+
+    console = Console()
+    try:
+        store = VoteStore.open(ws)
+        _print_votes(store, console)
+    except (BrokenArtifact, VoteError) as error:
+        raise click.ClickException(str(error)) from None
+    if export_to:
+        try:
+            written = export_votes(store, export_to, fmt)
+        except (ValueError, OSError) as error:
+            raise click.ClickException(str(error)) from None
+        console.print()
+        console.print(Text(f"Wrote {written} votes to {export_to}."))
+    if nudge:
+        _nudge(ws, store, steps, console)
+
+
+def _print_votes(store, console) -> None:
     from rich.table import Table
     from rich.text import Text
 
     from engine.preference.bradley_terry import rank_votes
     from engine.preference.prompts import talk_order
-    from engine.preference.votes import VoteStore, export_votes
 
-    console = Console()
-    store = VoteStore.open(ws)
     total, sessions = store.counts()
     console.print(Text.assemble((_count(total, "vote"), "bold"),
                                 f" from {_count(sessions, 'session')} in ",
@@ -52,8 +73,9 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
         tally = store.tally(prompt.id)
         ranking = rank_votes(prompt.candidate_ids, store.votes(prompt.id))
         console.print()
-        console.print(Text.assemble((prompt.question, "bold"), (f"  [{prompt.id}] ", "dim"),
-                                    (f"from {prompt.source}", "dim")))
+        console.print(Text.assemble((printable(prompt.question), "bold"),
+                                    (printable(f"  [{prompt.id}] "), "dim"),
+                                    (printable(f"from {prompt.source}"), "dim")))
         table = Table(box=None, pad_edge=False, show_edge=False)
         for name, justify in (("rank", "right"), ("answer", "left"), ("1st", "right"),
                               ("pairs won", "right"), ("score", "right"),
@@ -79,16 +101,7 @@ def votes(ws, export_to: str | None, fmt: str | None, nudge: bool, steps: int) -
             for rank, candidate_id in enumerate(order, 1):
                 candidate = prompt.candidate(candidate_id)
                 console.print(Text.assemble(f"  {rank}. ", (_short(candidate.text, 50), "bold"),
-                                            " ", (candidate.label, "dim")))
-    if export_to:
-        try:
-            written = export_votes(store, export_to, fmt)
-        except (ValueError, OSError) as error:
-            raise click.ClickException(str(error)) from None
-        console.print()
-        console.print(Text(f"Wrote {written} votes to {export_to}."))
-    if nudge:
-        _nudge(ws, store, steps, console)
+                                            " ", (printable(candidate.label), "dim")))
 
 
 def _nudge(ws, store, steps: int, console) -> None:
@@ -122,7 +135,8 @@ def _nudge(ws, store, steps: int, console) -> None:
             elif isinstance(event, SampleToken):
                 pass
             elif isinstance(event, Sampled):
-                console.print(Text.assemble(("A fresh sample: ", "bold"), event.question, "\n  ",
-                                            event.answer))
-    except (NothingToNudge, CheckpointMismatch, FileNotFoundError) as error:
+                console.print(Text.assemble(("A fresh sample: ", "bold"),
+                                            printable(event.question), "\n  ",
+                                            printable(event.answer)))
+    except (NothingToNudge, CheckpointMismatch, FileNotFoundError, ValueError) as error:
         raise click.ClickException(str(error)) from None
