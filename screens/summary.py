@@ -34,7 +34,7 @@ class WhatYouRan(Static):
 
     @work(thread=True, exclusive=True, group="provenance", exit_on_error=False)
     def look(self):
-        from engine.prepare.stages.provenance import stage_lines
+        from engine.prepare.provenance import stage_lines
 
         return stage_lines(self.app.workspace)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from engine.model.gpt.versions import ModelVersions
+from engine.model.versions import ModelVersions
 from screens.registry import CHAPTERS, find_chapter
 from screens.summary import WhatYouRan
 from tui.app import TourApp

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine.model.gpt.versions import KEEP, ModelVersions, UnknownVersion
+from engine.model.versions import KEEP, ModelVersions, UnknownVersion
 from engine.prepare.stages import provenance
-from engine.prepare.stages.reset import plan, reset
+from engine.prepare.reset import plan, reset
 from tui.cli import cli
 
 

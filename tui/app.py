@@ -171,7 +171,7 @@ class TourApp(App[None]):
     def _use_model(self, version_id: str | None) -> None:
         if not version_id:
             return
-        from engine.model.gpt.versions import ModelVersions, UnknownVersion
+        from engine.model.versions import ModelVersions, UnknownVersion
 
         try:
             version = ModelVersions(self.workspace).use(version_id)
@@ -191,7 +191,7 @@ class TourApp(App[None]):
                     self.get_screen(chapter.slug).post_message(ModelChanged(kind))
 
     def action_reset_workspace(self) -> None:
-        from engine.prepare.stages.reset import plan
+        from engine.prepare.reset import plan
         from tui.models import ResetScreen
 
         todo = plan(self.workspace)
@@ -205,7 +205,7 @@ class TourApp(App[None]):
         if not confirmed:
             self.notify("Nothing removed.", timeout=3)
             return
-        from engine.prepare.stages.reset import reset
+        from engine.prepare.reset import reset
 
         try:
             done = reset(self.workspace)

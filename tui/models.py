@@ -36,7 +36,7 @@ class _Row:
 
 
 def _rows(workspace) -> list[_Row]:
-    from engine.model.gpt.versions import KINDS, ModelVersions
+    from engine.model.versions import KINDS, ModelVersions
 
     versions = ModelVersions(workspace)
     rows = []

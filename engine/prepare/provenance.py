@@ -63,7 +63,7 @@ def _plural(n: int, noun: str) -> str:
 
 def stage_lines(ws: Workspace) -> list[StageLine]:
     """One line per stage of the pipeline, from the data to the preference nudge."""
-    from engine.model.gpt.versions import ModelVersions
+    from engine.model.versions import ModelVersions
 
     record = _prepared(ws)
     lines: list[StageLine] = []

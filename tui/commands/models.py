@@ -24,7 +24,7 @@ def models(ws, use_id: str | None, undo_kind: str | None) -> None:
     new version with its lineage; the current one (marked *) is what every chapter uses. A run
     you stopped early is kept but not chosen until you --use it.
     """
-    from engine.model.gpt.versions import KINDS, ModelVersions, UnknownVersion
+    from engine.model.versions import KINDS, ModelVersions, UnknownVersion
 
     versions = ModelVersions(ws)
     try:
@@ -65,7 +65,7 @@ def reset(ws, with_votes: bool, yes: bool) -> None:
     every model version) and what it keeps (your votes unless --votes, where you left off),
     then asks.
     """
-    from engine.prepare.stages.reset import plan, reset as do_reset
+    from engine.prepare.reset import plan, reset as do_reset
 
     todo = plan(ws, votes=with_votes)
     click.echo(f"Workspace {ws.root}")
