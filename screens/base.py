@@ -5,22 +5,34 @@ holding only ``---``; each step reveals one more section, like a slide. A line o
 form ``{{ name }}`` is replaced by the widget the screen registers under that name in
 ``WIDGETS`` (a chapter map, a live panel), so text stays in Markdown and live parts
 stay in Python.
+
+Every long piece of work a chapter starts goes through one stage runner,
+:meth:`ChapterScreen.run_stage`: the screen hands it an engine event stream (an iterator
+of dataclass events, or a factory that makes one in the worker's thread) and a group. A
+thread worker relays each event as a :class:`StageEvent` message; the screen's callbacks
+run on the UI thread, so no worker writes a screen attribute. Errors, cancellation and the
+end of a stage are handled in one ``Worker.StateChanged`` handler, here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.message import Message
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.registry import CHAPTERS, Chapter
 from screens.widgets.tour_header import TourHeader
@@ -51,6 +63,46 @@ def split_directives(section: str) -> list[tuple[str, str]]:
     if rest:
         pieces.append(("markdown", rest))
     return pieces
+
+
+EventStream = Iterable[Any] | Callable[[], Iterable[Any]]
+
+
+@dataclass
+class StageEvent(Message):
+    """One engine event of a stage, relayed from the stage's worker to its screen.
+
+    Events of a type the stage named in ``coalesce`` (progress, training steps) replace an
+    older one of the same type still waiting in the queue, so a fast stage never floods
+    the screen."""
+
+    group: str
+    run: int
+    event: Any
+    coalesce: bool = False
+
+    def can_replace(self, message: Message) -> bool:
+        return (self.coalesce and isinstance(message, StageEvent)
+                and message.group == self.group and message.run == self.run
+                and type(message.event) is type(self.event))
+
+
+@dataclass
+class _Stage:
+    """What the screen does with a stage's events, its end and its error (UI thread)."""
+
+    run: int
+    on_event: Callable[[Any], None] | None
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    on_cancel: Callable[[], None] | None
+    worker: Worker | None = field(default=None, repr=False)
+
+
+def stage_cancelled() -> bool:
+    """True once the stage running in this thread was cancelled: an engine stage's
+    ``stop=`` callback, called from inside the stream."""
+    return get_current_worker().is_cancelled
 
 
 class ChapterBody(VerticalScroll, inherit_bindings=False):
@@ -117,6 +169,8 @@ class ChapterScreen(Screen):
         self.index = index
         self.sections = chapter_text(chapter.slug) if (TEXT_DIR / f"{chapter.slug}.md").exists() else ()
         self._shown = 0  # sections mounted in the default body
+        self._stages: dict[str, _Stage] = {}
+        self._stage_runs = 0
 
     # -- layout ---------------------------------------------------------------
     @property
@@ -203,3 +257,79 @@ class ChapterScreen(Screen):
             self.step -= 1
         else:
             await self.app.run_action("prev_chapter")
+
+    # -- the stage runner --------------------------------------------------------
+    def run_stage(self, stream: EventStream, group: str, *,
+                  on_event: Callable[[Any], None] | None = None,
+                  on_done: Callable[[Any], None] | None = None,
+                  on_error: Callable[[BaseException], None] | None = None,
+                  on_cancel: Callable[[], None] | None = None,
+                  coalesce: tuple[type, ...] = ()) -> Worker:
+        """Run an engine event stream in a thread worker of ``group`` (a new run cancels
+        the group's old one). ``stream`` is an iterable of events, or a factory called in
+        the worker's thread (loading and computing stay off the UI thread).
+
+        On the UI thread: ``on_event(event)`` for each event, then ``on_done(value)`` with
+        the generator's return value, or ``on_error(error)`` (default: a notification),
+        or ``on_cancel()``. Events of an old run of the group are dropped."""
+        self._stage_runs += 1
+        run = self._stage_runs
+        stage = _Stage(run, on_event, on_done, on_error, on_cancel)
+        self._stages[group] = stage
+
+        def relay() -> Any:
+            worker = get_current_worker()
+            events = stream() if callable(stream) else stream
+            iterator: Iterator[Any] = iter(events)
+            try:
+                while not worker.is_cancelled:
+                    try:
+                        event = next(iterator)
+                    except StopIteration as end:
+                        return end.value
+                    self.post_message(StageEvent(group, run, event, isinstance(event, coalesce)))
+            finally:
+                close = getattr(iterator, "close", None)
+                if close is not None:
+                    close()  # the engine's generator cleans up (temp files, child process)
+            return None
+
+        stage.worker = self.run_worker(relay, name=group, group=group, thread=True,
+                                       exclusive=True, exit_on_error=False)
+        return stage.worker
+
+    def cancel_stage(self, group: str) -> None:
+        """Ask the group's stage to stop at its next event."""
+        stage = self._stages.get(group)
+        if stage is not None and stage.worker is not None:
+            stage.worker.cancel()
+
+    def stage_running(self, group: str) -> bool:
+        stage = self._stages.get(group)
+        return (stage is not None and stage.worker is not None
+                and not stage.worker.is_finished)
+
+    def on_stage_event(self, message: StageEvent) -> None:
+        message.stop()
+        stage = self._stages.get(message.group)
+        if stage is not None and stage.run == message.run and stage.on_event is not None:
+            stage.on_event(message.event)
+
+    @on(Worker.StateChanged)
+    def _stage_state_changed(self, event: Worker.StateChanged) -> None:
+        stage = self._stages.get(event.worker.group)
+        if stage is None or stage.worker is not event.worker:
+            return
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            if stage.on_done is not None:
+                stage.on_done(worker.result)
+        elif event.state == WorkerState.ERROR:
+            error = worker.error
+            if stage.on_error is not None:
+                stage.on_error(error)
+            else:
+                self.notify(f"{type(error).__name__}: {error}", severity="error",
+                            title=event.worker.group, timeout=8)
+        elif event.state == WorkerState.CANCELLED and stage.on_cancel is not None:
+            stage.on_cancel()

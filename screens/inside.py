@@ -6,18 +6,17 @@ weights of a chosen layer and head over that context, and the probability map th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.color import Color
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Input, Markdown, Static
-from textual.worker import Worker, WorkerState
 
 from screens.base import ChapterBody, ChapterScreen
 from screens.widgets import figures
@@ -108,49 +107,43 @@ class InsideScreen(ChapterScreen):
         path = self.app.workspace.path("base")
         return (path.stat().st_mtime_ns,) if path.exists() else ()
 
-    @work(thread=True, exclusive=True, group="inside-load", exit_on_error=False)
-    def load(self) -> Any:
+    def load(self) -> None:
         from engine.inference.sampler import NO_MODEL_MESSAGE, NoModel, load_model
+        from engine.model.inside import analyse
 
         ws = self.app.workspace
         self.loaded_signature = self._signature()
-        artifact = ws.find("base")
-        if artifact is None:
-            raise NoModel(NO_MODEL_MESSAGE)
-        loaded = load_model(ws, artifact.path)
-        return loaded, artifact, self.analyse(loaded, self.context_text, self.attn_layer, self.attn_head)
+        context, layer, head = self.context_text, self.attn_layer, self.attn_head
 
-    @staticmethod
-    def analyse(loaded: Any, context: str, layer: int, head: int) -> dict[str, Any]:
-        """Run the model on ``context``: token IDs, attention of one head, the map out."""
-        import torch
+        def loading():
+            artifact = ws.find("base")
+            if artifact is None:
+                raise NoModel(NO_MODEL_MESSAGE)
+            loaded = load_model(ws, artifact.path)
+            yield _Loaded(loaded, artifact)
+            yield analyse(loaded.model, loaded.tokenizer, context, layer, head, MAP_ROWS)
 
-        from engine.inference.evaluate import probe
-
-        model, tok = loaded.model, loaded.tokenizer
-        ids = tok.encode(context)[-model.config.block_size:] or [0]
-        weights = model.attention(torch.tensor(ids), layer, head)
-        result = probe(model, tok, context, k=MAP_ROWS, ids=ids)
-        return {"ids": ids, "tokens": [tok.decode([i]) for i in ids],
-                "attention": weights.tolist(), "map": result.top}
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "inside-load":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.loaded, artifact, view = event.worker.result
-            meta = self.loaded.meta
-            steps = f", {meta.step:,} training steps" if getattr(meta, "step", 0) else ""
-            self.query_one("#model-line", Static).update(Content.assemble(
-                ("Model: ", "bold"), (artifact.path.name, "bold"), f" ({artifact.label}{steps})"))
-            self.show_layers()
-            self.show_view(view)
-        elif event.state == WorkerState.ERROR:
+        def failed(error: BaseException) -> None:
             self.query_one("#model-line", Static).update(
-                Content.styled(_load_error(event.worker.error), "$error"))
+                Content.styled(_load_error(error), "$error"))
+
+        self.run_stage(loading, "inside-load", on_event=self.show_loaded, on_error=failed)
+
+    def show_loaded(self, event: Any) -> None:
+        if not isinstance(event, _Loaded):
+            self.show_view(event)
+            return
+        self.loaded, artifact = event.loaded, event.artifact
+        meta = self.loaded.meta
+        steps = f", {meta.step:,} training steps" if getattr(meta, "step", 0) else ""
+        self.query_one("#model-line", Static).update(Content.assemble(
+            ("Model: ", "bold"), (artifact.path.name, "bold"), f" ({artifact.label}{steps})"))
+        self.show_layers()
 
     # -- drawing ------------------------------------------------------------------
     def show_layers(self) -> None:
+        from engine.model.inside import layer_rows
+
         model = self.loaded.model
         table = Table(box=None, pad_edge=False, expand=False, show_edge=False)
         table.add_column("part", style="bold", no_wrap=True)
@@ -166,14 +159,14 @@ class InsideScreen(ChapterScreen):
             f"context {c.block_size} tokens, vocabulary {c.vocab_size:,} "
             "(the output head reuses the token embedding's table)"))
 
-    def show_view(self, view: dict[str, Any]) -> None:
+    def show_view(self, view: Any) -> None:
         self.shown_view = view
         pieces = Content("  ").join(
             Content.assemble((_visible(token), "bold"), ("·", "$text-muted"),
                              (str(i), "$text-accent"))
-            for token, i in zip(view["tokens"], view["ids"]))
+            for token, i in zip(view.tokens, view.ids))
         self.query_one("#context", Static).update(pieces)
-        self.query_one("#out", ProbMap).show(view["map"])
+        self.query_one("#out", ProbMap).show(view.top)
         self.show_attention()
 
     def show_attention(self) -> None:
@@ -183,7 +176,7 @@ class InsideScreen(ChapterScreen):
                              f"head {self.attn_head + 1} of {c.n_head}"
         panel.border_subtitle = "row: a position · column: what it looks at"
         width = max(20, (panel.content_size.width or 90))
-        panel.update(heatmap(self.shown_view["tokens"], self.shown_view["attention"], width))
+        panel.update(heatmap(self.shown_view.tokens, self.shown_view.attention, width))
 
     def on_resize(self) -> None:
         if getattr(self, "shown_view", None) is not None:
@@ -193,7 +186,12 @@ class InsideScreen(ChapterScreen):
     def _rerun(self) -> None:
         if self.loaded is None:
             return
-        self.show_view(self.analyse(self.loaded, self.context_text, self.attn_layer, self.attn_head))
+        from engine.model.inside import analyse
+
+        model, tok = self.loaded.model, self.loaded.tokenizer
+        context, layer, head = self.context_text, self.attn_layer, self.attn_head
+        self.run_stage(lambda: [analyse(model, tok, context, layer, head, MAP_ROWS)],
+                       "inside-view", on_event=self.show_view)
 
     def action_layer(self) -> None:
         if self.loaded is not None:
@@ -223,29 +221,10 @@ class InsideScreen(ChapterScreen):
         self._rerun()
 
 
-def layer_rows(model: Any) -> list[tuple[str, str, int]]:
-    """(part, shape, parameters) for every module that holds parameters of its own."""
-    names = {
-        "transformer.wte": "token embedding",
-        "transformer.wpe": "position embedding",
-        "transformer.ln_f": "final LayerNorm",
-    }
-    rows = []
-    seen: set[int] = set()
-    for name, module in model.named_modules():
-        params = [p for p in module.parameters(recurse=False) if id(p) not in seen]
-        if not params:
-            continue
-        seen.update(id(p) for p in params)
-        part = names.get(name)
-        if part is None:
-            pieces = name.split(".")  # transformer.h.0.attn.c_attn
-            part = f"block {int(pieces[2]) + 1} {'.'.join(pieces[3:])}" if pieces[1] == "h" \
-                else name
-        weight = params[0]
-        shape = " × ".join(str(d) for d in weight.shape)
-        rows.append((part, shape, sum(p.numel() for p in params)))
-    return rows
+@dataclass(frozen=True)
+class _Loaded:
+    loaded: Any  # engine.inference.sampler's loaded model and tokenizer
+    artifact: Any  # where it came from
 
 
 def heatmap(tokens: list[str], weights: list[list[float]], width: int) -> Text:

@@ -7,18 +7,17 @@ for "The capital of France is", greedy samples), and this screen draws them as t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Markdown, Static
-from textual.worker import Worker, WorkerState, get_current_worker
-
-from screens.base import ChapterBody, ChapterScreen
+from screens.base import ChapterBody, ChapterScreen, stage_cancelled
 from screens.widgets.loss_chart import LossChart
 from screens.widgets.figures import figure, percent
 from screens.widgets.prob_map import ProbMap, visible
@@ -28,25 +27,7 @@ if TYPE_CHECKING:
 
 PROBE_TITLE = 'Probe: "The capital of France is"'
 SAMPLES_KEPT = 4
-WINDOW_TOKENS = 24  # tokens of context shown for the single step
-
-
-class TrainingEvent(Message):
-    """An event of the training run, as the engine yields it."""
-
-    def __init__(self, event: Any) -> None:
-        super().__init__()
-        self.event = event
-
-
-class StepShown(Message):
-    """The single step on one window is ready to draw."""
-
-    def __init__(self, result: Any, tokenizer: Any, label: str) -> None:
-        super().__init__()
-        self.result = result
-        self.tokenizer = tokenizer
-        self.label = label
+WINDOW_TOKENS = 24  # tokens of context shown for the single step (the engine's window)
 
 
 def val_rising(last: float | None, best: float | None) -> bool:
@@ -161,35 +142,29 @@ class TrainingScreen(ChapterScreen):
             self.proc.stop()  # the child checkpoints, then ends (it is not left behind)
 
     # -- the single step --------------------------------------------------------
-    @work(thread=True, exclusive=True, group="training-step", exit_on_error=False)
     def take_one_step(self) -> None:
-        import torch
+        from engine.training.window import window_step
 
-        from engine.training import loop as train
-        from engine.model.checkpoint import read_meta
-        from engine.model.gpt import GPT
-        from engine.tokenizer.tour import load_tokenizer
+        ws, preset, seed = self.app.workspace, self.preset_name, self.window_seed
 
-        ws = self.app.workspace
-        tokenizer, artifact = load_tokenizer(ws)
-        config = train.preset(self.preset_name)
-        batches = train.shard_batches(ws, config)
-        base = ws.path("base")
-        self.existing = read_meta(base) if base.exists() else None
-        tokens = len(batches.data["train"]) + len(batches.data["val"])
-        label = (f"Data: {batches.paths['train'].name} and {batches.paths['val'].name}, "
-                 f"{tokens:,} tokens · tokenizer {tokenizer.name} ({artifact.label}), "
-                 f"{tokenizer.vocab_size:,} token IDs")
-        window, actual = _pick_window(batches, tokenizer, self.window_seed)
-        torch.manual_seed(config.seed)
-        model = GPT(config.model_config(tokenizer.vocab_size))
-        result = train.nudge(model, tokenizer, window, actual, config.learning_rate)
-        if not get_current_worker().is_cancelled:
-            self.post_message(StepShown(result, tokenizer, label))
+        def one_step():
+            yield _read_existing(ws)
+            yield window_step(ws, preset, seed)
 
-    def on_step_shown(self, message: StepShown) -> None:
-        result, tok = message.result, message.tokenizer
-        self.query_one("#data-line", Static).update(message.label)
+        def failed(error: BaseException) -> None:
+            self.query_one("#data-line", Static).update(Content.styled(_explain(error), "$error"))
+
+        self.run_stage(one_step, "training-step", on_event=self.show_one_step, on_error=failed)
+
+    def show_one_step(self, event: Any) -> None:
+        if isinstance(event, _Existing):
+            self.existing = event.meta
+            self.update_status()
+            return
+        result, tok = event.nudge, event.tokenizer
+        self.query_one("#data-line", Static).update(
+            f"Data: {event.train_file} and {event.val_file}, {event.tokens:,} tokens · "
+            f"tokenizer {tok.name} ({event.tokenizer_source}), {tok.vocab_size:,} token IDs")
         pieces: list[tuple[str, str] | str] = []
         for i, token_id in enumerate(result.window[-WINDOW_TOKENS:]):
             pieces.append((tok.decode([token_id]),
@@ -273,39 +248,24 @@ class TrainingScreen(ChapterScreen):
             self.paused = False
             self.update_status("Stopping after this step, and keeping a checkpoint…")
 
-    @work(thread=True, exclusive=True, group="training-run", exit_on_error=False)
     def train_in_background(self, config: TrainConfig, resume: bool) -> None:
-        from engine.training.child import (
-            ProcessEnded,
-            TrainFailed,
-            TrainingProcess,
-            TrainingThread,
-        )
+        from engine.training.child import TrainingProcess, TrainingThread
 
-        worker = get_current_worker()
         runner = TrainingProcess if self.runner == "process" else TrainingThread
-        proc = runner(self.app.workspace.root, config, resume=resume)
-        self.proc = proc.start()
-        try:
-            while True:
-                if worker.is_cancelled:
-                    proc.stop()
-                event = proc.get(timeout=0.1)
-                if event is None:
-                    continue
-                self.post_message(TrainingEvent(event))
-                if isinstance(event, (ProcessEnded, TrainFailed)) and proc.ended:
-                    break
-        finally:
-            if not proc.ended:
-                proc.stop()
-            proc.join(30)
+        self.proc = runner(self.app.workspace.root, config, resume=resume)
 
-    def on_training_event(self, message: TrainingEvent) -> None:
+        def failed(error: BaseException) -> None:
+            self.running = False
+            self.note = Content.styled(f"Training stopped: {_explain(error)}", "$error")
+            self.update_status()
+
+        self.run_stage(partial(_child_events, self.proc), "training-run",
+                       on_event=self.show_training_event, on_error=failed)
+
+    def show_training_event(self, event: Any) -> None:
         from engine.training import loop as train
         from engine.training.child import ProcessEnded, TrainFailed
 
-        event = message.event
         chart = self.query_one("#chart", LossChart)
         if isinstance(event, train.TrainStart):
             self.device_label = event.device
@@ -347,25 +307,8 @@ class TrainingScreen(ChapterScreen):
             self.running = False
         self.update_status()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        if event.worker.group == "training-step":
-            self.query_one("#data-line", Static).update(Content.styled(_explain(error), "$error"))
-        elif event.worker.group == "training-run":
-            self.running = False
-            self.note = Content.styled(f"Training stopped: {_explain(error)}", "$error")
-            self.update_status()
-
     def _refresh_existing(self) -> None:
-        from engine.model.checkpoint import read_meta
-
-        base = self.app.workspace.path("base")
-        try:
-            self.existing = read_meta(base) if base.exists() else None
-        except (OSError, ValueError):
-            self.existing = None
+        self.existing = _read_existing(self.app.workspace).meta
 
     # -- what the screen says -------------------------------------------------------
     def show_samples(self, prompt: str) -> None:
@@ -416,33 +359,43 @@ class TrainingScreen(ChapterScreen):
             ("s", "bold"), " goes on training it, ", ("R", "bold"), " retrains from scratch.")
 
 
-def _pick_window(batches: Any, tokenizer: Any, seed: int) -> tuple[list[int], int]:
-    """The first window ending in "The capital of France is" (next: " Paris"), else a random
-    one; ``seed`` > 0 draws other windows."""
-    import numpy as np
+@dataclass(frozen=True)
+class _Existing:
+    """The workspace's base.pt metadata, or None when there is no model yet."""
 
-    data = batches.data["train"]
-    if seed == 0:
-        needle = tokenizer.encode(" capital of France is Paris")  # " capital": mid-sentence
-        hit = _find(np.asarray(data), np.asarray(needle, dtype=data.dtype))
-        if hit is not None:
-            end = hit + len(needle) - 1  # the position of " Paris"
-            start = max(0, end - WINDOW_TOKENS)
-            return [int(t) for t in data[start:end]], int(data[end])
-    rng = np.random.default_rng(seed)
-    start = int(rng.integers(0, len(data) - WINDOW_TOKENS - 1))
-    window = data[start:start + WINDOW_TOKENS + 1]
-    return [int(t) for t in window[:-1]], int(window[-1])
+    meta: Any
 
 
-def _find(haystack: Any, needle: Any) -> int | None:
-    if len(needle) == 0 or len(haystack) < len(needle):
-        return None
-    candidates = (haystack[: len(haystack) - len(needle) + 1] == needle[0]).nonzero()[0]
-    for i in candidates:
-        if (haystack[i:i + len(needle)] == needle).all():
-            return int(i)
-    return None
+def _read_existing(workspace: Any) -> _Existing:
+    from engine.model.checkpoint import read_meta
+
+    base = workspace.path("base")
+    try:
+        return _Existing(read_meta(base) if base.exists() else None)
+    except (OSError, ValueError):
+        return _Existing(None)
+
+
+def _child_events(proc: Any) -> Iterator[Any]:
+    """The events of a training child (process or thread), until it has ended; closing the
+    stream (the stage was cancelled) stops the child, which checkpoints first."""
+    from engine.training.child import ProcessEnded, TrainFailed
+
+    proc.start()
+    try:
+        while True:
+            event = proc.get(timeout=0.1)
+            if event is None:
+                if stage_cancelled():
+                    return
+                continue
+            yield event
+            if isinstance(event, (ProcessEnded, TrainFailed)) and proc.ended:
+                return
+    finally:
+        if not proc.ended:
+            proc.stop()
+        proc.join(30)
 
 
 def _spare_one_core() -> int | None:

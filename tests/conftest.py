@@ -43,3 +43,54 @@ def workspace(request, tmp_path_factory, monkeypatch) -> Workspace:
     if request.node.get_closest_marker("bundled") is None:
         monkeypatch.setattr("engine.workspace.BUNDLED_DIR", root / "nothing-bundled")
     return Workspace(root)
+
+
+WAIT_S = 60.0  # the longest any test waits for the tour's workers or a condition
+
+
+@pytest.fixture
+def open_chapter(workspace):
+    """``open_chapter(slug, ws=None)``: the tour opened at that chapter, animations off."""
+    from screens.registry import find_chapter
+    from tui.app import TourApp
+
+    def open_(slug: str, ws: Workspace | None = None) -> TourApp:
+        app = TourApp(ws or workspace, start=find_chapter(slug))
+        app.animation_level = "none"
+        return app
+
+    return open_
+
+
+@pytest.fixture
+def settle():
+    """``await settle(pilot)``: every worker of the tour has finished (at most ``timeout``
+    seconds, then the test fails), and the messages they posted are handled."""
+    import asyncio
+
+    async def settle_(pilot, timeout: float = WAIT_S):
+        try:
+            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout)
+        except TimeoutError:
+            running = ", ".join(w.name or w.group for w in pilot.app.workers)
+            pytest.fail(f"workers still running after {timeout:.0f} s: {running}")
+        await pilot.pause()
+        return pilot.app.screen
+
+    return settle_
+
+
+@pytest.fixture
+def wait_until():
+    """``await wait_until(pilot, condition)``: pause until ``condition()`` holds; the test
+    fails after ``timeout`` seconds."""
+    import time
+
+    async def wait_(pilot, condition, timeout: float = WAIT_S, what: str = "the condition"):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} did not come within {timeout:.0f} s")
+            await pilot.pause(0.05)
+
+    return wait_

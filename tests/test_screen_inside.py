@@ -6,9 +6,8 @@ import pytest
 from sample_model import install_sample_model
 from sizes import SIZE_IDS, SIZES
 
-from screens.inside import InsideScreen, heatmap, layer_rows
-from screens.registry import find_chapter
-from tui.app import TourApp
+from engine.model.inside import layer_rows
+from screens.inside import InsideScreen, heatmap
 
 SIZE = (100, 32)
 
@@ -20,26 +19,22 @@ def model_workspace(workspace, tmp_path_factory, monkeypatch):
     return workspace
 
 
-def open_chapter(ws) -> TourApp:
-    app = TourApp(ws, start=find_chapter("inside"))
-    app.animation_level = "none"
-    return app
+@pytest.fixture
+def loaded(settle):
+    async def loaded_(pilot) -> InsideScreen:
+        screen = await settle(pilot)
+        assert isinstance(screen, InsideScreen)
+        return screen
 
-
-async def loaded(pilot) -> InsideScreen:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, InsideScreen)
-    return screen
+    return loaded_
 
 
 def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector).render())
 
 
-async def test_the_real_model_opened_up(model_workspace):
-    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+async def test_the_real_model_opened_up(model_workspace, open_chapter, loaded):
+    async with open_chapter("inside").run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
         model = screen.loaded.model
         ids = screen.loaded.tokenizer.encode("The capital of France is")
@@ -52,24 +47,26 @@ async def test_the_real_model_opened_up(model_workspace):
             screen.query_one("#attention").border_title)
 
 
-async def test_keys_choose_layer_and_head_and_a_context(model_workspace):
-    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+async def test_keys_choose_layer_and_head_and_a_context(model_workspace, open_chapter, loaded,
+                                                        settle):
+    async with open_chapter("inside").run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
-        first = screen.shown_view["attention"]
+        first = screen.shown_view.attention
         await pilot.press("l", "h")
+        await settle(pilot)
         assert "layer 2 of 2, head 2 of 2" in str(screen.query_one("#attention").border_title)
-        assert screen.shown_view["attention"] != first
+        assert screen.shown_view.attention != first
         await pilot.press("e")
         screen.query_one("#context-input").value = "The capital of Peru is"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert screen.context_text == "The capital of Peru is"
         assert '" Lima"' in text_of(screen, "#out")
 
 
-async def test_no_model_is_explained(workspace, monkeypatch):
+async def test_no_model_is_explained(workspace, monkeypatch, open_chapter, loaded):
     monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
-    async with open_chapter(workspace).run_test(size=SIZE) as pilot:
+    async with open_chapter("inside").run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
         assert "Training loop" in text_of(screen, "#model-line")
 
@@ -93,12 +90,12 @@ def test_heatmap_prints_tokens_as_text_and_hides_the_future():
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-def test_snapshot(model_workspace, snap_compare, size):
+def test_snapshot(model_workspace, snap_compare, size, open_chapter):
     async def run_before(pilot):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("end")
         await pilot.pause()
 
-    app = open_chapter(model_workspace)
+    app = open_chapter("inside")
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -234,3 +234,36 @@ def test_prepare_train_command_runs_headless(workspace, tmp_path_factory, monkey
     bad = CliRunner().invoke(cli, ["-w", str(workspace.root), "prepare", "train", "--preset",
                                    "huge"])
     assert bad.exit_code != 0 and "unknown preset" in bad.output
+
+
+class _Words:
+    """A tokenizer of words with their leading space: " Paris" is one token."""
+
+    def __init__(self, text: str) -> None:
+        import re
+
+        self.split = lambda t: re.findall(r" ?[^ ]+", t)
+        self.vocab = sorted(set(self.split(text)))
+
+    def encode(self, text: str) -> list[int]:
+        return [self.vocab.index(w) for w in self.split(text)]
+
+    def decode(self, ids: list[int]) -> str:
+        return "".join(self.vocab[i] for i in ids)
+
+
+def test_the_first_window_ends_before_paris_and_other_seeds_draw_elsewhere():
+    import numpy as np
+
+    from engine.training.window import find, pick_window
+
+    text = ("Some words first. The capital of France is Paris. Then more words, and a few "
+            "more so that a window fits anywhere.")
+    tok = _Words(text)
+    data = np.asarray(tok.encode(text) * 3, dtype=np.uint16)
+    window, actual = pick_window(data, tok, seed=0, width=5)
+    assert tok.decode(window) == " The capital of France is" and tok.decode([actual]) == " Paris"
+    other, _ = pick_window(data, tok, seed=3, width=5)
+    assert len(other) == 5 and other != window
+    assert find(np.asarray([1, 2, 3, 2, 3]), np.asarray([2, 3])) == 1
+    assert find(np.asarray([1, 2]), np.asarray([3])) is None
