@@ -27,7 +27,7 @@ from dataclasses import replace
 
 import torch
 
-from engine.model.gpt import device as devices
+from engine.model import device as devices
 from engine.training import loop as train
 from engine.model.gpt import GPT
 from engine.tokenizer.tour import load_tokenizer

@@ -127,7 +127,19 @@ class Workspace:
         return self.root
 
     def find(self, name: str) -> Artifact | None:
-        """The workspace's copy of an artifact if it was prepared, else the bundled one."""
+        """The workspace's copy of an artifact if it was prepared, else the bundled one.
+
+        For a model (``base``, ``chat``) it is the current version (engine.model.versions):
+        the one chosen, never a run that was stopped early unless the viewer chose it.
+        """
+        if name in ("base", "chat"):
+            from engine.model.versions import ModelVersions
+
+            versions = ModelVersions(self)
+            current = versions.current(name, steps=False)
+            if current is None:
+                return None
+            return Artifact(versions.path(current), "bundled" if current.bundled else "workspace")
         mine = self.path(name)
         if mine.exists():
             return Artifact(mine, "workspace")

@@ -312,7 +312,7 @@ class ConversationsScreen(ChapterScreen):
     # -- loading -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="conv-dataset", exit_on_error=False)
     def load_dataset(self) -> None:
-        from engine.chat.format import conversations
+        from engine.chat import conversations
 
         examples = conversations.examples()
         counts: dict[str, int] = {}
@@ -380,7 +380,7 @@ class ConversationsScreen(ChapterScreen):
             if self.dataset_error:
                 summary.update(Text(self.dataset_error, style="red"))
             return
-        from engine.chat.format import format as chat
+        from engine.chat import format as chat
 
         total = sum(self.counts.values())
         kinds = ", ".join(f"{n:,} {kind}" for kind, n in self.counts.items())

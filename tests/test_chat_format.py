@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.chat.format import format as chat
+from engine.chat import format as chat
 from engine.chat.format import Turn
 from engine.chat.conversations import all_texts
 from engine.tokenizer.tour import CompactGPT4Tokenizer

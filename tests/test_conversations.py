@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from engine.chat.format import conversations as cv
+from engine.chat import conversations as cv
 from engine.data.facts import load_capitals
 from engine.tools.calculator import calculator
 from engine.tools.parser import ToolCall, parse_call

@@ -70,7 +70,7 @@ def test_own_page_offline_says_so(workspace, monkeypatch):
 
 
 def test_own_page_not_a_file_nor_url(workspace):
-    with pytest.raises(OwnPageError, match="neither"):
+    with pytest.raises(OwnPageError, match="There is no file"):
         list(check_page(workspace, "no/such/file.html"))
 
 

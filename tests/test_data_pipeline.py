@@ -19,7 +19,7 @@ def result(tmp_path_factory):
     ws = Workspace(tmp_path_factory.mktemp("data"))
     events = list(run(ws))
     rows = read_rows(ws.path("dataset"))
-    dropped = {d["url"]: d for d in read_rows(ws.path("dropped"))}
+    dropped = {d["url"]: d for d in read_rows(ws.path("dropped"), name="dropped")}
     return ws, events, rows, dropped
 
 

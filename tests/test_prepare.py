@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from click.testing import CliRunner
 
-from engine.prepare.stages import stages as prepare
+from engine.prepare import stages as prepare
 from engine.prepare.stages import (
     PrepareConfig,
     Prepared,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from engine.chat.format import format as chat
+from engine.chat import format as chat
 from engine.training import sft
 from engine.chat.format import Turn
 from engine.chat.conversations import all_texts

@@ -161,7 +161,7 @@ async def test_rerun_and_own_page(workspace, tmp_path):
         box.value = str(tmp_path / "missing.html")
         await pilot.press("enter")
         await settle(pilot)
-        assert "neither a local HTML file" in plain(screen.query_one("#own-page-result"))
+        assert "There is no file" in plain(screen.query_one("#own-page-result"))
 
 
 @pytest.mark.parametrize("step", [2, 6])

@@ -8,7 +8,7 @@ import pytest
 from rich.text import Text
 from textual.worker import WorkerState
 
-from engine.tokenizer.tour import tour as tokenizer_module
+from engine.tokenizer import tour as tokenizer_module
 from engine.tokenizer.tour import TokenizerConfig, prepare
 from screens import tokens as tokens_screen
 from screens.registry import find_chapter

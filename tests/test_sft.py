@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.chat.format import format as chat
+from engine.chat import format as chat
 from engine.training import sft
 from engine.chat.format import Turn
 from engine.model.checkpoint import read_meta

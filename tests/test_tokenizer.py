@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.tokenizer.tour import bpe
+from engine.tokenizer import bpe
 from engine.tokenizer.tour import (
     EOT,
     SPECIAL_TOKENS,

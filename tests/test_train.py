@@ -257,7 +257,7 @@ def test_the_first_window_ends_before_paris_and_other_seeds_draw_elsewhere():
 
     from engine.training.window import find, pick_window
 
-    text = ("Some words first. The capital of France is Paris. Then more words, and a few "
+    text = ("Some words first. The capital of France is Paris . Then more words, and a few "
             "more so that a window fits anywhere.")
     tok = _Words(text)
     data = np.asarray(tok.encode(text) * 3, dtype=np.uint16)

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.model.versions import KEEP, ModelVersions, UnknownVersion
-from engine.prepare.stages import provenance
+from engine.prepare import provenance
 from engine.prepare.reset import plan, reset
 from tui.cli import cli
 

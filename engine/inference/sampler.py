@@ -405,10 +405,11 @@ NO_MODEL_MESSAGE = (
 def checkpoint_candidates(ws: Workspace) -> list[tuple[Artifact, str]]:
     """Checkpoints to sample from, best first: the workspace's base model (the one trained
     in the Training loop chapter), then its chat model, then the bundled ones."""
-    from engine.workspace import Artifact as _Artifact
-
-    found = [(_Artifact(ws.path(kind), "workspace"), kind) for kind in ("base", "chat")
-             if ws.path(kind).exists()]
+    found = []
+    for kind in ("base", "chat"):  # the current version of each (engine.model.versions)
+        artifact = ws.find(kind)
+        if artifact is not None and artifact.source == "workspace":
+            found.append((artifact, kind))
     for kind in ("base", "chat"):
         artifact = ws.find(kind)
         if artifact is not None and artifact.source == "bundled":

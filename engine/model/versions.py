@@ -100,17 +100,17 @@ class ModelVersions:
         self.folder.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.folder / INDEX, json.dumps(data, indent=2, sort_keys=True))
 
-    def bundled(self, kind: str) -> Version | None:
+    def bundled(self, kind: str, *, steps: bool = True) -> Version | None:
         path = workspaces.BUNDLED_DIR / ARTIFACTS[kind]
         if not path.exists():
             return None
         return Version(bundled_id(kind), kind, "bundled", str(path),
-                       steps=_steps_of(path), finished=True)
+                       steps=_steps_of(path) if steps else 0, finished=True)
 
-    def list(self, kind: str | None = None) -> list[Version]:
+    def list(self, kind: str | None = None, *, steps: bool = True) -> list[Version]:
         """Every version, the bundled ones first, then the workspace's oldest to newest."""
         kinds = (kind,) if kind else KINDS
-        out = [v for k in kinds if (v := self.bundled(k)) is not None]
+        out = [v for k in kinds if (v := self.bundled(k, steps=steps)) is not None]
         for raw in self._index()["versions"]:
             try:
                 version = Version(**raw)
@@ -120,8 +120,11 @@ class ModelVersions:
                 out.append(version)
         return out
 
-    def get(self, version_id: str) -> Version:
-        for version in self.list():
+    def get(self, version_id: str, *, steps: bool = True) -> Version:
+        for kind in KINDS:
+            if version_id == bundled_id(kind) and (found := self.bundled(kind, steps=steps)):
+                return found
+        for version in self.list(steps=False):
             if version.id == version_id:
                 return version
         raise UnknownVersion(version_id)
@@ -130,7 +133,7 @@ class ModelVersions:
         path = Path(version.file)
         return path if path.is_absolute() else self.ws.root / path
 
-    def current(self, kind: str) -> Version | None:
+    def current(self, kind: str, *, steps: bool = True) -> Version | None:
         """The model of this kind every chapter uses.
 
         The one chosen in the index; without a choice, the workspace's own ``base.pt``/``chat.pt``
@@ -141,15 +144,15 @@ class ModelVersions:
         chosen = index["current"].get(kind)
         if chosen:
             try:
-                return self.get(chosen)
+                return self.get(chosen, steps=steps)
             except UnknownVersion:
                 pass
         recorded = any(v.get("kind") == kind for v in index["versions"])
         legacy = self.ws.path(kind)
         if legacy.exists() and not recorded:  # a stopped run recorded here is only offered
             return Version(f"workspace-{kind}", kind, STAGE_OF[kind], ARTIFACTS[kind],
-                           steps=_steps_of(legacy))
-        return self.bundled(kind)
+                           steps=_steps_of(legacy) if steps else 0)
+        return self.bundled(kind, steps=steps)
 
     def current_path(self, kind: str) -> Path | None:
         version = self.current(kind)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.nn import functional as F
 
-from engine.chat.format import format as chat
+from engine.chat import format as chat
 
 if TYPE_CHECKING:
     from engine.preference.votes import VoteStore
@@ -355,9 +355,18 @@ def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
                     "steps": config.steps, "beta": config.beta, "from": loaded.label,
                     "margin_before": done.margin_before, "margin_after": done.margin_after})
     step = loaded.meta.step if loaded.meta is not None else 0
+    from engine.model.versions import ModelVersions
+
+    versions = ModelVersions(ws)
+    before = versions.current("chat", steps=False)
+    if before is not None and before.id.startswith("workspace-") and target.exists():
+        # a chat.pt from before versions were kept: keep it, so the nudge can be undone
+        versions.record("chat", "sft", target, steps=step)
     saved = save_checkpoint(target, loaded.model, tokenizer=loaded.tokenizer, step=step,
                             train_config=getattr(loaded.meta, "train_config", None),
                             extra={**loaded.extra, "nudges": history})
+    versions.record("chat", "nudge", saved, steps=step,
+                    figures={"nudge": f"{votes} votes, {config.steps} DPO steps"})
     yield Nudged(done.before, done.after, done.margin_before, done.margin_after, saved)
     question = sample_question or preferences[0].question
     yield from sample_answer(loaded.model, loaded.tokenizer, question, config)

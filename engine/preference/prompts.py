@@ -127,7 +127,7 @@ def sample_candidates(
     or a tool call, which is not an answer to rank. The same model and seed give the same
     set. Fewer than two different answers is an error: there would be nothing to rank.
     """
-    from engine.chat.format import format as chat
+    from engine.chat import format as chat
     from engine.inference.sampler import generate
 
     ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)

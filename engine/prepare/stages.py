@@ -64,7 +64,7 @@ def _run_data(ws: Workspace, config: PrepareConfig) -> Iterator[object]:
 
 
 def _run_tokenizer(ws: Workspace, config: PrepareConfig) -> Iterator[object]:
-    from engine.tokenizer.tour import tour as tokenizer
+    from engine.tokenizer import tour as tokenizer
 
     yield from tokenizer.prepare(ws)
 

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from engine.model.gpt import device as devices
+from engine.model import device as devices
 from engine.model.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
 from engine.inference.evaluate import (
     CapitalAccuracy,
@@ -36,6 +36,7 @@ from engine.inference.evaluate import (
     probe,
 )
 from engine.model.gpt import GPT, GPTConfig
+from engine.model.versions import data_hash
 
 
 @dataclass
@@ -440,6 +441,9 @@ def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
     model = None
     try:
         for event in events:
+            if isinstance(event, TrainDone) and event.path and Path(event.path).exists():
+                _keep_version(workspace, "base", "pretrain", event,
+                              data_hash(batches.paths["train"]))
             yield event
             if isinstance(event, TrainDone) and evaluate and not event.cancelled:
                 model, _ = load_checkpoint(event.path, tokenizer)
@@ -448,6 +452,15 @@ def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
     if model is not None:
         accuracy = capital_accuracy(model, tokenizer, load_capitals())
         yield CapitalsEvaluated(event.step, accuracy)
+
+
+def _keep_version(workspace: Any, kind: str, stage: str, done: TrainDone, data: str) -> None:
+    """Keep the model a run made as a new version (engine.model.versions): a finished run
+    becomes the current model, a stopped one is only offered."""
+    from engine.model.versions import ModelVersions
+
+    ModelVersions(workspace).record(kind, stage, done.path, steps=done.step, data_hash=data,
+                                    finished=not done.cancelled)
 
 
 def _shape(c: GPTConfig) -> str:

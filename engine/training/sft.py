@@ -17,6 +17,8 @@ The stage writes ``chat.pt`` and yields the trainer's events, framed by
 
 from __future__ import annotations
 
+import hashlib
+
 import os
 import random
 from collections.abc import Callable, Iterator
@@ -25,10 +27,11 @@ from typing import Any
 
 import torch
 
-from engine.chat.format import format as chat
+from engine.chat import format as chat
 from engine.chat.format import Turn
 from engine.chat.conversations import Conversation, held_out_conversations, load_conversations
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
+from engine.model.versions import ModelVersions
 from engine.workspace import Workspace
 
 CHAT_SCRATCH = "chat.partial.pt"
@@ -235,6 +238,10 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
                 finished = not event.cancelled and scratch.exists()
                 if finished:
                     os.replace(scratch, ws.path("chat"))
+                    ModelVersions(ws).record(
+                        "chat", "sft", ws.path("chat"), steps=event.step,
+                        data_hash=hashlib.sha256("\n".join(
+                            c.text for c in conversations).encode()).hexdigest()[:16])
                 event = replace(event, path=str(ws.path("chat")) if finished else None)
             elif isinstance(event, Checkpointed):
                 continue  # the scratch file is not news; TrainDone says where chat.pt is

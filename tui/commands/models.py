@@ -11,7 +11,7 @@ def _figures(figures: dict) -> str:
     return ", ".join(f"{name} {value}" for name, value in figures.items())
 
 
-@click.command()
+@click.command(short_help="List the model versions; choose the one every chapter uses.")
 @click.option("--use", "use_id", metavar="ID", default=None,
               help="Make this version the current model of its kind (e.g. bundled-chat).")
 @click.option("--undo", "undo_kind", type=click.Choice(["base", "chat"]), default=None,
@@ -54,7 +54,7 @@ def models(ws, use_id: str | None, undo_kind: str | None) -> None:
                        "versions were kept)")
 
 
-@click.command()
+@click.command(short_help="Go back to the bundled artifacts, after saying what goes.")
 @click.option("--votes", "with_votes", is_flag=True, help="Remove the votes too.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask; remove at once.")
 @pass_workspace

@@ -42,7 +42,7 @@ def prepare_everything(workspace: Workspace, preset: str, sft_steps: int | None,
     from rich.table import Table
     from rich.text import Text
 
-    from engine.prepare.stages import stages as pipeline
+    from engine.prepare import stages as pipeline
     from engine.training.loop import PRESETS
 
     if preset not in PRESETS:
