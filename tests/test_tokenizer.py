@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from engine.tokenizer import bpe
 from engine.tokenizer.tour import (
-    EOT,
+    ENDOFTEXT,
     SPECIAL_TOKENS,
     BPETokenizer,
     CompactGPT4Tokenizer,
@@ -245,7 +245,7 @@ def test_prepare_writes_tokenizer_and_shards(tmp_path, texts, kind):
     docs = [tok.decode(d) for d in split_on_eot(train, tok.eot)]
     docs += [tok.decode(d) for d in split_on_eot(val, tok.eot)]
     assert sorted(docs) == sorted(texts)
-    assert int(train[-1]) == tok.eot == tok.special[EOT]
+    assert int(train[-1]) == tok.eot == tok.special[ENDOFTEXT]
 
 
 def test_prepare_without_a_dataset_says_what_to_run(tmp_path):

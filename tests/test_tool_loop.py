@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from engine.chat.format import ASSISTANT, BOS, END, SPECIAL_TOKENS, TOOL_CALL, TOOL_RESULT, USER, Turn
+from engine.chat.format import ASSISTANT, ENDOFTEXT, END, SPECIAL_TOKENS, TOOL_CALL, TOOL_RESULT, USER, Turn
 from engine.tools.loop import (
     Answer,
     AnswerToken,
@@ -112,7 +112,7 @@ def test_the_loop_goes_through_every_step_of_the_talk():
     second = TOK.decode(model.contexts[1])
     assert second.endswith(f'{TOOL_CALL} weather({{ city: "Paris" }}){END}'
                            f"{TOOL_RESULT} 72°F and clear{END}{ASSISTANT}")
-    assert second.startswith(f"{BOS}{USER} What's the weather in Paris today?{END}{ASSISTANT}")
+    assert second.startswith(f"{ENDOFTEXT}{USER} What's the weather in Paris today?{END}{ASSISTANT}")
 
     answer = events[-1]
     assert answer.text == "It is clear and about 72°F and clear in Paris today."
@@ -193,7 +193,7 @@ def test_history_comes_before_the_new_question():
     history = [Turn("user", "Hi"), Turn("assistant", "Hello!")]
     _turn(model, question="Capital of Peru?", history=history)
     assert TOK.decode(model.contexts[0]) == (
-        f"{BOS}{USER} Hi{END}{ASSISTANT} Hello!{END}{USER} Capital of Peru?{END}{ASSISTANT}")
+        f"{ENDOFTEXT}{USER} Hi{END}{ASSISTANT} Hello!{END}{USER} Capital of Peru?{END}{ASSISTANT}")
 
 
 def test_a_hanging_tool_does_not_stall_the_loop():

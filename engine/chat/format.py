@@ -26,16 +26,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from engine.tokenizer.tour import ENDOFTEXT  # starts every conversation, as it ends documents
+
 Role = Literal["user", "assistant", "tool_call", "tool_result"]
 ROLES: tuple[str, ...] = ("user", "assistant", "tool_call", "tool_result")
 
-BOS = "<|endoftext|>"  # starts every conversation, as it separates documents in pretraining
 USER = "<|user|>"
 ASSISTANT = "<|assistant|>"
 TOOL_CALL = "<|tool_call|>"
 TOOL_RESULT = "<|tool_result|>"
 END = "<|end|>"
-SPECIAL_TOKENS = (BOS, USER, ASSISTANT, TOOL_CALL, TOOL_RESULT, END)
+SPECIAL_TOKENS = (ENDOFTEXT, USER, ASSISTANT, TOOL_CALL, TOOL_RESULT, END)
 
 
 class Tokenizer(Protocol):
@@ -73,7 +74,7 @@ def render(turns: list[Turn], tokenizer: Tokenizer) -> tuple[list[int], list[int
     results are context only (mask 0).
     """
     sp = tokenizer.special
-    ids: list[int] = [sp[BOS]]
+    ids: list[int] = [sp[ENDOFTEXT]]
     mask: list[int] = [0]
 
     def add(part: list[int], weight: int) -> None:
@@ -110,7 +111,7 @@ def tool_result_ids(result: str, tokenizer: Tokenizer) -> list[int]:
 def stop_ids(tokenizer: Tokenizer) -> list[int]:
     """Tokens that end the model's turn when generating a reply."""
     sp = tokenizer.special
-    return [sp[END], sp[BOS], sp[USER]]
+    return [sp[END], sp[ENDOFTEXT], sp[USER]]
 
 
 def parse(ids: list[int], tokenizer: Tokenizer) -> list[Turn]:
@@ -153,7 +154,7 @@ def parse(ids: list[int], tokenizer: Tokenizer) -> list[Turn]:
         elif name in (USER, TOOL_RESULT):
             flush()
             role, opened = ("user" if name == USER else "tool_result"), True
-        else:  # END closes the turn; BOS starts a new conversation
+        else:  # END closes the turn; ENDOFTEXT starts a new conversation
             flush()
             role = None
     flush()

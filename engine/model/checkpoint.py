@@ -65,49 +65,102 @@ def save_checkpoint(path: str | os.PathLike[str], model: GPT, *, tokenizer: HasH
 
 def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
     """The checkpoint's metadata (weights are read too, but no model is built)."""
-    return _meta(_read(path))
+    return _meta(_read(path), Path(path).name)
 
 
 def load_checkpoint(path: str | os.PathLike[str], tokenizer: HasHash,
                     device: torch.device | str = "cpu") -> tuple[GPT, CheckpointMeta]:
-    """The model saved at ``path``, checked against ``tokenizer``, in eval mode."""
+    """The model saved at ``path``, checked against ``tokenizer``, in eval mode.
+
+    Raises :class:`CheckpointMismatch` (naming the file) for a file that is not a whole
+    checkpoint, weights that do not fit its config or are not finite, or a tokenizer it
+    was not trained with.
+    """
     state = _read(path)
-    meta = _meta(state)
+    meta = _meta(state, Path(path).name)
+    check_tokenizer(meta, tokenizer, Path(path).name)
+    model = build_model(state, meta, Path(path).name)
+    model.to(device)
+    model.eval()
+    return model, meta
+
+
+def check_tokenizer(meta: CheckpointMeta, tokenizer: HasHash, name: str) -> None:
+    """Refuse a tokenizer the checkpoint was not trained with (by hash and vocabulary size)."""
     if meta.tokenizer_hash != tokenizer.hash:
         made_with = f" ({meta.tokenizer_name})" if meta.tokenizer_name else ""
         raise CheckpointMismatch(
-            f"{Path(path).name} was trained with a different tokenizer{made_with}: its hash is "
+            f"{name} was trained with a different tokenizer{made_with}: its hash is "
             f"{meta.tokenizer_hash[:12]}, the tokenizer in use has {tokenizer.hash[:12]}. "
             "Token IDs would mean different text; train the model again with this tokenizer.")
     vocab = getattr(tokenizer, "vocab_size", None)
     if vocab is not None and vocab > meta.model_config.vocab_size:
         raise CheckpointMismatch(
-            f"{Path(path).name} knows {meta.model_config.vocab_size} token IDs but the tokenizer "
+            f"{name} knows {meta.model_config.vocab_size} token IDs but the tokenizer "
             f"has {vocab}; train the model again with this tokenizer.")
+
+
+def build_model(state: dict[str, Any], meta: CheckpointMeta, name: str) -> GPT:
+    """The GPT of ``meta.model_config`` with the saved weights, each checked for shape and NaN."""
+    weights = state["model"]
+    if not isinstance(weights, dict) or not weights:
+        raise CheckpointMismatch(f"{name} holds no weights")
+    for key, value in weights.items():
+        if not isinstance(value, torch.Tensor):
+            raise CheckpointMismatch(f"{name}: the weight {key} is not a tensor")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointMismatch(f"{name}: the weight {key} is not finite (NaN or infinity); "
+                                     "the run that wrote it diverged")
     model = GPT(meta.model_config)
-    model.load_state_dict(state["model"])
-    model.to(device)
-    model.eval()
-    return model, meta
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        what = (f"lacks {', '.join(missing[:3])}" if missing
+                else f"has weights the model does not: {', '.join(unexpected[:3])}")
+        raise CheckpointMismatch(f"{name} does not fit its own model config: it {what}")
+    for key, value in expected.items():
+        if tuple(weights[key].shape) != tuple(value.shape):
+            raise CheckpointMismatch(
+                f"{name} does not fit its own model config: {key} is "
+                f"{tuple(weights[key].shape)}, the config makes it {tuple(value.shape)}")
+    model.load_state_dict(weights)
+    return model
+
+
+REQUIRED = ("step", "model", "model_config", "tokenizer_hash")
 
 
 def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise CheckpointMismatch(f"{path.name} is empty")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file
-        raise CheckpointMismatch(f"{path.name} is not a readable checkpoint: {exc}") from exc
+        raise CheckpointMismatch(f"{path.name} is not a readable checkpoint (truncated, or "
+                                 f"not written by llm-tour): {exc}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointMismatch(f"{path.name} is not an llm-tour checkpoint (format {FORMAT})")
+    missing = [key for key in REQUIRED if key not in state]
+    if missing:
+        raise CheckpointMismatch(f"{path.name} is incomplete: it has no {', '.join(missing)}")
     return state
 
 
-def _meta(state: dict[str, Any]) -> CheckpointMeta:
+def _meta(state: dict[str, Any], name: str = "the checkpoint") -> CheckpointMeta:
+    try:
+        config = GPTConfig(**state["model_config"])
+        step = int(state["step"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointMismatch(f"{name} has an unreadable model config or step: {exc}") from exc
+    if not isinstance(state["tokenizer_hash"], str):
+        raise CheckpointMismatch(f"{name} has no tokenizer hash")
     return CheckpointMeta(
-        step=int(state["step"]),
-        model_config=GPTConfig(**state["model_config"]),
+        step=step,
+        model_config=config,
         tokenizer_hash=state["tokenizer_hash"],
         tokenizer_name=state.get("tokenizer_name", ""),
         train_config=state.get("train_config") or {},

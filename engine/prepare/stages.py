@@ -102,6 +102,26 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+
+def stage_writing(artifact: str) -> Stage:
+    """The stage whose outputs include ``artifact`` (a name in ``engine.workspace.ARTIFACTS``)."""
+    for stage in STAGES:
+        if artifact in stage.outputs:
+            return stage
+    raise KeyError(f"no stage writes {artifact!r}")
+
+
+def command_for(artifact: str) -> str:
+    """The command that builds ``artifact``: ``llm-tour prepare <the stage that writes it>``."""
+    return f"llm-tour prepare {stage_writing(artifact).name}"
+
+
+def commands_before(artifact: str) -> list[str]:
+    """The commands of the stages the one that builds ``artifact`` reads from, in order."""
+    inputs = stage_writing(artifact).inputs
+    return [f"llm-tour prepare {stage.name}" for stage in STAGES
+            if any(name in stage.outputs for name in inputs)]
+
 # -- events -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -40,15 +40,15 @@ if TYPE_CHECKING:
     import numpy as np
     import tiktoken
 
+ENDOFTEXT = "<|endoftext|>"  # ends every document; starts every conversation
 SPECIAL_TOKENS: tuple[str, ...] = (
-    "<|endoftext|>",
+    ENDOFTEXT,
     "<|user|>",
     "<|assistant|>",
     "<|tool_call|>",
     "<|tool_result|>",
     "<|end|>",
 )
-EOT = "<|endoftext|>"
 FORMAT = "llm-tour-tokenizer/1"
 Kind = Literal["gpt4-compact", "bpe"]
 KINDS: tuple[str, ...] = ("gpt4-compact", "bpe")
@@ -95,7 +95,7 @@ class TourTokenizer(ABC):
 
     @property
     def eot(self) -> int:
-        return self.special[EOT]
+        return self.special[ENDOFTEXT]
 
     # -- saving -----------------------------------------------------------------------
     @abstractmethod

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.chat.format import (
-    BOS,
+    ENDOFTEXT,
     END,
     TOOL_CALL,
     TOOL_RESULT,
@@ -170,7 +170,7 @@ def run_turn(
     """One user turn through the tool call loop; the last event is an :class:`Answer`."""
     config = config or LoopConfig()
     sp = tokenizer.special
-    stops = [sp[END], sp[BOS], sp[USER], sp[TOOL_RESULT]]
+    stops = [sp[END], sp[ENDOFTEXT], sp[USER], sp[TOOL_RESULT]]
     turns: list[Turn] = [Turn("user", question)]
     ids = prompt_ids([*history, *turns], tokenizer)
     yield Question(question, len(ids))
@@ -295,7 +295,7 @@ class NoChatModel(LookupError):
 NO_CHAT_MESSAGE = (
     "There is no chat model yet. Fine-tune one with\n"
     "    llm-tour prepare sft\n"
-    "(after `llm-tour prepare base`), or open the Conversations chapter, then run this again."
+    "(after `llm-tour prepare train`), or open the Conversations chapter, then run this again."
 )
 
 

@@ -80,7 +80,7 @@ class ConversationBatches:
             raise ValueError("there are no conversations to fine-tune on")
         self.block_size = block_size
         self.batch_size = batch_size
-        self.pad = tokenizer.special[chat.BOS]
+        self.pad = tokenizer.special[chat.ENDOFTEXT]
         encoded = {"train": [encode_conversation(c, tokenizer, block_size) for c in conversations]}
         encoded["val"] = ([encode_conversation(c, tokenizer, block_size) for c in val_conversations]
                           if val_conversations else encoded["train"])
@@ -136,8 +136,10 @@ def pretraining_batches(ws: Workspace, batch_size: int, block_size: int,
     """Windows of the pretraining text (train.bin / val.bin, the workspace's or bundled)."""
     found = [ws.find(name) for name in ("train_shard", "val_shard")]
     if found[0] is None or found[1] is None:
+        from engine.prepare.stages import command_for
+
         raise FileNotFoundError("fine-tuning mixes in the pretraining text, and train.bin or "
-                                "val.bin is missing: run `llm-tour prepare tokens` first")
+                                f"val.bin is missing: run `{command_for('train_shard')}` first")
     return ShardBatches(found[0].path, found[1].path, batch_size, block_size, seed)
 
 
@@ -201,7 +203,9 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
     tokenizer, _ = load_tokenizer(ws)
     artifact = ws.find("base")
     if artifact is None:
-        raise FileNotFoundError("there is no base model yet: run `llm-tour prepare base` first")
+        from engine.prepare.stages import command_for
+
+        raise FileNotFoundError(f"there is no base model yet: run `{command_for('base')}` first")
     base, meta = load_checkpoint(artifact.path, tokenizer)
     train_config = sft_train_config(meta.train_config, config)
     train_config = replace(train_config, block_size=base.config.block_size)
@@ -375,7 +379,7 @@ def load_pair(ws: Workspace) -> ModelPair:
 
 def base_prompt(question: str, tokenizer: Any) -> list[int]:
     """What the base model sees: the question as plain text, like the start of a web page."""
-    return tokenizer.encode(question) or [tokenizer.special[chat.BOS]]
+    return tokenizer.encode(question) or [tokenizer.special[chat.ENDOFTEXT]]
 
 
 def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int = 40
@@ -384,7 +388,7 @@ def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int 
     from engine.inference.sampler import generate
 
     return generate(model, base_prompt(question, tokenizer), temperature=0.0,
-                    max_tokens=max_tokens, stop_ids=[tokenizer.special[chat.BOS]],
+                    max_tokens=max_tokens, stop_ids=[tokenizer.special[chat.ENDOFTEXT]],
                     tokenizer=tokenizer, map_size=1)
 
 
