@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import work
 from textual.content import Content
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from screens.base import ChapterScreen
 from screens.registry import CHAPTERS
+from screens.widgets.lookup import LookupPanel
 
 
 class ChapterMap(Static):
@@ -36,7 +35,7 @@ class ChapterMap(Static):
         self.update(grid)
 
 
-class HardwarePanel(Static):
+class HardwarePanel(LookupPanel):
     """CPU, memory and accelerator, found by a worker so torch loads after the first frame."""
 
     DEFAULT_CSS = """
@@ -47,34 +46,24 @@ class HardwarePanel(Static):
         margin: 0 0 1 0;
     }
     """
+    WAITING = "Looking at this machine…"
+    FAILED = "Could not look at the hardware"
 
-    def on_mount(self) -> None:
-        self.update(Content.styled("Looking at this machine…", "$text-muted"))
-        self.look()
-
-    @work(thread=True, exclusive=True, group="hardware", exit_on_error=False)
-    def look(self):
+    def lookup(self):
         from engine.model.hardware import describe
 
         return describe()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "hardware":
-            return
-        if event.state == WorkerState.SUCCESS:
-            hw = event.worker.result
-            rows = [
-                ("CPU", f"{hw.cpu} · {hw.cores} cores"),
-                ("Memory", f"{hw.memory_gb:.1f} GB" if hw.memory_gb else "unknown"),
-                ("Accelerator", hw.gpu_name or "none: training runs on the CPU"),
-                ("torch", f"{hw.torch_version} · device {hw.accelerator}"),
-            ]
-            self.update(Content("\n").join(
-                Content.assemble((f"{name:<12}", "bold"), value) for name, value in rows
-            ))
-        elif event.state == WorkerState.ERROR:
-            self.update(Content.styled(f"Could not look at the hardware: {event.worker.error}",
-                                       "$error"))
+    def show(self, hw) -> None:
+        rows = [
+            ("CPU", f"{hw.cpu} · {hw.cores} cores"),
+            ("Memory", f"{hw.memory_gb:.1f} GB" if hw.memory_gb else "unknown"),
+            ("Accelerator", hw.gpu_name or "none: training runs on the CPU"),
+            ("torch", f"{hw.torch_version} · device {hw.accelerator}"),
+        ]
+        self.update(Content("\n").join(
+            Content.assemble((f"{name:<12}", "bold"), value) for name, value in rows
+        ))
 
 
 class WelcomeScreen(ChapterScreen):
