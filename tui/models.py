@@ -43,7 +43,7 @@ def _rows(workspace) -> list[_Row]:
     for kind in KINDS:
         current = versions.current(kind)
         for version in versions.list(kind):
-            text = f"{version.describe()} · {version.origin}"
+            text = version.describe() + ("" if version.bundled else f" · {version.origin}")
             if version.parent:
                 text += f" · from {version.parent}"
             if version.figures:
