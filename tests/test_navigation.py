@@ -93,13 +93,21 @@ async def test_digits_jump_to_chapters(workspace):
             assert app.current == number - 1
 
 
-async def test_command_palette_goes_to_a_chapter(workspace):
+async def test_command_palette_goes_to_a_chapter(workspace, wait_until):
+    from textual.command import CommandList
+
     app = TourApp(workspace)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g")
         await pilot.pause()
         await pilot.press(*f"go to {LAST + 1}")
-        await pilot.pause(0.3)
+        # The palette searches in a worker: wait for its first hit to be highlighted.
+        await wait_until(
+            pilot,
+            lambda: app.screen.query(CommandList)
+            and app.screen.query_one(CommandList).highlighted is not None,
+            what="the palette's first hit",
+        )
         await pilot.press("enter")
         await pilot.pause()
         assert app.current == LAST

@@ -33,7 +33,7 @@ async def test_the_summary_lines_change_with_what_ran(workspace):
     assert "pretraining  ran here" in after and "30 steps" in after
 
 
-async def _wait_for(pilot, condition, what: str, timeout: float = 5.0) -> None:
+async def _wait_for(pilot, condition, what: str, timeout: float = 60.0) -> None:
     for _ in range(int(timeout / 0.05)):
         if condition():
             return
