@@ -74,7 +74,7 @@ class StageEvent(Message):
 
     Events of a type the stage named in ``coalesce`` (progress, training steps) replace an
     older one of the same type still waiting in the queue, so a fast stage never floods
-    the screen."""
+    the screen; an event with a ``can_replace`` of its own decides which."""
 
     group: str
     run: int
@@ -82,9 +82,12 @@ class StageEvent(Message):
     coalesce: bool = False
 
     def can_replace(self, message: Message) -> bool:
-        return (self.coalesce and isinstance(message, StageEvent)
+        if not (self.coalesce and isinstance(message, StageEvent)
                 and message.group == self.group and message.run == self.run
-                and type(message.event) is type(self.event))
+                and type(message.event) is type(self.event)):
+            return False
+        own = getattr(self.event, "can_replace", None)  # an event that knows (one side's reply)
+        return own(message.event) if callable(own) else True
 
 
 @dataclass
@@ -97,6 +100,15 @@ class _Stage:
     on_error: Callable[[BaseException], None] | None
     on_cancel: Callable[[], None] | None
     worker: Worker | None = field(default=None, repr=False)
+
+
+class ModelChanged(Message):
+    """The current model of ``kind`` ("base" or "chat") is now another one: a training stage
+    finished, or the viewer chose one in the model picker. The App posts it to every chapter."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
 
 
 def stage_cancelled() -> bool:
@@ -160,6 +172,8 @@ class ChapterScreen(Screen):
 
     # name -> widget factory used for {{ name }} lines in the chapter text
     WIDGETS: ClassVar[dict[str, type[Widget]]] = {}
+    # the kinds of model ("base", "chat") this chapter computes with; it reloads when one changes
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ()
 
     step = reactive(0, init=False)
 
@@ -257,6 +271,23 @@ class ChapterScreen(Screen):
             self.step -= 1
         else:
             await self.app.run_action("prev_chapter")
+
+    # -- the current model ---------------------------------------------------------
+    def on_model_changed(self, message: ModelChanged) -> None:
+        message.stop()
+        if message.kind in self.MODEL_KINDS:
+            self.model_changed(message.kind)
+
+    def model_changed(self, kind: str) -> None:
+        """Load the new current model of ``kind`` and relabel; chapters with a model say how."""
+
+    def tell_model_changed(self, kind: str) -> None:
+        """A stage of this chapter made a new current model: every chapter follows it."""
+        tell = getattr(self.app, "models_changed", None)
+        if tell is not None:
+            tell(kind)
+        else:
+            self.post_message(ModelChanged(kind))
 
     # -- the stage runner --------------------------------------------------------
     def run_stage(self, stream: EventStream, group: str, *,

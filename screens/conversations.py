@@ -10,6 +10,7 @@ comparison is asked again of the new model.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -17,13 +18,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, ProgressBar, Sparkline, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.base import ChapterScreen
-from screens.widgets.token_spans import token_label, token_style
+from screens.widgets.token_spans import TokenFlow, token_label, token_style, word_pieces
 
 DEFAULT_QUESTION = "What is the capital of France?"
 SPECIAL = "bold #111111 on #f0b35e"  # a special token the assistant writes (learned)
@@ -49,10 +51,11 @@ class DatasetLoaded(Message):
 class ReplyUpdate(Message):
     """One side of the comparison so far (a newer update of the same side replaces it)."""
 
-    def __init__(self, side: str, run: int, text: Text, note: str = "", done: bool = False
-                 ) -> None:
+    def __init__(self, side: str, run: int, text: Text, note: str = "", done: bool = False,
+                 pieces: list[tuple[str, bool]] | None = None) -> None:
         super().__init__()
         self.side, self.run, self.text, self.note, self.done = side, run, text, note, done
+        self.pieces = list(pieces) if pieces is not None else [(text.plain, False)]
 
     def can_replace(self, message: Message) -> bool:
         return (isinstance(message, ReplyUpdate) and message.side == self.side
@@ -85,12 +88,13 @@ def person_text(turns: list) -> Text:
     return text
 
 
-def model_text(ids: list[int], mask: list[int], tokenizer: Any, show_ids: bool) -> Text:
-    """A conversation as the model sees it: one span per token, special tokens marked and
-    the tokens the loss ignores in grey; with ``show_ids``, the token IDs in the same colours
-    (which is all the model really gets)."""
+def model_pieces(ids: list[int], mask: list[int], tokenizer: Any, show_ids: bool
+                 ) -> list[tuple[str, str]]:
+    """A conversation as the model sees it: one (label, style) piece per token, special
+    tokens marked and the tokens the loss ignores in grey; with ``show_ids``, the token IDs
+    in the same colours (which is all the model really gets). A turn ends a line."""
     names = {v: k for k, v in tokenizer.special.items()}
-    text = Text(overflow="fold")
+    pieces: list[tuple[str, str]] = []
     learned = 0
     for token_id, weight in zip(ids, mask):
         special = token_id in names
@@ -106,9 +110,19 @@ def model_text(ids: list[int], mask: list[int], tokenizer: Any, show_ids: bool) 
             label = token_label(tokenizer.token_bytes(token_id))
         if weight:
             learned += 1
-        text.append(label, style=style)
+        pieces.append((label, style))
         if special and names[token_id] == "<|end|>":
-            text.append("\n")
+            pieces.append(("\n", ""))
+    while pieces and not pieces[-1][0].strip():
+        pieces.pop()
+    return pieces
+
+
+def model_text(ids: list[int], mask: list[int], tokenizer: Any, show_ids: bool) -> Text:
+    """:func:`model_pieces` as one Text."""
+    text = Text(overflow="fold")
+    for label, style in model_pieces(ids, mask, tokenizer, show_ids):
+        text.append(label, style=style)
     text.rstrip()
     return text
 
@@ -247,6 +261,7 @@ class SFTPanel(Widget):
 
 
 class ConversationsScreen(ChapterScreen):
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base", "chat")
     WIDGETS: ClassVar[dict[str, type[Widget]]] = {
         "conversation_dataset": DatasetPanel,
         "base_vs_assistant": ComparePanel,
@@ -310,50 +325,60 @@ class ConversationsScreen(ChapterScreen):
         self.load_models()
 
     # -- loading -------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="conv-dataset", exit_on_error=False)
     def load_dataset(self) -> None:
-        from engine.chat import conversations
+        ws = self.app.workspace
 
-        examples = conversations.examples()
-        counts: dict[str, int] = {}
-        for c in conversations.load_conversations():
-            counts[c.kind] = counts.get(c.kind, 0) + 1
-        tokenizer, label, error = None, "", None
-        try:
-            from engine.tokenizer.tour import load_tokenizer
+        def loading():
+            from engine.chat import conversations
 
-            tokenizer, artifact = load_tokenizer(self.app.workspace)
-            label = f"{artifact.path.name}, {artifact.label}"
-        except (FileNotFoundError, ValueError) as exc:
-            error = str(exc)
-        self.post_message(DatasetLoaded(examples, counts, tokenizer, label, error))
+            examples = conversations.examples()
+            counts: dict[str, int] = {}
+            for c in conversations.load_conversations():
+                counts[c.kind] = counts.get(c.kind, 0) + 1
+            tokenizer, label, error = None, "", None
+            try:
+                from engine.tokenizer.tour import load_tokenizer
 
-    @work(thread=True, exclusive=True, group="conv-models", exit_on_error=False)
-    def load_models(self) -> Any:
+                tokenizer, artifact = load_tokenizer(ws)
+                label = f"{artifact.path.name}, {artifact.label}"
+            except (FileNotFoundError, ValueError) as exc:
+                error = str(exc)
+            yield DatasetLoaded(examples, counts, tokenizer, label, error)
+
+        def failed(error: BaseException) -> None:
+            self.dataset_error = f"Could not load the conversations: {error}"
+            self._render_dataset()
+
+        self.run_stage(loading, "conv-dataset", on_event=self.on_dataset_loaded,
+                       on_error=failed)
+
+    def load_models(self) -> None:
         from engine.training.sft import load_pair
 
-        return load_pair(self.app.workspace)
+        ws = self.app.workspace
+
+        def loaded(pair: Any) -> None:
+            self.pair = pair
+            self.start_compare()
+
+        def failed(error: BaseException) -> None:
+            self.pair = None
+            self._run += 1
+            for side in ("base", "chat"):
+                self._reply(ReplyUpdate(side, self._run, Text(
+                    f"Could not load the models: {error}", style="red"), done=True))
+
+        self.run_stage(lambda: [load_pair(ws)], "conv-models", on_event=loaded,
+                       on_error=failed)
+
+    def model_changed(self, kind: str) -> None:
+        """A new base or chat model: both cards ask the current pair, with its labels."""
+        self.load_models()
+        self.load_dataset()  # the tokenizer label too (a new base may bring its own)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        group = event.worker.group
-        if group == "conv-models":
-            if event.state == WorkerState.SUCCESS:
-                self.pair = event.worker.result
-                self.start_compare()
-            elif event.state == WorkerState.ERROR:
-                for side in ("base", "chat"):
-                    self._reply(ReplyUpdate(side, self._run, Text(
-                        f"Could not load the models: {event.worker.error}", style="red"),
-                        done=True))
-        elif group == "conv-dataset" and event.state == WorkerState.ERROR:
-            self.dataset_error = f"Could not load the conversations: {event.worker.error}"
-            self._render_dataset()
-        elif group == "conv-compare" and event.state == WorkerState.ERROR:
-            for side in ("base", "chat"):
-                self._reply(ReplyUpdate(side, self._run, Text(str(event.worker.error),
-                                                              style="red"), done=True))
-        elif group == "conv-sft" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED,
-                                                     WorkerState.SUCCESS):
+        if event.worker.group == "conv-sft" and event.state in (
+                WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
             self.sft_running = False
             if event.state == WorkerState.ERROR:
                 self._sft_status = Text(f"Fine-tuning stopped: {event.worker.error}",
@@ -397,13 +422,13 @@ class ConversationsScreen(ChapterScreen):
             model.border_subtitle = ""
             return
         ids, mask = chat.render(turns, self.tokenizer)
-        view = model_text(ids, mask, self.tokenizer, self.show_ids)
-        view.append("\n")
-        view.append_text(Text.assemble(
+        legend = Content.assemble(
             ("coloured", token_style(0)), (": the assistant's tokens, where the loss is taken · ",
                                            "dim"),
-            ("grey", MASKED), (": context only, masked out", "dim")))
-        model.update(view)
+            ("grey", MASKED), (": context only, masked out", "dim"))
+        # wrapped between tokens, so a narrow card never shows half a <|assistant|>
+        model.update(TokenFlow(model_pieces(ids, mask, self.tokenizer, self.show_ids),
+                               after=legend))
         model.border_subtitle = Text(f"{len(ids)} tokens, {sum(mask)} learned · "
                                      f"{self.tokenizer_label}")
 
@@ -438,30 +463,37 @@ class ConversationsScreen(ChapterScreen):
         if self.pair is not None:
             self.compare(self.question, self._run)
 
-    @work(thread=True, exclusive=True, group="conv-compare", exit_on_error=False)
     def compare(self, question: str, run: int) -> None:
         from engine.training import sft
 
-        worker = get_current_worker()
         pair = self.pair
-        names = {v: k for k, v in pair.tokenizer.special.items()} if pair.tokenizer else {}
-        sides = (("base", pair.base, pair.base_error, pair.base_label, sft.continue_as_base),
-                 ("chat", pair.chat, pair.chat_error, pair.chat_label, sft.reply_as_assistant))
-        for side, model, error, label, stream in sides:
-            if model is None:
-                note = error or ""
-                if side == "chat" and pair.base is not None:
-                    note += " Press s below to fine-tune it here."
-                self.post_message(ReplyUpdate(side, run, Text(), note.strip(), done=True))
-                continue
-            pieces: list[tuple[str, bool]] = []
-            for event in stream(model, pair.tokenizer, question):
-                if worker.is_cancelled:
-                    return
-                special = event.token_id in names
-                pieces.append((names[event.token_id] if special else event.text, special))
-                self.post_message(ReplyUpdate(side, run, reply_text(pieces), label))
-            self.post_message(ReplyUpdate(side, run, reply_text(pieces), label, done=True))
+
+        def replies() -> Iterator[ReplyUpdate]:
+            names = {v: k for k, v in pair.tokenizer.special.items()} if pair.tokenizer else {}
+            sides = (("base", pair.base, pair.base_error, pair.base_label, sft.continue_as_base),
+                     ("chat", pair.chat, pair.chat_error, pair.chat_label,
+                      sft.reply_as_assistant))
+            for side, model, error, label, stream in sides:
+                if model is None:
+                    note = error or ""
+                    if side == "chat" and pair.base is not None:
+                        note += " Press s below to fine-tune it here."
+                    yield ReplyUpdate(side, run, Text(), note.strip(), done=True)
+                    continue
+                pieces: list[tuple[str, bool]] = []
+                for event in stream(model, pair.tokenizer, question):
+                    special = event.token_id in names
+                    pieces.append((names[event.token_id] if special else event.text, special))
+                    yield ReplyUpdate(side, run, reply_text(pieces), label, pieces=pieces)
+                yield ReplyUpdate(side, run, reply_text(pieces), label, done=True,
+                                  pieces=pieces)
+
+        def failed(error: BaseException) -> None:
+            for side in ("base", "chat"):
+                self._reply(ReplyUpdate(side, run, Text(str(error), style="red"), done=True))
+
+        self.run_stage(replies, "conv-compare", on_event=self.on_reply_update, on_error=failed,
+                       coalesce=(ReplyUpdate,))
 
     def on_reply_update(self, message: ReplyUpdate) -> None:
         if message.run != self._run:
@@ -473,19 +505,20 @@ class ConversationsScreen(ChapterScreen):
         if not self.query("#compare-base"):
             return
         card = self.query_one(f"#compare-{message.side}", Card)
+        question = [(word, "dim") for word in word_pieces(self.question)]
         if message.side == "base":
-            body = Text()
-            body.append("Good at continuing internet-style text.\n", style="italic dim")
-            body.append(self.question, style="dim")
+            intro = Content.styled("Good at continuing internet-style text.", "italic dim")
+            prompt = question
         else:
-            body = Text()
-            body.append("Better at replying in conversational turns.\n", style="italic dim")
-            body.append_text(Text.assemble(("<|user|>", SPECIAL_CONTEXT), (f" {self.question}", "dim"),
-                                           ("<|end|><|assistant|>", SPECIAL_CONTEXT)))
+            intro = Content.styled("Better at replying in conversational turns.", "italic dim")
+            prompt = [("<|user|>", SPECIAL_CONTEXT), *[(" " + w.lstrip() if i == 0 else w, s)
+                                                      for i, (w, s) in enumerate(question)],
+                      ("<|end|>", SPECIAL_CONTEXT), ("<|assistant|>", SPECIAL_CONTEXT)]
         if message.text.plain:
-            body.append_text(message.text)
+            body = TokenFlow([*prompt, *((piece, SPECIAL if special else "")
+                                         for piece, special in message.pieces)], before=intro)
         elif not message.done:
-            body.append(" …", style="dim")
+            body = TokenFlow([*prompt, (" …", "dim")], before=intro)
         else:
             body = Text(message.note, style="dim")
         card.update(body)
@@ -576,10 +609,10 @@ class ConversationsScreen(ChapterScreen):
                 self._sft_status = Text.assemble(
                     ("Done: ", "bold green"), f"{event.step} steps in {event.elapsed:.1f} s. ",
                     "The comparison above now asks the new chat model.")
+                self.tell_model_changed("chat")  # every chapter now uses the new chat model
         elif name == "SFTReply":
             reply = " ".join(t.text for t in event.turns)
             self._sft_lines.append(Text.assemble((f"{event.question} → ", "dim"), reply))
-            self.load_models()  # the side-by-side asks the new chat.pt
         self._render_sft()
 
     def _render_sft(self) -> None:

@@ -19,14 +19,12 @@ from urllib.parse import urlsplit
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, RichLog, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.base import ChapterScreen
 
@@ -34,8 +32,8 @@ TALK_PAGE = "http://travel-notes.example/europe/capitals"
 
 
 class DataRun:
-    """Everything the run on screen has reported so far. Written by the worker thread,
-    read by the widgets; a lock keeps the two apart."""
+    """Everything the run on screen has reported so far. Written on the UI thread as the
+    stage's events arrive, read by the widgets (the lock stays for readers that copy)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -77,12 +75,6 @@ class DataRun:
     def running(self) -> bool:
         return self.finished is None and self.error is None
 
-
-class DataChanged(Message):
-    """The run has news. Only the latest one matters."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DataChanged)
 
 
 def _screen_run(widget) -> DataRun:
@@ -487,31 +479,36 @@ class OwnPage(Vertical):
             self.query_one(Static).update(Text(f"Checking {source}…", style="dim"))
             self.check(source)
 
-    @work(thread=True, exclusive=True, group="own-page", exit_on_error=False)
-    def check(self, source: str) -> list:
+    def check(self, source: str) -> None:
+        """The page goes through extraction and every pass; a page that survives is added
+        to the workspace's dataset, the one the Tokens and Training chapters read."""
         from engine.data.ownpage import check_page
 
-        return list(check_page(self.screen.workspace, source, add=False))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "own-page":
-            return
-        event.stop()
+        screen = self.screen
         result = self.query_one(Static)
-        if event.state == WorkerState.ERROR:
-            result.update(Text(str(event.worker.error), style="bold red"))
+        if screen.run_state.running:
+            result.update(Text("The crawl is still writing the dataset: add your page once it "
+                               "has finished.", style="bold red"))
             return
-        if event.state != WorkerState.SUCCESS:
-            return
+        ws = screen.workspace
+
+        def failed(error: BaseException) -> None:
+            result.update(Text(str(error), style="bold red"))
+
+        screen.run_stage(lambda: [list(check_page(ws, source, add=True))], "own-page",
+                         on_event=self.show_result, on_error=failed)
+
+    def show_result(self, events: list) -> None:
         from engine.data import events as ev
 
-        passed = [e.step for e in event.worker.result if isinstance(e, ev.StepDone)]
-        last = event.worker.result[-1] if event.worker.result else None
+        passed = [e.step for e in events if isinstance(e, ev.StepDone)]
+        last = events[-1] if events else None
         line = Text.assemble(("passed: ", "dim"), (", ".join(passed) or "nothing", ""), "\n")
         if isinstance(last, ev.Kept):
             line.append_text(Text.assemble(("kept ", "bold green"), (last.row["title"], "bold"),
                                            f"  {last.row['token_count']} tokens, "
-                                           "added to the table above"))
+                                           "added to the table above and to your dataset "
+                                           "(the Training chapter tokenizes it)"))
             run = self.screen.run_state
             with run.lock:
                 run.own.insert(0, last.row)
@@ -519,7 +516,7 @@ class OwnPage(Vertical):
         elif isinstance(last, ev.Dropped):
             line.append_text(Text.assemble(("dropped at ", "bold red"), (last.step, "bold"),
                                            f": {last.reason}", (f" ({last.detail})", "dim")))
-        result.update(line)
+        self.query_one(Static).update(line)
 
 
 # -- the chapter ------------------------------------------------------------------------
@@ -572,40 +569,30 @@ class DataScreen(ChapterScreen):
         self.refresh_views()
         self.crawl()
 
-    @work(thread=True, exclusive=True, group="data-run", exit_on_error=False)
     def crawl(self) -> None:
         from engine.data.pipeline import DataConfig, run
 
-        worker = get_current_worker()
-        state = self.run_state
-        config = DataConfig(write=not self.workspace.path("dataset").exists())
+        state, ws = self.run_state, self.workspace
+        config = DataConfig(write=not ws.path("dataset").exists())
         if self.crawl_config is not None:
             config.crawl = self.crawl_config()
-        stream = run(self.workspace, config)
         last = 0.0
-        try:
-            for event in stream:
-                if worker.is_cancelled:
-                    break
-                state.add(event)
-                now = time.monotonic()
-                if now - last > 0.1:
-                    last = now
-                    self.post_message(DataChanged())
-        finally:
-            stream.close()
-        self.post_message(DataChanged())
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "data-run":
-            return
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.run_state.error = f"{type(error).__name__}: {error}"
+        def shown(event: object) -> None:
+            nonlocal last
+            state.add(event)
+            now = time.monotonic()
+            if now - last > 0.1:  # the views redraw ten times a second at most
+                last = now
+                self.refresh_views()
+
+        def failed(error: BaseException) -> None:
+            state.error = f"{type(error).__name__}: {error}"
             self.refresh_views()
 
-    def on_data_changed(self, message: DataChanged) -> None:
-        self.refresh_views()
+        self.run_stage(lambda: run(ws, config), "data-run", on_event=shown,
+                       on_done=lambda _: self.refresh_views(), on_error=failed,
+                       on_cancel=self.refresh_views)
 
     def refresh_views(self) -> None:
         for view in self.query("DataStatus, UrlVerdicts, CrawlLive, RawHtml, Extracted, "

@@ -31,6 +31,8 @@ LABEL = 12  # characters for a row's token
 class InsideScreen(ChapterScreen):
     """l / h choose the attention map's layer and head; e types a context."""
 
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base",)
+
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("l", "layer", "Layer", id="inside_layer",
                 tooltip="Show the attention of the next layer"),
@@ -99,20 +101,14 @@ class InsideScreen(ChapterScreen):
         self.query_one("#out", ProbMap).clear("…")
         self.load()
 
-    def on_screen_resume(self) -> None:
-        if self.loaded is not None and self._signature() != self.loaded_signature:
-            self.load()  # a model trained in the Training loop since: show that one
-
-    def _signature(self) -> tuple:
-        path = self.app.workspace.path("base")
-        return (path.stat().st_mtime_ns,) if path.exists() else ()
+    def model_changed(self, kind: str) -> None:
+        self.load()  # a model trained in the Training loop, or one chosen with m: show it
 
     def load(self) -> None:
         from engine.inference.sampler import NO_MODEL_MESSAGE, NoModel, load_model
         from engine.model.inside import analyse
 
         ws = self.app.workspace
-        self.loaded_signature = self._signature()
         context, layer, head = self.context_text, self.attn_layer, self.attn_head
 
         def loading():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import textwrap
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.binding import Binding
@@ -211,39 +211,51 @@ class VotePanel(Widget, can_focus=True):
         self.chapter.set_status("Sending your vote…")
         self.record(ballot.prompt.id, ballot.voted)
 
-    @work(thread=True, group="vote", exit_on_error=False)
-    def record(self, prompt_id: str, ranking: tuple[str, ...]) -> Standing:
-        store = self.chapter.store
-        store.vote(prompt_id, ranking, self.chapter.session)
-        return self.chapter.standing(prompt_id)
+    def record(self, prompt_id: str, ranking: tuple[str, ...]) -> None:
+        chapter = self.chapter
+        store, session = chapter.store, chapter.session
 
-    @work(thread=True, exclusive=True, group="standing", exit_on_error=False)
-    def load_standing(self, prompt_id: str) -> Standing:
-        return self.chapter.standing(prompt_id)
+        def voting():
+            store.vote(prompt_id, ranking, session)
+            yield chapter.standing(prompt_id)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        group = event.worker.group
-        if group not in ("vote", "standing"):
-            return
-        if event.state == WorkerState.SUCCESS:
-            standing: Standing = event.worker.result
-            self.chapter.standings[standing.prompt_id] = standing
-            if group == "vote":
-                self.call_after_refresh(self.query_one("#vote-standing").scroll_visible,
-                                        animate=False)
-                self.chapter.set_status(
-                    f"Vote recorded. All prompts so far: {_plural(standing.votes, 'vote')} "
-                    f"from {_plural(standing.sessions, 'session')}.")
-                self.post_message(self.Voted(standing))
+        def recorded(standing: Standing) -> None:
+            self.show_standing(standing)
+            self.call_after_refresh(self.query_one("#vote-standing").scroll_visible,
+                                    animate=False)
+            chapter.set_status(
+                f"Vote recorded. All prompts so far: {_plural(standing.votes, 'vote')} "
+                f"from {_plural(standing.sessions, 'session')}.")
+            self.post_message(self.Voted(standing))
             self.refresh_panel()
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            if group == "vote":
-                self.ballot.voted = None
-            message = str(error) if isinstance(error, VoteError) else (
-                f"The votes file could not be used: {error}")
-            self.chapter.set_status(message, error=True)
+
+        def failed(error: BaseException) -> None:
+            ballot = chapter.ballots.get(prompt_id)
+            if ballot is not None:
+                ballot.voted = None
+            self._failed(error)
+
+        # a group per prompt: a vote on the next prompt never drops this one's answer
+        chapter.run_stage(voting, f"vote-{prompt_id}", on_event=recorded, on_error=failed)
+
+    def load_standing(self, prompt_id: str) -> None:
+        chapter = self.chapter
+
+        def shown(standing: Standing) -> None:
+            self.show_standing(standing)
             self.refresh_panel()
+
+        chapter.run_stage(lambda: [chapter.standing(prompt_id)], "standing", on_event=shown,
+                          on_error=self._failed)
+
+    def show_standing(self, standing: Standing) -> None:
+        self.chapter.standings[standing.prompt_id] = standing
+
+    def _failed(self, error: BaseException) -> None:
+        message = str(error) if isinstance(error, VoteError) else (
+            f"The votes file could not be used: {error}")
+        self.chapter.set_status(message, error=True)
+        self.refresh_panel()
 
     # -- drawing ----------------------------------------------------------------------
     def refresh_panel(self) -> None:
@@ -416,6 +428,8 @@ def render_nudge(state: NudgeState, chapter: PreferencesScreen, width: int = 76)
             ("Votes so far: ", "bold"),
             f"{_plural(total, 'vote')} from {_plural(sessions, 'session')}. ",
             ("Press N to nudge the chat model with them.", "$text-muted"))]
+        if chapter.model_label:
+            lines.append(Content.assemble(("Model: ", "bold"), chapter.model_label))
         if state.error:
             lines.append(Content.styled(state.error, "$error"))
         return Content("\n").join(lines)
@@ -469,6 +483,7 @@ class PreferencesScreen(ChapterScreen):
     """Rank answers, see everyone's ranking, and nudge the chat model with the votes."""
 
     WIDGETS: ClassVar[dict[str, type[Widget]]] = {"vote": VotePanel, "nudge": NudgePanel}
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ("chat",)
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("N", "nudge", "Nudge the model", id="nudge", key_display="N",
@@ -484,6 +499,7 @@ class PreferencesScreen(ChapterScreen):
         self.standings: dict[str, Standing] = {}
         self.status: tuple[str, str] | None = None
         self.nudge = NudgeState()
+        self.model_label = ""  # the chat model a nudge starts from
         self._store: VoteStore | None = None
         self._totals = (0, 0)
 
@@ -532,35 +548,52 @@ class PreferencesScreen(ChapterScreen):
         for panel in self.query(NudgePanel):
             panel.draw()
 
-    @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
-    def sample_candidates(self) -> PromptSet | None:
-        """A prompt whose candidates are the chat model's own answers (none without a model)."""
+    def sample_candidates(self) -> None:
+        """A prompt whose candidates are the chat model's own answers (none without a model),
+        and the label of the chat model every nudge starts from."""
         from engine.model.checkpoint import CheckpointMismatch
         from engine.preference.dpo import NothingToNudge, load_chat_model
         from engine.preference.prompts import chat_questions, sample_candidates
 
-        try:
-            loaded = load_chat_model(self.app.workspace)
-        except (NothingToNudge, CheckpointMismatch, FileNotFoundError):
-            return None  # the talk's two sets are enough to vote on
-        prompt = sample_candidates(loaded.model, loaded.tokenizer, chat_questions(1)[0],
-                                   source=loaded.label)
-        self.store.add_prompt(prompt)
-        return prompt
+        ws, store = self.app.workspace, self.store
+
+        def sampling():
+            try:
+                loaded = load_chat_model(ws)
+            except (NothingToNudge, CheckpointMismatch, FileNotFoundError) as error:
+                yield _Candidates(None, "", str(error))  # the talk's sets are enough to vote on
+                return
+            label = _chat_label(loaded)
+            yield _Candidates(None, label)
+            prompt = sample_candidates(loaded.model, loaded.tokenizer, chat_questions(1)[0],
+                                       source=loaded.label)
+            store.add_prompt(prompt)
+            yield _Candidates(prompt, label)
+
+        self.run_stage(sampling, "candidates", on_event=self.show_candidates)
+
+    def show_candidates(self, found: _Candidates) -> None:
+        self.model_label = found.label  # none without a chat model: N says what to do
+        prompt = found.prompt
+        if prompt is not None and all(p.id != prompt.id for p in self.prompts):
+            self.prompts.append(prompt)
+        self._redraw_votes()
+        self._redraw_nudge()
+
+    def model_changed(self, kind: str) -> None:
+        """A new chat model (a nudge, a fine-tune, or one chosen with m): its label, and
+        answers of its own to vote on."""
+        self.sample_candidates()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        group = event.worker.group
-        if group == "candidates" and event.state == WorkerState.SUCCESS:
-            prompt: PromptSet | None = event.worker.result
-            if prompt is not None and all(p.id != prompt.id for p in self.prompts):
-                self.prompts.append(prompt)
-            self._redraw_votes()
-        elif group == "nudge" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
-                                                   WorkerState.CANCELLED):
+        if event.worker.group == "nudge" and event.state in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.nudge.running = False
             if event.state == WorkerState.ERROR:
                 self.nudge.error = _nudge_error(event.worker.error)
             self._redraw_nudge(follow=True)
+            if event.state == WorkerState.SUCCESS and self.nudge.saved_to:
+                self.tell_model_changed("chat")  # the nudged model is every chapter's now
 
     def _redraw_votes(self) -> None:
         for panel in self.query(VotePanel):
@@ -639,6 +672,22 @@ class PreferencesScreen(ChapterScreen):
         self._totals = (max(self._totals[0], message.state.votes),
                         max(self._totals[1], message.state.sessions))
         self._redraw_nudge(follow=True)
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """The chat model's label, then a prompt of its own answers (or why there is none)."""
+
+    prompt: PromptSet | None
+    label: str
+    error: str = ""
+
+
+def _chat_label(loaded: Any) -> str:
+    """The chat model in the words the other chapters use: file, where from, steps."""
+    step = getattr(loaded.meta, "step", 0)
+    return (f"{loaded.artifact.path.name} ({loaded.artifact.label}"
+            f"{f', {step:,} steps' if step else ''})")
 
 
 def _nudge_error(error: BaseException | None) -> str:

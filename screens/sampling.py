@@ -8,15 +8,15 @@ milliseconds for the tour's model, so a key press runs it directly; loading the 
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Input, Markdown, Static
-from textual.worker import Worker, WorkerState
 
 from screens.base import ChapterBody, ChapterScreen
 from screens.widgets.figures import percent
@@ -151,6 +151,8 @@ def _model_note(candidate: Any) -> str:
 class SamplingScreen(ChapterScreen):
     """Space samples one token; the map, the context and the settings are all on screen."""
 
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base", "chat")  # load_model picks between them
+
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("space", "sample_token", "Sample", id="sample_token",
                 tooltip="Predict the map, choose one token and append it to the context"),
@@ -208,8 +210,8 @@ class SamplingScreen(ChapterScreen):
         self.sampler: Sampler | None = None
         self.last: TokenEvent | None = None
         self.message: str | None = None
+        self.notes: list[str] = []  # what the prompt's tokens do that a viewer may not expect
         self._player: Timer | None = None
-        self._signature: tuple | None = None
 
     # -- layout ---------------------------------------------------------------
     @property
@@ -238,10 +240,8 @@ class SamplingScreen(ChapterScreen):
         self.map_view.border_title = "Probability map"
         self.load()
 
-    def on_screen_resume(self) -> None:
-        # A model trained in another chapter since this one loaded: use it.
-        if self._signature is not None and self._signature != self._files():
-            self.load()
+    def model_changed(self, kind: str) -> None:
+        self.load()  # a model trained in another chapter, or one chosen with m: use it
 
     @property
     def context_view(self) -> ContextWindow:
@@ -252,39 +252,37 @@ class SamplingScreen(ChapterScreen):
         return self.query_one("#map", SampleMap)
 
     # -- loading --------------------------------------------------------------
-    def _files(self) -> tuple:
-        ws = self.app.workspace
-        return tuple((name, ws.path(name).stat().st_mtime_ns)
-                     for name in ("base", "chat", "tokenizer") if ws.path(name).exists())
-
-    @work(thread=True, exclusive=True, group="sampling-load", exit_on_error=False)
-    def load(self) -> LoadedModel:
+    def load(self) -> None:
         from engine.inference.sampler import load_model
 
-        self._signature = self._files()
-        loaded = load_model(self.app.workspace)
-        loaded.encode(self.prompt)  # warm the tokenizer off the UI thread
-        return loaded
+        ws, prompt = self.app.workspace, self.prompt
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "sampling-load":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.loaded = event.worker.result
-            loaded = self.loaded
-            step = getattr(loaded.meta, "step", None)
-            self.query_one("#model-line", Static).update(Content.assemble(
-                ("Model: ", "bold"), (loaded.artifact.path.name, "bold"),
-                f" ({loaded.artifact.label})", f" · {step:,} steps" if step else "",
-                f" · {_params(loaded.model)} parameters"))
-            self.restart()
-        elif event.state == WorkerState.ERROR:
-            self.loaded = self.sampler = None
-            self._stop_playing()
-            self.query_one("#model-line", Static).update(
-                Content.styled(_load_error(event.worker.error), "$error"))
-            self.map_view.clear()
-            self.update_status()
+        def loading():
+            loaded = load_model(ws)
+            loaded.encode(prompt)  # warm the tokenizer off the UI thread
+            yield loaded
+
+        self.query_one("#model-line", Static).update(
+            Content.styled("Loading the current model…", "$text-muted"))
+        self.run_stage(loading, "sampling-load", on_event=self.show_loaded,
+                       on_error=self.load_failed)
+
+    def show_loaded(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        step = getattr(loaded.meta, "step", None)
+        self.query_one("#model-line", Static).update(Content.assemble(
+            ("Model: ", "bold"), (loaded.artifact.path.name, "bold"),
+            f" ({loaded.artifact.label})", f" · {step:,} steps" if step else "",
+            f" · {_params(loaded.model)} parameters"))
+        self.restart()
+
+    def load_failed(self, error: BaseException) -> None:
+        self.loaded = self.sampler = None
+        self._stop_playing()
+        self.query_one("#model-line", Static).update(
+            Content.styled(_load_error(error), "$error"))
+        self.map_view.clear()
+        self.update_status()
 
     # -- the loop -------------------------------------------------------------
     def restart(self) -> None:
@@ -310,6 +308,7 @@ class SamplingScreen(ChapterScreen):
             self.update_status()
             return
         self.message = None
+        self.notes = prompt_notes(self.prompt, self.loaded.tokenizer)
         self.show_next_map()
 
     def show_next_map(self) -> None:
@@ -430,11 +429,54 @@ class SamplingScreen(ChapterScreen):
         if self._player is not None:
             parts.append(("  ▶ playing", "bold $success"))
         line = Content.assemble(*parts)
+        lines = [line] + [Content.styled(note, "italic $warning") for note in self.notes]
         if self.message:
             style = "$error" if self.message.startswith(("Could not", "The model could")) \
                 else "italic $text-muted"
-            line = Content("\n").join([line, Content.styled(self.message, style)])
+            lines.append(Content.styled(self.message, style))
+        line = Content("\n").join(lines)
         self.query_one("#status", Static).update(line)
+
+
+@cache
+def _known_names() -> dict[str, str]:
+    """Lowercase -> spelling of the names the data is about (countries and capitals)."""
+    from engine.data.facts import load_capitals
+
+    names: dict[str, str] = {}
+    for fact in load_capitals():
+        for name in (fact.country, fact.capital):
+            for word in name.split():
+                if word[:1].isupper():
+                    names.setdefault(word.lower(), word)
+    return names
+
+
+def prompt_notes(prompt: str, tokenizer: Any) -> list[str]:
+    """What a prompt's tokens do that a viewer would not expect, in words: a trailing space
+    (its own token, after which words rarely start, as words carry their space in front)
+    and a name typed in lowercase (another token than the name the data spells)."""
+    notes: list[str] = []
+    ids = list(tokenizer.encode(prompt)) if prompt else []
+    if ids and prompt.endswith(" "):
+        last = tokenizer.decode(ids[-1:])
+        if not last.strip():
+            notes.append(f"A trailing space is its own token: {last!r} — the model rarely saw a "
+                         "word start after it (words carry their space in front, as ' Paris'). "
+                         "Remove it for a better guess.")
+    known = _known_names()
+    for word in dict.fromkeys(re.findall(r"[^\W\d_]+", prompt)):
+        name = known.get(word)
+        if word.islower() and name is not None and name != word:
+            mine, theirs = tokenizer.encode(" " + word), tokenizer.encode(" " + name)
+            notes.append(f"'{word}' is a different token from '{name}' "
+                         f"({_ids(mine)} vs {_ids(theirs)}): the data spells it '{name}', so what "
+                         f"the model learned about '{name}' does not carry over.")
+    return notes
+
+
+def _ids(ids: list[int]) -> str:
+    return "ID " + str(ids[0]) if len(ids) == 1 else "IDs " + " ".join(map(str, ids))
 
 
 def _next(values: tuple, current: Any) -> Any:

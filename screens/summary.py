@@ -47,3 +47,8 @@ class SummaryScreen(ChapterScreen):
     """The talk's closing, revealed a step at a time from the chapter's text."""
 
     WIDGETS: ClassVar[dict] = {"what_you_ran": WhatYouRan}
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base", "chat")
+
+    def model_changed(self, kind: str) -> None:
+        for panel in self.query(WhatYouRan):
+            panel.look()  # what ran and what is current, read again

@@ -9,18 +9,19 @@ really uses. Tokenizers load in thread workers, so the first frame never waits.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Checkbox, Input, RichLog, Sparkline, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from screens.base import ChapterScreen
+from screens.base import ChapterScreen, stage_cancelled
 from screens.widgets.token_spans import TokenSpans, token_label, token_style
 
 if TYPE_CHECKING:
@@ -100,26 +101,24 @@ class SplitCards(Horizontal):
     def on_mount(self) -> None:
         self.count_tokens()
 
-    @work(thread=True, exclusive=True, group="split-cards", exit_on_error=False)
-    def count_tokens(self) -> list[list[tuple[int, bytes]]]:
+    def count_tokens(self) -> None:
         from engine.tokenizer.tour import cl100k
 
-        enc = cl100k()
-        return [[(i, enc.decode_single_token_bytes(i)) for i in enc.encode(sentence)]
-                for _, sentence in EXAMPLES]
+        def counting():
+            enc = cl100k()
+            yield [[(i, enc.decode_single_token_bytes(i)) for i in enc.encode(sentence)]
+                   for _, sentence in EXAMPLES]
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "split-cards":
-            return
-        event.stop()
-        cards = list(self.query(SplitCard))
-        if event.state == WorkerState.SUCCESS:
-            for card, tokens in zip(cards, event.worker.result):
+        def shown(counts: list[list[tuple[int, bytes]]]) -> None:
+            for card, tokens in zip(self.query(SplitCard), counts):
                 card.show(tokens)
-        elif event.state == WorkerState.ERROR:
-            for card in cards:
+
+        def failed(error: BaseException) -> None:
+            for card in self.query(SplitCard):
                 card.query_one(".count", Static).update(
-                    _error_text(f"GPT-4's tokenizer could not load: {event.worker.error}"))
+                    _error_text(f"GPT-4's tokenizer could not load: {error}"))
+
+        self.screen.run_stage(counting, "split-cards", on_event=shown, on_error=failed)
 
 
 # -- type anything -------------------------------------------------------------------------
@@ -214,23 +213,31 @@ class TokenPlayground(Vertical):
     def text(self) -> str:
         return self.query_one("#token-input", Input).value
 
-    @work(thread=True, exclusive=True, group="playground-load", exit_on_error=False)
     def load_tokenizers(self) -> None:
         from engine.tokenizer.tour import cl100k, load_bpe
         from engine.workspace import Workspace
 
-        gpt4 = cl100k()
-        own, label, error = None, "", ""
         workspace = getattr(self.app, "workspace", None) or Workspace()
-        try:
-            own, artifact = load_bpe(workspace)
-            label = artifact.label
-        except FileNotFoundError:
-            error = ("Not trained yet: the next step trains it here, or run "
-                     "`llm-tour prepare tokenizer`.")
-        except (OSError, ValueError, TypeError) as problem:
-            error = f"Could not load the tour's tokenizer: {problem}"
-        self.post_message(TokenizersLoaded(gpt4, own, label, error))
+
+        def loading():
+            gpt4 = cl100k()
+            own, label, error = None, "", ""
+            try:
+                own, artifact = load_bpe(workspace)
+                label = artifact.label
+            except FileNotFoundError:
+                error = ("Not trained yet: the next step trains it here, or run "
+                         "`llm-tour prepare tokenizer`.")
+            except (OSError, ValueError, TypeError) as problem:
+                error = f"Could not load the tour's tokenizer: {problem}"
+            yield TokenizersLoaded(gpt4, own, label, error)
+
+        def failed(error: BaseException) -> None:
+            for pane in self.query(TokenizerPane):
+                pane.set_message(_error_text(f"Could not load a tokenizer: {error}"))
+
+        self.screen.run_stage(loading, "playground-load", on_event=self.on_tokenizers_loaded,
+                              on_error=failed)
 
     def on_tokenizers_loaded(self, message: TokenizersLoaded) -> None:
         message.stop()
@@ -243,14 +250,6 @@ class TokenPlayground(Vertical):
             else:
                 own_pane.set_message(_muted(message.error))
         self.refresh_panes()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "playground-load":
-            return
-        event.stop()
-        if event.state == WorkerState.ERROR:
-            for pane in self.query(TokenizerPane):
-                pane.set_message(_error_text(f"Could not load a tokenizer: {event.worker.error}"))
 
     def set_own(self, tokenizer: TourTokenizer, label: str) -> None:
         pane = self.query_one("#own-pane", TokenizerPane)
@@ -308,6 +307,29 @@ class BpeTrained(Message):
     def __init__(self, run: int, tokenizer: TourTokenizer, seconds: float) -> None:
         super().__init__()
         self.run, self.tokenizer, self.seconds = run, tokenizer, seconds
+
+
+@dataclass(frozen=True)
+class VocabulariesCompared:
+    """Both ways to give the model a vocabulary, measured on the dataset just trained on:
+    (name, token IDs, bytes per token) for the tour's BPE and the compact GPT-4 set."""
+
+    documents: int
+    label: str  # where the dataset came from (Artifact.label)
+    rows: list[tuple[str, int, float]]
+
+
+def comparison_text(compared: VocabulariesCompared) -> Text:
+    """Two lines, one per vocabulary; more bytes per token means fewer tokens per text."""
+    text = Text.assemble((f"On this dataset ({compared.documents:,} documents, "
+                          f"{compared.label}):", "bold"))
+    for name, vocab, rate in compared.rows:
+        text.append("\n  ")
+        text.append(f"{name:<16}", style="bold")
+        text.append(f" {vocab:>6,} token IDs  ", style="dim")
+        text.append(f"{rate:.2f}", style="bold")
+        text.append(" bytes per token", style="dim")
+    return text
 
 
 def merge_line(merge: Merge, parts: tuple[bytes, bytes]) -> Text:
@@ -374,6 +396,7 @@ class BpeTraining(Vertical):
         self.learned = 0
         self.last: Merge | None = None
         self.run = 0  # messages from an earlier run (before "r") are ignored
+        self.compared: VocabulariesCompared | None = None
         self._vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
 
     def compose(self) -> ComposeResult:
@@ -381,6 +404,7 @@ class BpeTraining(Vertical):
         yield Sparkline([], id="bpe-tokens")
         yield Static(id="bpe-tokens-label")
         yield RichLog(max_lines=400, wrap=False, auto_scroll=True, id="bpe-merges")
+        yield Static(id="bpe-compare")
 
     def on_mount(self) -> None:
         self.train()
@@ -395,54 +419,82 @@ class BpeTraining(Vertical):
         self._vocab = {i: bytes([i]) for i in range(256)}
         self.query_one(Sparkline).data = []
         self.query_one("#bpe-tokens-label", Static).update("")
+        self.query_one("#bpe-compare", Static).update("")
         self.query_one("#bpe-status", Static).update(_muted("Reading the dataset…"))
         self.train()
 
-    @work(thread=True, exclusive=True, group="bpe-train", exit_on_error=False)
     def _train(self, run: int) -> None:
         from engine.tokenizer.bpe import train_bpe
         from engine.tokenizer.tour import (
             BPETokenizer,
+            CompactGPT4Tokenizer,
             TokenizerConfig,
+            bytes_per_token,
             conversation_texts,
             dataset_texts,
         )
         from engine.workspace import Workspace
 
-        worker = get_current_worker()
         workspace = getattr(self.app, "workspace", None) or Workspace()
-        found = workspace.find("dataset")
-        if found is None:
-            raise FileNotFoundError(
-                "No dataset to train on yet: build it in the Data chapter or run "
-                "`llm-tour prepare data`.")
-        documents = dataset_texts(found.path)
-        chats = conversation_texts()
-        corpus = documents + chats
-        corpus_bytes = sum(len(t.encode("utf-8")) for t in corpus)
-        target = TokenizerConfig().bpe_vocab_size
-        self.post_message(TrainingStarted(run, len(documents), len(chats), corpus_bytes,
-                                          found.label, target))
-        start = time.perf_counter()
-        merges: list[Merge] = []
-        batch: list[Merge] = []
-        last_post = 0.0
-        for merge in train_bpe(corpus, target):
-            if worker.is_cancelled:
-                return
-            merges.append(merge)
-            batch.append(merge)
-            pause = next((seconds for upto, seconds in self.PACE if len(merges) <= upto), 0.0)
-            now = time.perf_counter()
-            if pause or now - last_post > 0.05:
-                self.post_message(MergesLearned(run, batch, corpus_bytes))
-                batch, last_post = [], now
-                if pause:
-                    time.sleep(pause)
-        if batch:
-            self.post_message(MergesLearned(run, batch, corpus_bytes))
-        tokenizer = BPETokenizer.from_merge_events(merges)
-        self.post_message(BpeTrained(run, tokenizer, time.perf_counter() - start))
+        pace = self.PACE
+
+        def training() -> Iterator[Any]:
+            found = workspace.find("dataset")
+            if found is None:
+                raise FileNotFoundError(
+                    "No dataset to train on yet: build it in the Data chapter or run "
+                    "`llm-tour prepare data`.")
+            documents = dataset_texts(found.path)
+            chats = conversation_texts()
+            corpus = documents + chats
+            corpus_bytes = sum(len(t.encode("utf-8")) for t in corpus)
+            target = TokenizerConfig().bpe_vocab_size
+            yield TrainingStarted(run, len(documents), len(chats), corpus_bytes, found.label,
+                                  target)
+            start = time.perf_counter()
+            merges: list[Merge] = []
+            batch: list[Merge] = []
+            last_post = 0.0
+            for merge in train_bpe(corpus, target):
+                if stage_cancelled():
+                    return
+                merges.append(merge)
+                batch.append(merge)
+                pause = next((seconds for upto, seconds in pace if len(merges) <= upto), 0.0)
+                now = time.perf_counter()
+                if pause or now - last_post > 0.05:
+                    yield MergesLearned(run, batch, corpus_bytes)
+                    batch, last_post = [], now
+                    if pause:
+                        time.sleep(pause)
+            if batch:
+                yield MergesLearned(run, batch, corpus_bytes)
+            tokenizer = BPETokenizer.from_merge_events(merges)
+            yield BpeTrained(run, tokenizer, time.perf_counter() - start)
+            # The comparison the model's choice rests on, measured on this very dataset.
+            compact = CompactGPT4Tokenizer.from_texts(corpus)
+            yield VocabulariesCompared(
+                len(documents), found.label,
+                [(tokenizer.name, tokenizer.vocab_size, bytes_per_token(tokenizer, documents)),
+                 (compact.name, compact.vocab_size, bytes_per_token(compact, documents))])
+
+        def failed(error: BaseException) -> None:
+            message = str(error) if isinstance(error, FileNotFoundError) else (
+                f"Training stopped: {error}")
+            self.query_one("#bpe-status", Static).update(_error_text(message))
+
+        self.screen.run_stage(training, "bpe-train", on_event=self._bpe_event, on_error=failed)
+
+    def _bpe_event(self, event: Any) -> None:
+        if isinstance(event, TrainingStarted):
+            self.on_training_started(event)
+        elif isinstance(event, MergesLearned):
+            self.on_merges_learned(event)
+        elif isinstance(event, BpeTrained):
+            self.post_message(event)  # it goes on to the screen, which hands it to the playground
+        elif isinstance(event, VocabulariesCompared):
+            self.compared = event
+            self.query_one("#bpe-compare", Static).update(comparison_text(event))
 
     def on_training_started(self, message: TrainingStarted) -> None:
         message.stop()
@@ -493,16 +545,6 @@ class BpeTraining(Vertical):
             status.append(" trains it again.", style="dim")
         self.query_one("#bpe-status", Static).update(status)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "bpe-train":
-            return
-        event.stop()
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            message = str(error) if isinstance(error, FileNotFoundError) else (
-                f"Training stopped: {error}")
-            self.query_one("#bpe-status", Static).update(_error_text(message))
-
 
 # -- the model's vocabulary ----------------------------------------------------------------
 
@@ -523,44 +565,45 @@ class ModelVocabulary(Static):
         self.update(_muted("Looking for the prepared tokenizer…"))
         self.look()
 
-    @work(thread=True, exclusive=True, group="model-vocab", exit_on_error=False)
-    def look(self) -> Text:
-        from engine.tokenizer.tour import load_tokenizer, read_shard
+    def look(self) -> None:
         from engine.workspace import Workspace
 
         workspace = getattr(self.app, "workspace", None) or Workspace()
-        try:
-            tokenizer, artifact = load_tokenizer(workspace)
-        except FileNotFoundError as missing:
-            return _muted(str(missing))
-        kinds = {"gpt4-compact": "GPT-4's own tokens, only those the corpus uses, + 256 bytes",
-                 "bpe": "the tour's own BPE, trained on its dataset"}
-        text = Text.assemble(
-            (tokenizer.name, "bold"), ("  ", ""), (kinds.get(tokenizer.kind, tokenizer.kind), ""),
-            ("\n", ""), ("Vocabulary ", "dim"), (f"{tokenizer.vocab_size:,}", "bold"),
-            (" tokens, of which special: ", "dim"), (" ".join(tokenizer.special), ""),
-            ("\n", ""), ("Hash ", "dim"), (tokenizer.hash[:16], "bold"),
-            (" (every checkpoint records it) · ", "dim"), (artifact.label, ""),
-        )
-        shards = [(name, workspace.find(key)) for name, key in
-                  (("train.bin", "train_shard"), ("val.bin", "val_shard"))]
-        if all(found and found.source == artifact.source for _, found in shards):
-            sizes = [f"{name} {len(read_shard(found.path)):,}" for name, found in shards]
-            text.append("\nShards: ", style="dim")
-            text.append(" · ".join(sizes) + " tokens")
-        capital = tokenizer.encode(" The capital of France is Paris.")
-        text.append("\n\" The capital of France is Paris.\" → ", style="dim")
-        text.append(f"{len(capital)} tokens: {' '.join(map(str, capital))}")
-        return text
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "model-vocab":
-            return
-        event.stop()
-        if event.state == WorkerState.SUCCESS:
-            self.update(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            self.update(_error_text(f"Could not read the tokenizer: {event.worker.error}"))
+        def failed(error: BaseException) -> None:
+            self.update(_error_text(f"Could not read the tokenizer: {error}"))
+
+        self.screen.run_stage(lambda: [_model_vocabulary(workspace)], "model-vocab",
+                              on_event=self.update, on_error=failed)
+
+
+def _model_vocabulary(workspace: Any) -> Text:
+    """The model's tokenizer, its shards and the story sentence in its IDs."""
+    from engine.tokenizer.tour import load_tokenizer, read_shard
+
+    try:
+        tokenizer, artifact = load_tokenizer(workspace)
+    except FileNotFoundError as missing:
+        return _muted(str(missing))
+    kinds = {"gpt4-compact": "GPT-4's own tokens, only those the corpus uses, + 256 bytes",
+             "bpe": "the tour's own BPE, trained on its dataset"}
+    text = Text.assemble(
+        (tokenizer.name, "bold"), ("  ", ""), (kinds.get(tokenizer.kind, tokenizer.kind), ""),
+        ("\n", ""), ("Vocabulary ", "dim"), (f"{tokenizer.vocab_size:,}", "bold"),
+        (" tokens, of which special: ", "dim"), (" ".join(tokenizer.special), ""),
+        ("\n", ""), ("Hash ", "dim"), (tokenizer.hash[:16], "bold"),
+        (" (every checkpoint records it) · ", "dim"), (artifact.label, ""),
+    )
+    shards = [(name, workspace.find(key)) for name, key in
+              (("train.bin", "train_shard"), ("val.bin", "val_shard"))]
+    if all(found and found.source == artifact.source for _, found in shards):
+        sizes = [f"{name} {len(read_shard(found.path)):,}" for name, found in shards]
+        text.append("\nShards: ", style="dim")
+        text.append(" · ".join(sizes) + " tokens")
+    capital = tokenizer.encode(" The capital of France is Paris.")
+    text.append("\n\" The capital of France is Paris.\" → ", style="dim")
+    text.append(f"{len(capital)} tokens: {' '.join(map(str, capital))}")
+    return text
 
 
 class TokensScreen(ChapterScreen):

@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.text import printable
 from screens.base import ChapterScreen
+from screens.widgets.token_spans import TokenFlow, word_pieces
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -132,7 +133,10 @@ class ContextView(Static):
         """``pieces``: (kind, text) with kind "special", "user", "call", "result", "answer"."""
         styles = {"special": SPECIAL_STYLE, "user": "bold", "call": "$text-warning",
                   "result": "$text-success", "answer": "", "error": "$text-error"}
-        self.update(Content.assemble(*((text, styles.get(kind, "")) for kind, text in pieces)))
+        # Wrapped between tokens and words, so a narrow card never shows half a special token.
+        flow = [(word, styles.get(kind, "")) for kind, text in pieces
+                for word in ([text] if kind == "special" else word_pieces(text))]
+        self.update(TokenFlow(flow))
         self.border_subtitle = f"{tokens} tokens" if tokens is not None else ""
 
 
@@ -234,6 +238,8 @@ class MemoryPanel(Widget):
 class ToolsScreen(ChapterScreen):
     """Space walks the loop a step at a time, then opens the comparison."""
 
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ("chat",)
+
     WIDGETS: ClassVar[dict[str, type[Widget]]] = {"tool_loop": ToolLoopPanel,
                                                   "memory": MemoryPanel}
 
@@ -291,32 +297,47 @@ class ToolsScreen(ChapterScreen):
         self.load()
 
     # -- loading the model -------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="tools-load", exit_on_error=False)
-    def load(self) -> tuple[Any, Any]:
+    def load(self) -> None:
         from engine.tools.loop import load_chat_model
         from engine.tools.registry import default_registry
 
         ws = self.app.workspace
-        loaded = load_chat_model(ws)
-        registry = default_registry(ws)
-        registry.prepare()
-        return loaded, registry
+
+        def loading():
+            loaded = load_chat_model(ws)
+            registry = default_registry(ws)
+            registry.prepare()
+            yield loaded, registry
+
+        def shown(result: tuple[Any, Any]) -> None:
+            self.loaded, self.registry = result
+            self.load_error = None
+            self._model_ready()
+
+        def failed(error: BaseException) -> None:
+            self.loaded = None
+            self.load_error = _load_error(error)
+            self._model_ready()
+
+        self.run_stage(loading, "tools-load", on_event=shown, on_error=failed)
+
+    def model_changed(self, kind: str) -> None:
+        """A new chat model (fine-tuned, nudged, or chosen with m): the loop starts over with it."""
+        self._run += 1  # what a running step or memory comparison posts now is stale
+        self.workers.cancel_group(self, "tools-loop")
+        self.workers.cancel_group(self, "tools-memory")
+        self._countries = []  # the least sure country is the new model's
+        self.load()
+
+    def _model_ready(self) -> None:
+        self._show_model_line()
+        self.restart_loop()
+        if self._memory_mounted():
+            self.start_memory()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         group = event.worker.group
-        if group == "tools-load":
-            if event.state == WorkerState.SUCCESS:
-                self.loaded, self.registry = event.worker.result
-                self.load_error = None
-            elif event.state == WorkerState.ERROR:
-                self.load_error = _load_error(event.worker.error)
-            else:
-                return
-            self._show_model_line()
-            self.restart_loop()
-            if self._memory_mounted():
-                self.start_memory()
-        elif group == "tools-loop" and event.state == WorkerState.ERROR:
+        if group == "tools-loop" and event.state == WorkerState.ERROR:
             self._busy = False
             self._detail(Content.styled(f"The loop stopped: {event.worker.error}", "$error"))
         elif group == "tools-memory" and event.state == WorkerState.ERROR:
@@ -331,8 +352,10 @@ class ToolsScreen(ChapterScreen):
             line.update(Content.styled(self.load_error, "$error"))
         elif self.loaded is not None:
             tools = ", ".join(self.registry.names())
+            step = (self.loaded.meta or {}).get("step")
             line.update(Content.assemble((self.loaded.artifact.path.name, "bold"),
                                          f", {self.loaded.artifact.label}",
+                                         f", {step:,} steps" if step else "",
                                          (" · tools: ", "bold"), tools))
 
     # -- the loop ------------------------------------------------------------------------

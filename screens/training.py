@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -82,6 +81,7 @@ class TrainingScreen(ChapterScreen):
     }
     """
 
+    MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base",)
     preset_name: ClassVar[str] = "default"
     runner: ClassVar[str] = "process"  # "process" (keys stay quick) or "thread"
     threads: ClassVar[int | None] = None  # torch threads for the run; None: the engine decides
@@ -93,12 +93,15 @@ class TrainingScreen(ChapterScreen):
         self.paused = False
         self.window_seed = 0
         self.existing: Any = None  # the workspace's base.pt metadata, if there is one
+        self.current: Any = None  # the base model every chapter uses (a Version), if any
+        self.existing_fits = True  # base.pt was trained with the tokenizer in use now
         self.samples: list[tuple[int, str]] = []
         self.last_step: Any = None
         self.last_val: float | None = None
         self.best_val: float | None = None  # the lowest validation loss of this run
         self.device_label = ""
         self.note: Content | None = None
+        self._tokenizing_rows = 0
 
     @property
     def step_count(self) -> int:
@@ -148,6 +151,7 @@ class TrainingScreen(ChapterScreen):
         ws, preset, seed = self.app.workspace, self.preset_name, self.window_seed
 
         def one_step():
+            yield from _tokenize_if_newer(ws)
             yield _read_existing(ws)
             yield window_step(ws, preset, seed)
 
@@ -158,13 +162,17 @@ class TrainingScreen(ChapterScreen):
 
     def show_one_step(self, event: Any) -> None:
         if isinstance(event, _Existing):
-            self.existing = event.meta
+            self.existing, self.current = event.meta, event.current
+            self.existing_fits = event.fits
             self.update_status()
             return
+        if self.show_tokenizing(event, "#data-line"):
+            return
         result, tok = event.nudge, event.tokenizer
-        self.query_one("#data-line", Static).update(
-            f"Data: {event.train_file} and {event.val_file}, {event.tokens:,} tokens · "
-            f"tokenizer {tok.name} ({event.tokenizer_source}), {tok.vocab_size:,} token IDs")
+        self.query_one("#data-line", Static).update(Content.assemble(
+            f"Data: {event.train_file} and {event.val_file} ({event.tokenizer_source}), "
+            f"{event.tokens:,} tokens · the model reads with tokenizer ",
+            (tok.name, "bold"), f", {tok.vocab_size:,} token IDs"))
         pieces: list[tuple[str, str] | str] = []
         for i, token_id in enumerate(result.window[-WINDOW_TOKENS:]):
             pieces.append((tok.decode([token_id]),
@@ -186,6 +194,36 @@ class TrainingScreen(ChapterScreen):
             f"{figure(result.loss_after, '.2f')}."))
         self.update_status()
 
+    def on_screen_resume(self) -> None:
+        from engine.tokenizer.tour import shards_older_than_dataset
+
+        # The Data chapter changed the dataset (your own page): tokenize it before training.
+        if not self.running and shards_older_than_dataset(self.app.workspace):
+            self.take_one_step()
+
+    def show_tokenizing(self, event: Any, where: str) -> bool:
+        """Say how tokenizing the viewer's dataset goes; False for any other event."""
+        from engine.tokenizer import tour
+
+        line = self.query_one(where, Static)
+        if isinstance(event, _Tokenizing):
+            self._tokenizing_rows = event.rows
+            line.update(Content.styled(
+                f"Tokenizing your dataset ({event.rows:,} rows)… the model trains on the "
+                "shards made from it.", "italic $warning"))
+        elif isinstance(event, tour.ShardProgress):
+            line.update(Content.styled(
+                f"Tokenizing your dataset ({self._tokenizing_rows:,} rows)… "
+                f"{event.documents_done:,}/{event.documents_total:,} documents encoded",
+                "italic $warning"))
+        elif isinstance(event, tour.TokenizerSaved):
+            line.update(Content.assemble(
+                f"Tokenized your dataset ({self._tokenizing_rows:,} rows) with ",
+                (event.name, "bold"), f", {event.vocab_size:,} token IDs."))
+        else:
+            return False
+        return True
+
     def action_new_window(self) -> None:
         self.window_seed += 1
         self.take_one_step()
@@ -198,9 +236,12 @@ class TrainingScreen(ChapterScreen):
         from engine.training import loop as train
 
         config = train.preset(self.preset_name, threads=self.threads or _spare_one_core())
+        from engine.tokenizer.tour import shards_older_than_dataset
+
         meta = self.existing
-        if retrain or meta is None:
-            return config, False
+        if (retrain or meta is None or not self.existing_fits
+                or shards_older_than_dataset(self.app.workspace)):
+            return config, False  # a new dataset means a new tokenizer: train from scratch
         if meta.step >= config.max_steps:
             horizon = meta.train_config.get("decay_steps") or meta.train_config.get(
                 "max_steps", config.max_steps)
@@ -259,14 +300,23 @@ class TrainingScreen(ChapterScreen):
             self.note = Content.styled(f"Training stopped: {_explain(error)}", "$error")
             self.update_status()
 
-        self.run_stage(partial(_child_events, self.proc), "training-run",
-                       on_event=self.show_training_event, on_error=failed)
+        ws, proc = self.app.workspace, self.proc
+
+        def run() -> Iterator[Any]:
+            yield from _tokenize_if_newer(ws)  # the run trains on the dataset as it is now
+            yield from _child_events(proc)
+
+        self.run_stage(run, "training-run", on_event=self.show_training_event, on_error=failed)
 
     def show_training_event(self, event: Any) -> None:
         from engine.training import loop as train
         from engine.training.child import ProcessEnded, TrainFailed
 
         chart = self.query_one("#chart", LossChart)
+        if self.show_tokenizing(event, "#data-line"):
+            if isinstance(event, _Tokenizing):
+                self.update_status("Tokenizing your dataset first…")
+            return
         if isinstance(event, train.TrainStart):
             self.device_label = event.device
             what = (f"going on from step {event.start_step:,}" if event.resumed_from
@@ -295,7 +345,10 @@ class TrainingScreen(ChapterScreen):
                 if event.cancelled else
                 f"Done: {event.step:,} steps in {_clock(event.elapsed)}, "
                 f"{event.tokens_per_s:,.0f} tokens/s. Checking every capital…")
-            self._refresh_existing()
+            if event.cancelled:
+                self._refresh_existing()
+            else:
+                self.tell_model_changed("base")  # the run is now every chapter's base model
         elif isinstance(event, train.CapitalsEvaluated):
             self.note = Content.assemble(
                 "Asked for the capital of every country in the data: ",
@@ -307,8 +360,13 @@ class TrainingScreen(ChapterScreen):
             self.running = False
         self.update_status()
 
+    def model_changed(self, kind: str) -> None:
+        self._refresh_existing()
+
     def _refresh_existing(self) -> None:
-        self.existing = _read_existing(self.app.workspace).meta
+        ws = self.app.workspace
+        self.run_stage(lambda: [_read_existing(ws)], "training-existing",
+                       on_event=self.show_one_step)
 
     # -- what the screen says -------------------------------------------------------
     def show_samples(self, prompt: str) -> None:
@@ -351,29 +409,73 @@ class TrainingScreen(ChapterScreen):
 
     def _invitation(self) -> Content:
         from_preset = f"the {self.preset_name} preset"
-        meta = self.existing
+        meta, current = self.existing, self.current
+        using = Content("")
+        if current is not None:
+            using = Content.assemble("Every chapter uses ", (current.describe(), "bold"),
+                                     f" ({current.origin}). ")
         if meta is None:
-            return Content.assemble(("s", "bold"), f" trains a model with {from_preset}.")
+            return Content.assemble(using, ("s", "bold"), f" trains a model with {from_preset}.")
+        if not self.existing_fits:
+            return Content.assemble(
+                using, f"base.pt ({meta.step:,} steps) was trained with another tokenizer; ",
+                ("s", "bold"), f" trains a new model on your dataset with {from_preset}.")
         return Content.assemble(
-            f"Your workspace has a trained model (base.pt, {meta.step:,} steps). ",
-            ("s", "bold"), " goes on training it, ", ("R", "bold"), " retrains from scratch.")
+            using, ("s", "bold"), f" goes on training base.pt ({meta.step:,} steps), ",
+            ("R", "bold"), " retrains from scratch.")
 
 
 @dataclass(frozen=True)
 class _Existing:
-    """The workspace's base.pt metadata, or None when there is no model yet."""
+    """The workspace's base.pt metadata (None when there is no model yet), and the base model
+    every chapter uses now (engine.model.versions)."""
 
     meta: Any
+    current: Any = None
+    fits: bool = True  # base.pt was trained with the workspace's tokenizer (it can go on)
 
 
 def _read_existing(workspace: Any) -> _Existing:
     from engine.model.checkpoint import read_meta
+    from engine.model.versions import ModelVersions
+    from engine.tokenizer.tour import load_tokenizer
 
+    try:
+        current = ModelVersions(workspace).current("base")
+    except (OSError, ValueError):
+        current = None
     base = workspace.path("base")
     try:
-        return _Existing(read_meta(base) if base.exists() else None)
+        meta = read_meta(base) if base.exists() else None
     except (OSError, ValueError):
-        return _Existing(None)
+        return _Existing(None, current)
+    fits = True
+    if meta is not None:
+        try:
+            fits = load_tokenizer(workspace)[0].hash == meta.tokenizer_hash
+        except (OSError, ValueError):
+            fits = False
+    return _Existing(meta, current, fits)
+
+
+@dataclass(frozen=True)
+class _Tokenizing:
+    """The workspace's dataset is newer than its shards: it is tokenized first."""
+
+    rows: int
+
+
+def _tokenize_if_newer(workspace: Any) -> Iterator[Any]:
+    """Build the tokenizer and the shards from the workspace's dataset when it is newer than
+    them (a page added in the Data chapter), so training sees the dataset the viewer built."""
+    from engine.tokenizer import tour
+
+    if not tour.shards_older_than_dataset(workspace):
+        return
+    yield _Tokenizing(tour.dataset_rows(workspace.path("dataset")))
+    for event in tour.prepare(workspace):
+        if isinstance(event, (tour.ShardProgress, tour.TokenizerSaved)):
+            yield event
 
 
 def _child_events(proc: Any) -> Iterator[Any]:

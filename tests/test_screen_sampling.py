@@ -180,9 +180,10 @@ async def test_without_a_model_the_chapter_says_how_to_get_one(workspace, monkey
         await pilot.press("space", "a", "[", "k")  # nothing to run: no crash
         assert screen.sampler is None and screen._player is None
 
-        # A model trained meanwhile (in another chapter) is picked up on return.
+        # A model trained meanwhile (in another chapter) is picked up: the App says so.
         install_sample_model(workspace, workspace.root.parent / "sample-model")
         await pilot.press("left")
+        pilot.app.models_changed("base")
         await pilot.press("right")
         screen = await loaded(pilot)
         assert screen.sampler is not None

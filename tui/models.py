@@ -13,18 +13,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from screens.base import ModelChanged
 
-class ModelChanged(Message):
-    """The current model of ``kind`` ("base" or "chat") is now another one."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
+__all__ = ["ModelChanged", "ModelPicker", "ResetScreen"]
 
 
 @dataclass(frozen=True)

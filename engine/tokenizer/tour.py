@@ -512,6 +512,30 @@ def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[To
                          chosen.vocab_size)
 
 
+def shards_older_than_dataset(ws: Workspace) -> bool:
+    """Is the workspace's own dataset newer than its tokenizer and shards (or are they
+    missing)? Then training on the shards would miss part of it. Only file times are read.
+
+    One pipeline: the dataset the Data chapter builds (a viewer's own page included) is the
+    one the Training chapter trains on, so a newer dataset means :func:`prepare` first."""
+    dataset = ws.path("dataset")
+    try:
+        if not dataset.exists():
+            return False  # the bundled dataset goes with the bundled shards
+        newest = dataset.stat().st_mtime_ns
+        built = [ws.path(name) for name in ("tokenizer", "train_shard", "val_shard")]
+        return not all(path.exists() and path.stat().st_mtime_ns >= newest for path in built)
+    except OSError:
+        return False
+
+
+def dataset_rows(path: str | Path) -> int:
+    """How many rows a ``dataset.parquet`` holds (checked on reading)."""
+    from engine.data.store import read_dataset
+
+    return len(read_dataset(path, ["url"])["url"])
+
+
 def read_shard(path: str | Path) -> np.ndarray:
     """A shard as a read-only array of token IDs (memory-mapped, as nanoGPT reads it).
 

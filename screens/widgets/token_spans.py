@@ -9,11 +9,21 @@ people most: GPT-4 glues the space to the word after it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
+from textual.visual import Visual
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
+    from textual.strip import Strip
+    from textual.style import Style
+    from textual.visual import RenderOptions
 
 # Light backgrounds with black text read the same in the dark and the light theme.
 PALETTE: tuple[str, ...] = (
@@ -105,3 +115,85 @@ class TokenSpans(Static):
                 text.append(self.ids_label, style="dim")
             text.append_text(ids_text(self._tokens))
         self.update(text)
+
+
+def word_pieces(text: str) -> list[str]:
+    """Plain words as pieces for :class:`TokenFlow` (each keeps the space before it), so
+    words between tokens still wrap where words do."""
+    return re.findall(r"\s*\S+|\s+$", text) or ([text] if text else [])
+
+
+def flow_lines(pieces: Sequence[Content], width: int) -> list[Content]:
+    """Lay pieces out in lines of at most ``width`` cells, breaking between pieces, never
+    inside one: a token stays whole. A piece wider than a line is the one thing folded; a
+    newline inside a piece ends the line."""
+    width = max(1, width)
+    lines: list[Content] = []
+    line: list[Content] = []
+    used = 0
+    for piece in pieces:
+        parts = piece.split("\n", allow_blank=True) if "\n" in piece.plain else [piece]
+        for n, part in enumerate(parts):
+            if n:  # the piece held a newline: the line ends here
+                lines.append(Content("").join(line))
+                line, used = [], 0
+            size = part.cell_length
+            if used and used + size > width:
+                lines.append(Content("").join(line))
+                line, used = [], 0
+                if part.plain.strip():  # a new line starts at the word, not its space
+                    part = part[len(part.plain) - len(part.plain.lstrip()):]
+                size = part.cell_length
+            while size > width:  # longer than a whole line: fold it
+                head, part = part[:width - used], part[width - used:]
+                lines.append(Content("").join([*line, head]))
+                line, used = [], 0
+                size = part.cell_length
+            if size:
+                line.append(part)
+                used += size
+    lines.append(Content("").join(line))
+    return lines
+
+
+class TokenFlow(Visual):
+    """Tokens that wrap at token boundaries: ``<|assistant|>`` never breaks in two.
+
+    ``pieces`` are laid out by :func:`flow_lines` at the width the widget has; ``before``
+    and ``after`` (plain words) go above and below and wrap as text does."""
+
+    def __init__(self, pieces: Sequence[Content | tuple[str, str] | str], *,
+                 before: Content | None = None, after: Content | None = None) -> None:
+        self.pieces = [p if isinstance(p, Content) else
+                       Content.styled(*p) if isinstance(p, tuple) else Content(p)
+                       for p in pieces]
+        self.before, self.after = before, after
+
+    @property
+    def plain(self) -> str:
+        """All of it as plain text (the tokens on one line), for tests and copying."""
+        parts = [self.before.plain] if self.before is not None else []
+        parts.append("".join(p.plain for p in self.pieces))
+        if self.after is not None:
+            parts.append(self.after.plain)
+        return "\n".join(parts)
+
+    def content(self, width: int) -> Content:
+        parts = [self.before] if self.before is not None else []
+        parts += flow_lines(self.pieces, width)
+        if self.after is not None:
+            parts.append(self.after)
+        return Content("\n").join(parts)
+
+    def render_strips(self, width: int, height: int | None, style: Style,
+                      options: RenderOptions) -> list[Strip]:
+        return self.content(width).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return self.content(container_width).get_optimal_width(rules, container_width)
+
+    def get_minimal_width(self, rules: RulesMap) -> int:
+        return max((p.cell_length for p in self.pieces), default=1)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return self.content(width).get_height(rules, width)

@@ -1,0 +1,98 @@
+"""One pipeline: a page the viewer adds in the Data chapter is in the shards the Training
+chapter trains on (the tiny preset, Pilot)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.data.events import Kept
+from engine.data.ownpage import check_page
+from engine.data.store import read_rows
+from engine.model.checkpoint import read_meta
+from engine.model.versions import ModelVersions, data_hash
+from engine.tokenizer.tour import load_tokenizer, read_shard, shards_older_than_dataset
+from screens.registry import find_chapter
+from screens.training import TrainingScreen
+from tui.app import TourApp
+
+pytestmark = pytest.mark.bundled
+
+SENTENCE = "The harbour of Quillanmore keeps forty wooden boats painted in saffron and teal."
+PAGE = (
+    "<html><head><title>A Week In Quillanmore</title></head><body><article>"
+    "<h1>A Week In Quillanmore</h1>"
+    f"<p>{SENTENCE} I spent a week there last spring and walked along the quay every "
+    "morning, which was cold but worth it.</p>"
+    "<p>The ferries are old and slow, and they are also the best way to see the coast. I rode "
+    "the early ferry to the lighthouse twice and still want to go again.</p>"
+    "<p>The food was simple and good: grilled fish, bread, olives and apple cake, with a "
+    "view of the bay almost every evening.</p></article></body></html>")
+
+
+def _add_own_page(workspace, tmp_path) -> dict:
+    page = tmp_path / "quillanmore.html"
+    page.write_text(PAGE, encoding="utf-8")
+    events = list(check_page(workspace, str(page), add=True))  # what the Data chapter runs
+    assert isinstance(events[-1], Kept), events[-1]
+    return events[-1].row
+
+
+def _shard_text(workspace) -> str:
+    tokenizer, artifact = load_tokenizer(workspace)
+    assert artifact.source == "workspace"
+    return "".join(tokenizer.decode([int(i) for i in read_shard(workspace.path(name))])
+                   for name in ("train_shard", "val_shard"))
+
+
+async def test_an_own_page_reaches_the_shards_the_training_chapter_trains_on(
+        workspace, tmp_path, monkeypatch, wait_until):
+    monkeypatch.setattr(TrainingScreen, "preset_name", "tiny")
+    monkeypatch.setattr(TrainingScreen, "runner", "thread")
+    monkeypatch.setattr(TrainingScreen, "threads", 1)
+    _add_own_page(workspace, tmp_path)
+    assert shards_older_than_dataset(workspace)  # the bundled shards lack the page
+
+    app = TourApp(workspace, start=find_chapter("training"))
+    app.animation_level = "none"
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = app.screen
+        data_line = lambda: str(screen.query_one("#data-line").render())  # noqa: E731
+        await wait_until(pilot, lambda: "Data: train.bin" in data_line(),
+                         what="the data line after tokenizing")
+        assert not shards_older_than_dataset(workspace)
+        assert SENTENCE in _shard_text(workspace)
+        assert "prepared in your workspace" in data_line()
+        tokenizer, _ = load_tokenizer(workspace)
+        assert tokenizer.name in data_line()
+
+        await pilot.press("s")
+        await wait_until(pilot, lambda: ModelVersions(workspace).current("base").stage
+                         == "pretrain" and not screen.running, timeout=300,
+                         what="the tiny run to finish")
+        current = ModelVersions(workspace).current("base")
+        assert current.data_hash == data_hash(workspace.path("train_shard"))
+        assert read_meta(ModelVersions(workspace).path(current)).tokenizer_hash == tokenizer.hash
+
+
+async def test_the_training_chapter_says_it_tokenizes_the_viewers_dataset(
+        workspace, tmp_path, monkeypatch, wait_until):
+    """The line it shows while the shards are built, then which tokenizer was made."""
+    monkeypatch.setattr(TrainingScreen, "preset_name", "tiny")
+    shown: list[str] = []
+    original = TrainingScreen.show_tokenizing
+
+    def spy(self, event, where):
+        done = original(self, event, where)
+        if done:
+            shown.append(str(self.query_one(where).render()))
+        return done
+
+    monkeypatch.setattr(TrainingScreen, "show_tokenizing", spy)
+    row_count = len(read_rows(workspace.find("dataset").path)) + 1  # the bundled rows + mine
+    _add_own_page(workspace, tmp_path)
+    app = TourApp(workspace, start=find_chapter("training"))
+    app.animation_level = "none"
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_until(pilot, lambda: any("Tokenized your dataset" in s for s in shown),
+                         what="the end of tokenizing")
+        assert shown[0].startswith(f"Tokenizing your dataset ({row_count:,} rows)…")
