@@ -223,3 +223,29 @@ def test_snapshot_greedy_with_top_k(snap_compare, model_workspace, size):
 
     assert snap_compare(open_chapter(model_workspace), terminal_size=size,
                         run_before=run_before)
+
+
+@pytest.mark.parametrize("typed, said", [
+    ("The capital of France is ", "a trailing space is its own token: ' '"),
+    ("The capital of France is paris", "'paris' is a different token from 'Paris'"),
+    ("The capital of france is", "'france' is a different token from 'France'"),
+])
+async def test_the_prompt_box_says_what_a_trailing_space_or_a_lowercase_name_does(
+        model_workspace, typed, said):
+    async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        status = lambda: str(screen.query_one("#status").render())  # noqa: E731
+        assert "different token" not in status() and "trailing space" not in status().lower()
+        await pilot.press("e")
+        box = screen.query_one("#prompt-input")
+        box.value = ""
+        await pilot.press(*typed)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert said.lower() in status().lower()
+        # The same prompt without the surprise says nothing more.
+        await pilot.press("e")
+        box.value = "The capital of France is"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "different token" not in status() and "trailing space" not in status().lower()
