@@ -397,7 +397,8 @@ class RowModal(ModalScreen):
 
 def _row_cells(row: dict) -> tuple[Text, Text, Text, Text]:
     content = " ".join(row["content"].split())
-    return (Text(row["url"]), Text(row["title"]), Text(row["source"]),
+    return (Text(row["url"], overflow="ellipsis", no_wrap=True), Text(row["title"]),
+            Text(row["source"]),
             Text(content[:80] + ("..." if len(content) > 80 else "")))
 
 
@@ -418,21 +419,39 @@ class StoredRows(DataView, Vertical):
     StoredRows > #row-detail { height: 2; color: $text-muted; }
     """
 
+    # Column widths; in a narrow pane the URL gives way (cut with …) so the title still reads.
+    WIDE: ClassVar[tuple[tuple[str, int], ...]] = (
+        ("url", 39), ("title", 34), ("source", 38), ("content", 60))
+    NARROW: ClassVar[tuple[tuple[str, int], ...]] = (
+        ("url", 18), ("title", 34), ("source", 38), ("content", 60))
+
     def compose(self) -> ComposeResult:
         yield Static(id="rows-summary")
-        table = DataTable(id="rows-table", cursor_type="row", zebra_stripes=True)
-        for name, width in (("url", 39), ("title", 34), ("source", 38), ("content", 60)):
-            table.add_column(name, width=width, key=name)
-        yield table
+        yield DataTable(id="rows-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="row-detail")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.shown: list[dict] = []
+        self.narrow: bool | None = None
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < 80
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for name, width in self.NARROW if narrow else self.WIDE:
+            table.add_column(name, width=width, key=name)
+        for row in self.shown:
+            table.add_row(*_row_cells(row))
 
     def update_from(self, run: DataRun) -> None:
         with run.lock:
             rows = list(run.own) + _talk_first(run.rows)
+        if self.narrow is None:
+            self.on_resize()  # the columns first
         if rows[: len(self.shown)] != self.shown:
             self.query_one(DataTable).clear()
             self.shown = []

@@ -58,6 +58,7 @@ class Ballot:
     picked: int = 0  # how many of ``order`` were fixed by number keys
     cursor: int = 0
     voted: tuple[str, ...] | None = None  # the ranking this viewer sent
+    sent: tuple[str, ...] | None = None  # a ranking sent before (Backspace ranks again)
 
     @classmethod
     def new(cls, prompt: PromptSet, session: str) -> Ballot:
@@ -154,6 +155,7 @@ class VotePanel(Widget, can_focus=True):
         if ballot.voted is not None:
             self.chapter.set_status("You have ranked this prompt: ] for the next one, "
                                     "Backspace to rank it again.")
+            self.refresh_panel()  # said on screen, not swallowed
             return
         cid = ballot.by_number(number)
         if cid is None or cid in ballot.order[: ballot.picked]:
@@ -208,23 +210,27 @@ class VotePanel(Widget, can_focus=True):
     def send(self) -> None:
         ballot = self.ballot
         ballot.voted = tuple(ballot.order)
-        self.chapter.set_status("Sending your vote…")
-        self.record(ballot.prompt.id, ballot.voted)
+        changed = ballot.sent is not None
+        ballot.sent = ballot.voted
+        self.chapter.set_status("Changing your vote…" if changed else "Sending your vote…")
+        self.record(ballot.prompt.id, ballot.voted, changed)
 
-    def record(self, prompt_id: str, ranking: tuple[str, ...]) -> None:
+    def record(self, prompt_id: str, ranking: tuple[str, ...], changed: bool = False) -> None:
         chapter = self.chapter
         store, session = chapter.store, chapter.session
 
         def voting():
-            store.vote(prompt_id, ranking, session)
+            (store.change_vote if changed else store.vote)(prompt_id, ranking, session)
             yield chapter.standing(prompt_id)
 
         def recorded(standing: Standing) -> None:
             self.show_standing(standing)
             self.call_after_refresh(self.query_one("#vote-standing").scroll_visible,
                                     animate=False)
+            what = ("Vote changed: your new ranking replaces the one you sent."
+                    if changed else "Vote recorded.")
             chapter.set_status(
-                f"Vote recorded. All prompts so far: {_plural(standing.votes, 'vote')} "
+                f"{what} All prompts so far: {_plural(standing.votes, 'vote')} "
                 f"from {_plural(standing.sessions, 'session')}.")
             self.post_message(self.Voted(standing))
             self.refresh_panel()
@@ -233,6 +239,8 @@ class VotePanel(Widget, can_focus=True):
             ballot = chapter.ballots.get(prompt_id)
             if ballot is not None:
                 ballot.voted = None
+                if not changed:
+                    ballot.sent = None  # nothing was recorded for this prompt
             self._failed(error)
 
         # a group per prompt: a vote on the next prompt never drops this one's answer

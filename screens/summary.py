@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from textual.content import Content
@@ -33,13 +34,26 @@ class WhatYouRan(LookupPanel):
 
         return stage_lines(self.app.workspace)
 
+    LEAD = 23  # the stage and status columns: a figure's next lines start below its first
+
     def show(self, lines) -> None:
+        self.lines = list(lines)
+        self.draw()
+
+    def on_resize(self) -> None:
+        if getattr(self, "lines", None) is not None:
+            self.draw()
+
+    def draw(self) -> None:
+        """One row per stage; a figure too long for the pane wraps under itself."""
+        width = max(20, (self.content_size.width or 76) - self.LEAD)
         rows = []
-        for line in lines:
+        for line in self.lines:
+            figure = textwrap.wrap(line.figure, width) or [""]
             rows.append(Content.assemble(
                 (f"{line.stage:<12}", "bold"), " ",
                 (f"{line.status:<9}", STATUS_STYLE.get(line.status, "")), " ",
-                line.figure))
+                ("\n" + " " * self.LEAD).join(figure)))
         self.update(Content("\n").join(rows))
 
 

@@ -10,6 +10,7 @@ go on, once with the search tool's best passage from the tour's dataset in the c
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -63,6 +64,13 @@ class ToolOutput(Message):
     def __init__(self, result: Any) -> None:
         super().__init__()
         self.result = result
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An event of a later step, kept for the viewer's next key."""
+
+    event: Any
 
 
 class LoopPaused(Message):
@@ -244,9 +252,9 @@ class ToolsScreen(ChapterScreen):
                                                   "memory": MemoryPanel}
 
     BINDINGS: ClassVar[list[Binding]] = [
-        Binding("space", "next_step", "Next step", id="tools_next_step",
+        Binding("space", "next_step", "Step", id="tools_next_step",
                 tooltip="Run the next step of the tool call loop (then the next part)"),
-        Binding("e", "edit_question", "Question", id="edit_question",
+        Binding("e", "edit_question", "Ask", id="edit_question",
                 tooltip="Ask your own question (in the part on screen)"),
         Binding("r", "restart", "Again", id="restart_loop",
                 tooltip="Start the loop again from the question"),
@@ -324,7 +332,7 @@ class ToolsScreen(ChapterScreen):
     def model_changed(self, kind: str) -> None:
         """A new chat model (fine-tuned, nudged, or chosen with m): the loop starts over with it."""
         self._run += 1  # what a running step or memory comparison posts now is stale
-        self.workers.cancel_group(self, "tools-loop")
+        self.cancel_stage("tools-loop")
         self.workers.cancel_group(self, "tools-memory")
         self._countries = []  # the least sure country is the new model's
         self.load()
@@ -337,10 +345,7 @@ class ToolsScreen(ChapterScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         group = event.worker.group
-        if group == "tools-loop" and event.state == WorkerState.ERROR:
-            self._busy = False
-            self._detail(Content.styled(f"The loop stopped: {event.worker.error}", "$error"))
-        elif group == "tools-memory" and event.state == WorkerState.ERROR:
+        if group == "tools-memory" and event.state == WorkerState.ERROR:
             for side in ("memory-params", "memory-context"):
                 self._memory_side(side, Content.styled(str(event.worker.error), "$error"), "")
 
@@ -373,7 +378,7 @@ class ToolsScreen(ChapterScreen):
 
     def restart_loop(self) -> None:
         """Back to before step 1, on the current question."""
-        self.workers.cancel_group(self, "tools-loop")
+        self.cancel_stage("tools-loop")
         self._run += 1
         self._saw_call = False
         self.loop_step = 0
@@ -416,37 +421,58 @@ class ToolsScreen(ChapterScreen):
         self._render_loop()
         self.pull_step(self.loop_step, self._run)
 
-    @work(thread=True, exclusive=True, group="tools-loop", exit_on_error=False)
     def pull_step(self, step: int, run: int) -> None:
-        """Pull the loop's events that belong to ``step`` and post them; an event of a
-        later step is held back for the viewer's next key."""
+        """Pull the loop's events that belong to ``step`` (in the stage runner's thread);
+        an event of a later step is held back for the viewer's next key."""
         from engine.tools import loop
 
-        worker = get_current_worker()
-        if self._events is None:
+        if self._events is None:  # a generator: nothing runs until the first pull
             source = loop.model_source(self.loaded.model, self.loaded.tokenizer, temperature=0.0)
             self._events = iter(loop.run_turn(self.question, source, self.loaded.tokenizer,
                                               self.registry))
         events = self._events
         held, self._held = self._held, None
-        pending = iter([held] if held is not None else [])
-        for event in chain(pending, events):
-            if worker.is_cancelled or run != self._run:
+        saw_call = self._saw_call
+
+        def pulling() -> Iterator[Any]:
+            nonlocal saw_call
+            pending = iter([held] if held is not None else [])
+            for event in chain(pending, events):
+                if isinstance(event, loop.CallToken):
+                    saw_call = True
+                answered_directly = (isinstance(event, (loop.AnswerToken, loop.Answer))
+                                     and not saw_call and step >= 2)
+                belongs = event.step or step
+                if step < 6 and belongs > step and not answered_directly:
+                    yield _Held(event)
+                    if step == 4 and isinstance(event, loop.ResultInContext):
+                        yield ToolOutput(event.result)
+                    break
+                yield LoopEvent(event)
+                if isinstance(event, loop.Answer):
+                    break
+            yield LoopPaused(step)
+
+        def shown(message: Any) -> None:
+            if run != self._run:
+                return  # the loop was started again meanwhile
+            if isinstance(message, _Held):
+                self._held = message.event
                 return
-            if isinstance(event, loop.CallToken):
+            if isinstance(message, LoopEvent) and isinstance(message.event, loop.CallToken):
                 self._saw_call = True
-            answered_directly = (isinstance(event, (loop.AnswerToken, loop.Answer))
-                                 and not self._saw_call and step >= 2)
-            belongs = event.step or step
-            if step < 6 and belongs > step and not answered_directly:
-                self._held = event
-                if step == 4 and isinstance(event, loop.ResultInContext):
-                    self.post_message(ToolOutput(event.result))
-                break
-            self.post_message(LoopEvent(event))
-            if isinstance(event, loop.Answer):
-                break
-        self.post_message(LoopPaused(step))
+            if isinstance(message, LoopEvent):
+                self.on_loop_event(message)
+            elif isinstance(message, ToolOutput):
+                self.on_tool_output(message)
+            elif isinstance(message, LoopPaused):
+                self.on_loop_paused(message)
+
+        def failed(error: BaseException) -> None:
+            self._busy = False
+            self._detail(Content.styled(f"The loop stopped: {error}", "$error"))
+
+        self.run_stage(pulling, "tools-loop", on_event=shown, on_error=failed)
 
     def on_loop_event(self, message: LoopEvent) -> None:
         from engine.chat.format import ASSISTANT, END, TOOL_CALL, TOOL_RESULT, USER

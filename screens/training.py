@@ -39,18 +39,42 @@ class TrainingScreen(ChapterScreen):
 
     n and p stay the tour's own keys (next and previous chapter), as in every chapter."""
 
+    # Short labels, and only the keys that do something now, so the bar fits 60 columns:
+    # R and w between runs, z and x during one, s always (? lists them all).
     BINDINGS: ClassVar[list[Binding]] = [
+        Binding("space,down", "next_step", "Step", id="next_step", show=False,
+                tooltip="Read on, then the next chapter (this chapter is one page)"),
         Binding("s", "start", "Train", id="train_start",
                 tooltip="Start training, or go on from the model you already have"),
         Binding("z", "pause", "Pause", id="train_pause",
                 tooltip="Pause the run after the current step (again to resume)"),
         Binding("x", "stop", "Stop", id="train_stop",
                 tooltip="Stop the run; it keeps a checkpoint you can go on from"),
-        Binding("R", "retrain", "Retrain", id="train_retrain", key_display="R",
+        Binding("R", "retrain", "Redo", id="train_retrain", key_display="R",
                 tooltip="Throw the trained model away and train from scratch"),
         Binding("w", "new_window", "Window", id="train_window",
                 tooltip="Draw another window from the data and take one step on it"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pause and stop only during a run; retrain and a new window only between runs.
+        s stays: during a run it says how to pause or stop."""
+        if action in ("pause", "stop"):
+            return self.running
+        if action in ("retrain", "new_window"):
+            return not self.running
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._training_now
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        if value != getattr(self, "_training_now", None):
+            self._training_now = value
+            if self.is_mounted:
+                self.refresh_bindings()  # the keys bar shows the keys that work now
 
     DEFAULT_CSS = """
     TrainingScreen #data-line, TrainingScreen #run-status, TrainingScreen #nudge-line {
@@ -89,7 +113,7 @@ class TrainingScreen(ChapterScreen):
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
         self.proc: Any = None
-        self.running = False
+        self._training_now = False
         self.paused = False
         self.window_seed = 0
         self.existing: Any = None  # the workspace's base.pt metadata, if there is one

@@ -162,10 +162,10 @@ async def test_the_tally_counts_everyones_votes(plain_workspace):
         await pilot.press(*keys_for(screen, ["generic", "warm", "roast"])[:2])
         await settle(pilot)
         assert "4 votes from 4 sessions" in text_of(panel, "#vote-standing")
-        await pilot.press("backspace")  # rank it again: a second vote from this viewer
+        await pilot.press("backspace")  # rank it again: the viewer's vote changes
         await pilot.press(*keys_for(screen, ["warm", "roast", "generic"])[:2])
         await settle(pilot)
-        assert "5 votes from 4 sessions" in text_of(panel, "#vote-standing")
+        assert "4 votes from 4 sessions" in text_of(panel, "#vote-standing")
 
 
 async def test_backspace_takes_back_a_pick_and_digits_past_the_answers_jump(plain_workspace):
@@ -242,3 +242,43 @@ def test_snapshot_after_voting(snap_compare, plain_workspace, size):
         await pilot.pause()
 
     assert snap_compare(open_chapter(plain_workspace), terminal_size=size, run_before=run_before)
+
+
+async def test_a_second_vote_is_not_ignored_it_says_so_and_changes_the_vote(plain_workspace):
+    async with open_chapter(plain_workspace).run_test(size=SIZE) as pilot:
+        screen, panel = await opened(pilot)
+        first = ["step-by-step", "answer-only", "wrong"]
+        await pilot.press(*keys_for(screen, first)[:2])
+        await settle(pilot)
+        assert "Vote recorded" in text_of(panel, "#vote-status")
+
+        # A number key after voting says the prompt is ranked, and how to rank it again.
+        await pilot.press(keys_for(screen, ["wrong"])[0])
+        status = text_of(panel, "#vote-status")
+        assert "You have ranked this prompt" in status and "Backspace" in status
+
+        # Backspace and a new ranking change the vote: one vote from this session, the new one.
+        second = ["wrong", "step-by-step", "answer-only"]
+        await pilot.press("backspace", *keys_for(screen, second)[:2])
+        await settle(pilot)
+        status = text_of(panel, "#vote-status")
+        assert "Vote changed" in status and "1 vote from 1 session" in status
+        assert "1 vote from 1 session" in text_of(panel, "#vote-standing")
+    store = VoteStore.open(plain_workspace)
+    assert [(v.prompt_id, v.ranking, v.session) for v in store.votes()] == [
+        ("apples", tuple(second), SESSION)]
+
+
+def test_the_apples_answers_are_shuffled_per_viewer():
+    """No answer always comes first: each session sees its own order, the same on every
+    visit, and each answer leads for some viewers."""
+    from engine.preference.prompts import APPLES
+    from screens.preferences import Ballot
+
+    orders = {tuple(Ballot.new(APPLES, f"viewer-{n}").order) for n in range(30)}
+    assert len(orders) > 1
+    assert {order[0] for order in orders} == set(APPLES.candidate_ids)
+    assert Ballot.new(APPLES, "viewer-1").order == Ballot.new(APPLES, "viewer-1").order
+    shown = Ballot.new(APPLES, "viewer-1")
+    assert sorted(shown.numbers.values()) == [1, 2, 3]
+    assert [shown.by_number(n) for n in (1, 2, 3)] == shown.order

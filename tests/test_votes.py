@@ -218,3 +218,14 @@ def test_the_votes_command_prints_tallies_and_exports(workspace, tmp_path):
     result = CliRunner().invoke(cli, ["--workdir", str(workspace.root), "votes", "--export",
                                       str(tmp_path / "votes.txt")])
     assert result.exit_code != 0 and "csv or json" in result.output
+
+
+def test_a_changed_vote_replaces_the_sessions_earlier_ranking(workspace):
+    store = VoteStore.open(workspace)
+    store.vote("apples", BEST_APPLES, "a")
+    store.vote("apples", BEST_APPLES, "b")
+    changed = list(reversed(BEST_APPLES))
+    store.change_vote("apples", changed, "a")
+    assert sorted((v.session, v.ranking) for v in store.votes("apples")) == [
+        ("a", tuple(changed)), ("b", tuple(BEST_APPLES))]
+    assert store.tally("apples").votes == 2

@@ -328,6 +328,13 @@ class VoteStore:
         ranking = _check_ranking(prompt, ranking)
         return self._insert(prompt.id, session, "ranking", ranking)
 
+    def change_vote(self, prompt_id: str, ranking: Sequence[str], session: str) -> Vote:
+        """A session ranks a prompt again: the new ranking replaces the session's earlier
+        rankings of it (in one transaction), so a change of mind counts once."""
+        prompt = self.prompt(prompt_id)
+        ranking = _check_ranking(prompt, ranking)
+        return self._insert(prompt.id, session, "ranking", ranking, replace=True)
+
     def vote_pair(self, prompt_id: str, preferred: str, rejected: str, session: str) -> Vote:
         """Record a choice between two of the prompt's candidates."""
         prompt = self.prompt(prompt_id)
@@ -340,7 +347,8 @@ class VoteStore:
             raise BadRanking("A pairwise choice needs two different candidates.")
         return self._insert(prompt.id, session, "pair", pair)
 
-    def _insert(self, prompt_id: str, session: str, kind: str, ranking: tuple[str, ...]) -> Vote:
+    def _insert(self, prompt_id: str, session: str, kind: str, ranking: tuple[str, ...],
+                replace: bool = False) -> Vote:
         if not isinstance(session, str) or not session.strip():
             raise VoteError("A vote needs a session id (see new_session()).")
         if self.read_only:
@@ -348,6 +356,9 @@ class VoteStore:
                                 "in it can still be read.")
         created = _now()
         with self._write() as con:
+            if replace:
+                con.execute("DELETE FROM votes WHERE prompt_id = ? AND session = ? AND kind = ?",
+                            (prompt_id, session, kind))
             cursor = con.execute(
                 "INSERT INTO votes (prompt_id, session, kind, ranking, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
