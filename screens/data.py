@@ -535,7 +535,9 @@ class OwnPage(Vertical):
         elif isinstance(last, ev.Dropped):
             line.append_text(Text.assemble(("dropped at ", "bold red"), (last.step, "bold"),
                                            f": {last.reason}", (f" ({last.detail})", "dim")))
-        self.query_one(Static).update(line)
+        result = self.query_one(Static)
+        result.update(line)
+        self.call_after_refresh(result.scroll_visible, animate=False)  # the verdict in view
 
 
 # -- the chapter ------------------------------------------------------------------------

@@ -158,6 +158,9 @@ async def test_rerun_and_own_page(workspace, tmp_path):
         assert "kept" in result and "My Week In Lisbon" in result
         table = screen.query_one(StoredRows).query_one(DataTable)
         assert table.row_count == first + 1
+        from engine.data.store import read_rows  # the page is in the dataset training reads
+
+        assert "My Week In Lisbon" in [r["title"] for r in read_rows(workspace.path("dataset"))]
         box.value = str(tmp_path / "missing.html")
         await pilot.press("enter")
         await settle(pilot)
