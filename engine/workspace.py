@@ -103,6 +103,7 @@ class Artifact:
 
     path: Path
     source: str  # "workspace" or "bundled"
+    version: str | None = None  # a model's version id (engine.model.versions)
 
     @property
     def label(self) -> str:
@@ -139,7 +140,8 @@ class Workspace:
             current = versions.current(name, steps=False)
             if current is None:
                 return None
-            return Artifact(versions.path(current), "bundled" if current.bundled else "workspace")
+            return Artifact(versions.path(current), "bundled" if current.bundled else "workspace",
+                            current.id)
         mine = self.path(name)
         if mine.exists():
             return Artifact(mine, "workspace")

@@ -329,10 +329,17 @@ class ConversationsScreen(ChapterScreen):
         self.post_message(DatasetLoaded(examples, counts, tokenizer, label, error))
 
     @work(thread=True, exclusive=True, group="conv-models", exit_on_error=False)
-    def load_models(self) -> Any:
-        from engine.training.sft import load_pair
+    def load_models(self) -> dict[str, Any]:
+        """Each kind's model, or the NoModel that says why it is missing or broken."""
+        from engine.model.load import NoModel, load_model
 
-        return load_pair(self.app.workspace)
+        found: dict[str, Any] = {}
+        for kind in ("base", "chat"):
+            try:
+                found[kind] = load_model(self.app.workspace, kind)
+            except NoModel as error:
+                found[kind] = error
+        return found
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         group = event.worker.group
@@ -443,19 +450,21 @@ class ConversationsScreen(ChapterScreen):
         from engine.training import sft
 
         worker = get_current_worker()
+        from engine.model.load import NoModel
+
         pair = self.pair
-        names = {v: k for k, v in pair.tokenizer.special.items()} if pair.tokenizer else {}
-        sides = (("base", pair.base, pair.base_error, pair.base_label, sft.continue_as_base),
-                 ("chat", pair.chat, pair.chat_error, pair.chat_label, sft.reply_as_assistant))
-        for side, model, error, label, stream in sides:
-            if model is None:
-                note = error or ""
-                if side == "chat" and pair.base is not None:
+        for side, stream in (("base", sft.continue_as_base), ("chat", sft.reply_as_assistant)):
+            loaded = pair[side]
+            if isinstance(loaded, NoModel):
+                note = str(loaded)
+                if side == "chat" and not isinstance(pair["base"], NoModel):
                     note += " Press s below to fine-tune it here."
                 self.post_message(ReplyUpdate(side, run, Text(), note.strip(), done=True))
                 continue
+            names = {v: k for k, v in loaded.tokenizer.special.items()}
+            label = f"{loaded.path.name} · {loaded.source} · {loaded.steps:,} steps"
             pieces: list[tuple[str, bool]] = []
-            for event in stream(model, pair.tokenizer, question):
+            for event in stream(loaded.model, loaded.tokenizer, question):
                 if worker.is_cancelled:
                     return
                 special = event.token_id in names

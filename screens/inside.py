@@ -108,7 +108,7 @@ class InsideScreen(ChapterScreen):
         return (path.stat().st_mtime_ns,) if path.exists() else ()
 
     def load(self) -> None:
-        from engine.inference.sampler import NO_MODEL_MESSAGE, NoModel, load_model
+        from engine.model.load import load_model
         from engine.model.inside import analyse
 
         ws = self.app.workspace
@@ -116,11 +116,8 @@ class InsideScreen(ChapterScreen):
         context, layer, head = self.context_text, self.attn_layer, self.attn_head
 
         def loading():
-            artifact = ws.find("base")
-            if artifact is None:
-                raise NoModel(NO_MODEL_MESSAGE)
-            loaded = load_model(ws, artifact.path)
-            yield _Loaded(loaded, artifact)
+            loaded = load_model(ws, "base")
+            yield _Loaded(loaded, loaded.artifact)
             yield analyse(loaded.model, loaded.tokenizer, context, layer, head, MAP_ROWS)
 
         def failed(error: BaseException) -> None:
@@ -257,9 +254,8 @@ def _visible(token: str) -> str:
 
 
 def _load_error(error: BaseException | None) -> str:
-    from engine.inference.sampler import NoModel
+    from engine.model.load import NoModel
 
-    if isinstance(error, NoModel):
-        return (f"{error}\nOr go back to chapter 4, the Training loop, and train it there; "
-                "this chapter picks it up when you come back.")
+    if isinstance(error, NoModel):  # names the file or the chapter and command that make one
+        return f"{error}"
     return f"Could not load the model: {error}"

@@ -535,13 +535,12 @@ class PreferencesScreen(ChapterScreen):
     @work(thread=True, exclusive=True, group="candidates", exit_on_error=False)
     def sample_candidates(self) -> PromptSet | None:
         """A prompt whose candidates are the chat model's own answers (none without a model)."""
-        from engine.model.checkpoint import CheckpointMismatch
-        from engine.preference.dpo import NothingToNudge, load_chat_model
+        from engine.model.load import NoModel, load_model
         from engine.preference.prompts import chat_questions, sample_candidates
 
         try:
-            loaded = load_chat_model(self.app.workspace)
-        except (NothingToNudge, CheckpointMismatch, FileNotFoundError):
+            loaded = load_model(self.app.workspace, "chat")
+        except NoModel:
             return None  # the talk's two sets are enough to vote on
         prompt = sample_candidates(loaded.model, loaded.tokenizer, chat_questions(1)[0],
                                    source=loaded.label)
@@ -643,8 +642,9 @@ class PreferencesScreen(ChapterScreen):
 
 def _nudge_error(error: BaseException | None) -> str:
     from engine.model.checkpoint import CheckpointMismatch
+    from engine.model.load import NoModel
     from engine.preference.dpo import NothingToNudge
 
-    if isinstance(error, (NothingToNudge, CheckpointMismatch, FileNotFoundError)):
+    if isinstance(error, (NoModel, NothingToNudge, CheckpointMismatch, FileNotFoundError)):
         return str(error)
     return f"The nudge stopped: {type(error).__name__}: {error}"

@@ -23,7 +23,8 @@ from screens.widgets.figures import percent
 from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, row_label, visible
 
 if TYPE_CHECKING:
-    from engine.inference.sampler import LoadedModel, ProbabilityMap, Sampler, TokenEvent
+    from engine.inference.sampler import ProbabilityMap, Sampler, TokenEvent
+    from engine.model.load import LoadedModel
 
 DEFAULT_PROMPT = "The capital of France is"
 DEFAULT_SEED = 1337
@@ -259,10 +260,10 @@ class SamplingScreen(ChapterScreen):
 
     @work(thread=True, exclusive=True, group="sampling-load", exit_on_error=False)
     def load(self) -> LoadedModel:
-        from engine.inference.sampler import load_model
+        from engine.model.load import load_model
 
         self._signature = self._files()
-        loaded = load_model(self.app.workspace)
+        loaded = load_model(self.app.workspace, "base")
         loaded.encode(self.prompt)  # warm the tokenizer off the UI thread
         return loaded
 
@@ -272,9 +273,9 @@ class SamplingScreen(ChapterScreen):
         if event.state == WorkerState.SUCCESS:
             self.loaded = event.worker.result
             loaded = self.loaded
-            step = getattr(loaded.meta, "step", None)
+            step = loaded.steps
             self.query_one("#model-line", Static).update(Content.assemble(
-                ("Model: ", "bold"), (loaded.artifact.path.name, "bold"),
+                ("Model: ", "bold"), (loaded.path.name, "bold"),
                 f" ({loaded.artifact.label})", f" · {step:,} steps" if step else "",
                 f" · {_params(loaded.model)} parameters"))
             self.restart()
@@ -450,9 +451,8 @@ def _params(model: Any) -> str:
 
 
 def _load_error(error: BaseException | None) -> str:
-    from engine.inference.sampler import NoModel
+    from engine.model.load import NoModel
 
-    if isinstance(error, NoModel):
-        return (f"{error}\nOr go back to chapter 4, the Training loop, and train it there; "
-                "this chapter picks it up when you come back.")
+    if isinstance(error, NoModel):  # names the file or the chapter and command that make one
+        return f"{error}"
     return f"Could not load a model to sample from: {error}"

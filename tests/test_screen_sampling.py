@@ -176,7 +176,7 @@ async def test_without_a_model_the_chapter_says_how_to_get_one(workspace, monkey
     async with open_chapter(workspace).run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
         line = str(screen.query_one("#model-line").render())
-        assert "no trained model" in line and "llm-tour prepare train" in line
+        assert "no base model" in line and "llm-tour prepare train" in line
         await pilot.press("space", "a", "[", "k")  # nothing to run: no crash
         assert screen.sampler is None and screen._player is None
 

@@ -68,6 +68,12 @@ def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
     return _meta(_read(path), Path(path).name)
 
 
+def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], CheckpointMeta]:
+    """The checkpoint's saved state and its checked metadata, before any model is built."""
+    state = _read(path)
+    return state, _meta(state, Path(path).name)
+
+
 def load_checkpoint(path: str | os.PathLike[str], tokenizer: HasHash,
                     device: torch.device | str = "cpu") -> tuple[GPT, CheckpointMeta]:
     """The model saved at ``path``, checked against ``tokenizer``, in eval mode.
@@ -140,8 +146,9 @@ def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file
+        reason = str(exc).split(". ")[0]  # torch's own advice runs to a paragraph
         raise CheckpointMismatch(f"{path.name} is not a readable checkpoint (truncated, or "
-                                 f"not written by llm-tour): {exc}") from exc
+                                 f"not written by llm-tour): {reason}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointMismatch(f"{path.name} is not an llm-tour checkpoint (format {FORMAT})")
     missing = [key for key in REQUIRED if key not in state]

@@ -197,16 +197,11 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
               stop: Callable[[], bool] | None = None) -> Iterator[SFTEvent]:
     """Fine-tune the workspace's base model on the conversations; write ``chat.pt``."""
     from engine.model.checkpoint import load_checkpoint
-    from engine.tokenizer.tour import load_tokenizer
+    from engine.model.load import load_model
 
     config = config or SFTConfig()
-    tokenizer, _ = load_tokenizer(ws)
-    artifact = ws.find("base")
-    if artifact is None:
-        from engine.prepare.stages import command_for
-
-        raise FileNotFoundError(f"there is no base model yet: run `{command_for('base')}` first")
-    base, meta = load_checkpoint(artifact.path, tokenizer)
+    loaded = load_model(ws, "base")  # NoModel names the missing or broken file
+    base, meta, tokenizer = loaded.model, loaded.meta, loaded.tokenizer
     train_config = sft_train_config(meta.train_config, config)
     train_config = replace(train_config, block_size=base.config.block_size)
 
@@ -228,8 +223,8 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
     kinds: dict[str, int] = {}
     for c in conversations:
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
-    yield SFTStart(len(conversations), kinds, len(held_out), f"{artifact.path.name} "
-                   f"({artifact.label})", n_conv, n_pre, config.max_steps)
+    yield SFTStart(len(conversations), kinds, len(held_out), f"{loaded.path.name} "
+                   f"({loaded.artifact.label})", n_conv, n_pre, config.max_steps)
     # Train into a scratch file: chat.pt is replaced only by a finished run, never by a
     # cancelled one (the trainer checkpoints whatever it has when it is stopped).
     scratch = ws.path(CHAT_SCRATCH)
@@ -264,11 +259,11 @@ def reply(model: Any, tokenizer: Any, turns: list[Turn], max_tokens: int = 48
           ) -> tuple[list[Turn], list[int]]:
     """The model's greedy reply to a conversation: the new turns and the IDs it wrote
     (the last one ``<|end|>`` when it closed its turn)."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import generate, greedy
 
     ids = [event.token_id for event in generate(
-        model, chat.prompt_ids(turns, tokenizer), temperature=0.0, max_tokens=max_tokens,
-        stop_ids=chat.stop_ids(tokenizer), tokenizer=tokenizer, map_size=1)]
+        model, chat.prompt_ids(turns, tokenizer), greedy(max_tokens),
+        stop_ids=chat.stop_ids(tokenizer), tokenizer=tokenizer)]
     return chat.parse(ids, tokenizer), ids
 
 
@@ -331,52 +326,6 @@ def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None =
 
 # -- base model vs assistant-shaped model -------------------------------------------------------
 
-@dataclass
-class ModelPair:
-    """The models the comparison needs, each with where it came from, or why it is missing."""
-
-    tokenizer: Any = None
-    base: Any = None
-    base_label: str = ""
-    chat: Any = None
-    chat_label: str = ""
-    base_error: str | None = None
-    chat_error: str | None = None
-
-
-def load_pair(ws: Workspace) -> ModelPair:
-    """The workspace's (or bundled) tokenizer, base model and chat model, as far as they exist."""
-    from engine.model.checkpoint import CheckpointMismatch, load_checkpoint
-    from engine.tokenizer.tour import load_tokenizer
-
-    pair = ModelPair()
-    try:
-        pair.tokenizer, _ = load_tokenizer(ws)
-    except (FileNotFoundError, ValueError) as error:
-        pair.base_error = pair.chat_error = str(error)
-        return pair
-    missing = {
-        "base": ("No base model yet: train one in the Training loop chapter or with "
-                 "`llm-tour prepare train`."),
-        "chat": "No assistant-shaped model yet: fine-tune one (`llm-tour prepare sft`).",
-    }
-    for kind in ("base", "chat"):
-        artifact = ws.find(kind)
-        if artifact is None:
-            setattr(pair, f"{kind}_error", missing[kind])
-            continue
-        try:
-            model, meta = load_checkpoint(artifact.path, pair.tokenizer)
-        except CheckpointMismatch as error:
-            setattr(pair, f"{kind}_error", str(error))
-            continue
-        model.eval()
-        setattr(pair, kind, model)
-        setattr(pair, f"{kind}_label", f"{artifact.path.name} · {artifact.source} · "
-                                       f"{meta.step:,} steps")
-    return pair
-
-
 def base_prompt(question: str, tokenizer: Any) -> list[int]:
     """What the base model sees: the question as plain text, like the start of a web page."""
     return tokenizer.encode(question) or [tokenizer.special[chat.ENDOFTEXT]]
@@ -385,18 +334,16 @@ def base_prompt(question: str, tokenizer: Any) -> list[int]:
 def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int = 40
                      ) -> Iterator[Any]:
     """The base model continuing the question as text (greedy), token by token."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import generate, greedy
 
-    return generate(model, base_prompt(question, tokenizer), temperature=0.0,
-                    max_tokens=max_tokens, stop_ids=[tokenizer.special[chat.ENDOFTEXT]],
-                    tokenizer=tokenizer, map_size=1)
+    return generate(model, base_prompt(question, tokenizer), greedy(max_tokens),
+                    stop_ids=[tokenizer.special[chat.ENDOFTEXT]], tokenizer=tokenizer)
 
 
 def reply_as_assistant(model: Any, tokenizer: Any, question: str, max_tokens: int = 48
                        ) -> Iterator[Any]:
     """The chat model replying to the question in a turn (greedy), token by token."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import generate, greedy
 
     return generate(model, chat.prompt_ids([Turn("user", question)], tokenizer),
-                    temperature=0.0, max_tokens=max_tokens, stop_ids=chat.stop_ids(tokenizer),
-                    tokenizer=tokenizer, map_size=1)
+                    greedy(max_tokens), stop_ids=chat.stop_ids(tokenizer), tokenizer=tokenizer)

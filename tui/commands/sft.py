@@ -38,6 +38,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
 
     from engine.training import sft as tuning
     from engine.model.checkpoint import CheckpointMismatch
+    from engine.model.load import NoModel
     from engine.training.loop import EvalLoss, TrainDone, TrainStart, TrainStep
 
     config = tuning.SFTConfig(device=device, threads=threads)
@@ -82,7 +83,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
                     done = event
                 elif isinstance(event, tuning.SFTReply):
                     answer = event
-    except (FileNotFoundError, CheckpointMismatch, ValueError) as error:
+    except (NoModel, FileNotFoundError, CheckpointMismatch, ValueError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
