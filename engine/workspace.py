@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ENV_VAR = "LLM_TOUR_HOME"
+from engine import settings
+
+ENV_VAR = settings.HOME
 APP_NAME = "llm-tour"
 
 # Artifacts that ship inside the package, produced by the same pipeline
@@ -89,9 +91,9 @@ class BrokenArtifact(ValueError):
 
 
 def default_root() -> Path:
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
+    env = settings.home()
+    if env is not None:
+        return env
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP_NAME, appauthor=False))

@@ -102,7 +102,7 @@ class SplitCards(Horizontal):
 
     @work(thread=True, exclusive=True, group="split-cards", exit_on_error=False)
     def count_tokens(self) -> list[list[tuple[int, bytes]]]:
-        from engine.tokenizer.tour import cl100k
+        from engine.tokenizer.cl100k import cl100k
 
         enc = cl100k()
         return [[(i, enc.decode_single_token_bytes(i)) for i in enc.encode(sentence)]
@@ -216,7 +216,8 @@ class TokenPlayground(Vertical):
 
     @work(thread=True, exclusive=True, group="playground-load", exit_on_error=False)
     def load_tokenizers(self) -> None:
-        from engine.tokenizer.tour import cl100k, load_bpe
+        from engine.tokenizer.cl100k import cl100k
+        from engine.tokenizer.tour import load_bpe
         from engine.workspace import Workspace
 
         gpt4 = cl100k()

@@ -402,15 +402,11 @@ def _spare_one_core() -> int | None:
     """Threads for a run inside the tour: every core but one, which stays with the screen
     (measured: keys answer faster and, on a busy machine, training is faster too). A cap
     set in LLM_TOUR_THREADS (a shared server) is left to the engine."""
-    import os
+    from engine import settings
 
-    if os.environ.get("LLM_TOUR_THREADS"):
+    if settings.threads_cap() is not None:
         return None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, settings.usable_cores() - 1)
 
 
 def _flat(text: str) -> str:

@@ -27,6 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from engine.model.gpt import KVCache
+from engine.tokenizer.protocol import Tokenizer
 
 ENDOFTEXT = "<|endoftext|>"
 
@@ -135,13 +136,13 @@ def filter_probs(
     return scaled, filtered
 
 
-def _token_text(tokenizer: Any, token_id: int) -> str:
+def _token_text(tokenizer: Tokenizer | None, token_id: int) -> str:
     if tokenizer is None:
         return f"<{token_id}>"
     return _token_bytes(tokenizer, token_id).decode("utf-8", errors="replace")
 
 
-def _token_bytes(tokenizer: Any, token_id: int) -> bytes:
+def _token_bytes(tokenizer: Tokenizer, token_id: int) -> bytes:
     try:
         return tokenizer.token_bytes(token_id)
     except (KeyError, ValueError, AttributeError):
@@ -166,7 +167,7 @@ class Sampler:
         ids: Iterable[int],
         config: SampleConfig | None = None,
         *,
-        tokenizer: Any = None,
+        tokenizer: Tokenizer | None = None,
         stop_ids: Iterable[int] = (),
         use_kv_cache: bool = True,
     ) -> None:
@@ -336,7 +337,7 @@ def generate(
     config: SampleConfig | None = None,
     *,
     stop_ids: Iterable[int] = (),
-    tokenizer: Any = None,
+    tokenizer: Tokenizer | None = None,
     use_kv_cache: bool = True,
 ) -> Iterator[TokenEvent]:
     """Continue ``ids`` one token at a time, yielding a :class:`TokenEvent` per token.

@@ -21,13 +21,14 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch.nn import functional as F
 
 from engine.chat import format as chat
 from engine.model.load import load_model
+from engine.tokenizer.protocol import Tokenizer
 
 if TYPE_CHECKING:
     from engine.preference.votes import VoteStore
@@ -116,7 +117,7 @@ class NothingToNudge(LookupError):
 # -- log-probabilities ---------------------------------------------------------------------------
 
 
-def answer_ids(question: str, answer: str, tokenizer: Any) -> tuple[list[int], list[int]]:
+def answer_ids(question: str, answer: str, tokenizer: Tokenizer) -> tuple[list[int], list[int]]:
     """The conversation (user question, assistant answer) and its mask on the answer."""
     return chat.render([chat.Turn("user", question), chat.Turn("assistant", answer)], tokenizer)
 
@@ -175,7 +176,7 @@ def sequence_logprobs(model: torch.nn.Module, sequences: Sequence[tuple[list[int
 # -- the nudge -------------------------------------------------------------------------------------
 
 
-def dpo(model: torch.nn.Module, tokenizer: Any, preferences: Sequence[Preference],
+def dpo(model: torch.nn.Module, tokenizer: Tokenizer, preferences: Sequence[Preference],
         config: DPOConfig | None = None, *, model_label: str = "the chat model",
         votes: int = 0, sessions: int = 0) -> Iterator[NudgeStart | DPOStep | Nudged]:
     """A few DPO steps on ``model`` in place, against a frozen copy of it.
@@ -275,7 +276,7 @@ def preferences_from_votes(store: VoteStore) -> tuple[list[Preference], int, int
 # -- the tour's chat model ----------------------------------------------------------------------
 
 
-def sample_answer(model: torch.nn.Module, tokenizer: Any, question: str,
+def sample_answer(model: torch.nn.Module, tokenizer: Tokenizer, question: str,
                   config: DPOConfig | None = None) -> Iterator[SampleToken | Sampled]:
     """The model's reply to ``question``, token by token."""
     from engine.inference.sampler import SampleConfig, generate

@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from engine.tokenizer.protocol import Tokenizer
+
 TALK_SOURCE = "the talk"
 
 
@@ -111,7 +113,7 @@ def chat_questions(count: int = 2) -> list[str]:
 
 def sample_candidates(
     model: Any,
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     question: str,
     *,
     n: int = 3,

@@ -426,7 +426,7 @@ def _tokenizer_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
 
 
 def _cl100k_encode(text: str) -> list[int]:
-    from engine.tokenizer.tour import cl100k
+    from engine.tokenizer.cl100k import cl100k
 
     return cl100k().encode(text)
 

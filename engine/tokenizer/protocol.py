@@ -3,6 +3,7 @@
 The tour's tokenizers (``engine.tokenizer.tour``) have it, and so do the small stand-ins
 the tests build; functions that take "a tokenizer" are typed with :class:`Tokenizer`
 rather than ``Any``, so a wrong argument shows in the type checker, not in a chapter.
+(``token_bytes``, where a tokenizer has it, is used for display and is optional.)
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ class Tokenizer(Protocol):
     def encode(self, text: str) -> list[int]: ...
 
     def decode(self, ids: Iterable[int]) -> str: ...
-
-    def token_bytes(self, token_id: int) -> bytes: ...
 
 
 class HashedTokenizer(Tokenizer, Protocol):

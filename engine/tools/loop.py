@@ -255,7 +255,7 @@ def run_turn(
         yield ResultInContext(result, len(added), len(ids))
 
 
-def model_source(model: Any, tokenizer: Any, *, temperature: float = 0.0,
+def model_source(model: Any, tokenizer: Tokenizer, *, temperature: float = 0.0,
                  top_k: int | None = None, top_p: float | None = None,
                  seed: int | None = 0) -> TokenSource:
     """A TokenSource that samples from a real model with :func:`engine.inference.sampler.generate`."""

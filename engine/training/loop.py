@@ -37,6 +37,7 @@ from engine.inference.evaluate import (
 )
 from engine.model.gpt import GPT, GPTConfig
 from engine.model.versions import data_hash
+from engine.tokenizer.protocol import HashedTokenizer, Tokenizer
 
 
 @dataclass
@@ -283,7 +284,7 @@ def estimate_loss(model: GPT, batches: BatchSource, n: int, device: torch.device
     return out
 
 
-def train(config: TrainConfig, batches: BatchSource, tokenizer: Any, *,
+def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer, *,
           checkpoint_path: str | os.PathLike[str] | None = None, resume: bool = True,
           init_model: GPT | None = None, stop: Callable[[], bool] | None = None,
           eval_batches: BatchSource | None = None, kind: str = "base",
@@ -482,7 +483,7 @@ class Nudge:
     loss_after: float
 
 
-def nudge(model: GPT, tokenizer: Any, window: list[int], actual_id: int,
+def nudge(model: GPT, tokenizer: Tokenizer, window: list[int], actual_id: int,
           learning_rate: float = 4e-3, k: int = 3) -> Nudge:
     """One AdamW step on one window, so its actual next token becomes more likely."""
     device = next(model.parameters()).device

@@ -33,6 +33,7 @@ from engine.chat.conversations import Conversation, held_out_conversations, load
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.model.versions import ModelVersions
 from engine.workspace import Workspace
+from engine.tokenizer.protocol import Tokenizer
 
 CHAT_SCRATCH = "chat.partial.pt"
 
@@ -55,7 +56,7 @@ class SFTConfig:
 
 # -- batches ------------------------------------------------------------------------------------
 
-def encode_conversation(conversation: Conversation | list[Turn], tokenizer: Any,
+def encode_conversation(conversation: Conversation | list[Turn], tokenizer: Tokenizer,
                         block_size: int) -> tuple[list[int], list[int]]:
     """(inputs, targets) of one conversation: targets are -1 where the mask is 0."""
     turns = list(conversation.turns if isinstance(conversation, Conversation) else conversation)
@@ -73,7 +74,7 @@ class ConversationBatches:
     longer than a window is cut at the window's end.
     """
 
-    def __init__(self, conversations: list[Conversation], tokenizer: Any, block_size: int,
+    def __init__(self, conversations: list[Conversation], tokenizer: Tokenizer, block_size: int,
                  batch_size: int, seed: int = 1337,
                  val_conversations: list[Conversation] | None = None) -> None:
         if not conversations:
@@ -255,7 +256,7 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
 
 # -- using the chat model -----------------------------------------------------------------------
 
-def reply(model: Any, tokenizer: Any, turns: list[Turn], max_tokens: int = 48
+def reply(model: Any, tokenizer: Tokenizer, turns: list[Turn], max_tokens: int = 48
           ) -> tuple[list[Turn], list[int]]:
     """The model's greedy reply to a conversation: the new turns and the IDs it wrote
     (the last one ``<|end|>`` when it closed its turn)."""
@@ -301,7 +302,7 @@ class HeldOutResult:
                 f"format ({self.fraction:.0%}); {self.in_format} replies well-formed")
 
 
-def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None = None,
+def held_out_capital_answers(model: Any, tokenizer: Tokenizer, capitals: list | None = None,
                              question: str = "What is the capital of {country}?") -> HeldOutResult:
     """Ask each held-out country's capital as a user turn and check the reply.
 
@@ -326,12 +327,12 @@ def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None =
 
 # -- base model vs assistant-shaped model -------------------------------------------------------
 
-def base_prompt(question: str, tokenizer: Any) -> list[int]:
+def base_prompt(question: str, tokenizer: Tokenizer) -> list[int]:
     """What the base model sees: the question as plain text, like the start of a web page."""
     return tokenizer.encode(question) or [tokenizer.special[chat.ENDOFTEXT]]
 
 
-def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int = 40
+def continue_as_base(model: Any, tokenizer: Tokenizer, question: str, max_tokens: int = 40
                      ) -> Iterator[Any]:
     """The base model continuing the question as text (greedy), token by token."""
     from engine.inference.sampler import generate, greedy
@@ -340,7 +341,7 @@ def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int 
                     stop_ids=[tokenizer.special[chat.ENDOFTEXT]], tokenizer=tokenizer)
 
 
-def reply_as_assistant(model: Any, tokenizer: Any, question: str, max_tokens: int = 48
+def reply_as_assistant(model: Any, tokenizer: Tokenizer, question: str, max_tokens: int = 48
                        ) -> Iterator[Any]:
     """The chat model replying to the question in a turn (greedy), token by token."""
     from engine.inference.sampler import generate, greedy
