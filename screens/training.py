@@ -17,6 +17,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Markdown, Static
+
+from engine.events import StageState
 from screens.base import ChapterBody, ChapterScreen, stage_cancelled
 from screens.widgets.loss_chart import LossChart
 from screens.widgets.figures import figure, percent
@@ -97,6 +99,7 @@ class TrainingScreen(ChapterScreen):
         self.last_step: Any = None
         self.last_val: float | None = None
         self.best_val: float | None = None  # the lowest validation loss of this run
+        self.stage = StageState()
         self.device_label = ""
         self.note: Content | None = None
 
@@ -225,6 +228,7 @@ class TrainingScreen(ChapterScreen):
         self.running, self.paused = True, False
         self.samples, self.last_step, self.last_val, self.note = [], None, None, None
         self.best_val = None
+        self.stage = StageState()  # the run's figures, reduced from its events
         self.query_one("#chart", LossChart).reset(config.max_steps)
         self.query_one("#samples", Static).update(
             Content.styled("Samples appear as the model learns.", "italic $text-muted"))
@@ -267,6 +271,7 @@ class TrainingScreen(ChapterScreen):
         from engine.training.child import ProcessEnded, TrainFailed
 
         chart = self.query_one("#chart", LossChart)
+        self.stage.update(event)
         if isinstance(event, train.TrainStart):
             self.device_label = event.device
             what = (f"going on from step {event.start_step:,}" if event.resumed_from
@@ -277,8 +282,7 @@ class TrainingScreen(ChapterScreen):
             self.last_step = event
             chart.add_train(event.step, event.loss)
         elif isinstance(event, train.EvalLoss):
-            self.last_val = event.val_loss
-            self.best_val = min(event.val_loss, self.best_val or event.val_loss)
+            self.last_val, self.best_val = self.stage.val_loss, self.stage.best_val_loss
             chart.add_val(event.step, event.val_loss)
         elif isinstance(event, train.Probe):
             r = event.result

@@ -96,6 +96,10 @@ class Fetched:
     queued: int  # URLs waiting in the frontier after this fetch
     kind: str = "page"  # "page" or "robots"
 
+    @property
+    def tally(self) -> tuple[str, ...]:  # engine.events.StageState counts the pages asked for
+        return ("fetched",) if self.kind == "page" else ()
+
 
 @dataclass(frozen=True)
 class Page:

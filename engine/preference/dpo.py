@@ -27,6 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from engine.chat import format as chat
+from engine.events import Progress
 from engine.model.load import load_model
 from engine.tokenizer.protocol import Tokenizer
 
@@ -85,6 +86,10 @@ class DPOStep:
     margin: float
     accuracy: float  # share of pair votes where the preferred answer gained more than the other
     logps: dict[Key, float]
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.step, self.steps, f"loss {self.loss:.3f}")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from engine.events import Progress, progress_of
 from engine.workspace import Workspace, write_text_atomic
 
 ENGINE_DIR = Path(__file__).parents[1]
@@ -144,6 +145,10 @@ class StageProgress:
 
     stage: str
     event: object
+
+    @property
+    def progress(self) -> Progress | None:
+        return progress_of(self.event)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine.events import Progress
 from engine.tokenizer.cl100k import cl100k
 from engine.tokenizer.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
 from engine.workspace import Artifact, BrokenArtifact, Workspace, atomic_path, write_text_atomic
@@ -390,6 +391,10 @@ class MergeLearned:
     merge: Merge
     target: int  # vocabulary size training aims for
 
+    @property
+    def progress(self) -> Progress:  # merges beyond the 256 byte tokens
+        return Progress(self.merge.vocab_size - 256, self.target - 256, "BPE merges")
+
 
 @dataclass(frozen=True)
 class TokenizerBuilt:
@@ -404,6 +409,10 @@ class TokenizerBuilt:
 class ShardProgress:
     documents_done: int
     documents_total: int
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.documents_done, self.documents_total, "token shards")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from engine.inference.evaluate import (
 )
 from engine.model.gpt import GPT, GPTConfig
 from engine.model.versions import data_hash
+from engine.events import Progress
 from engine.tokenizer.protocol import HashedTokenizer, Tokenizer
 
 
@@ -210,6 +211,10 @@ class TrainStep:
     tokens_per_s: float  # over the last few steps
     elapsed: float  # seconds of training in this run
     eta: float  # seconds until max_steps at the current pace
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.step, self.max_steps, f"loss {self.loss:.3f}")
 
 
 @dataclass(frozen=True)
