@@ -125,13 +125,12 @@ def reply_text(pieces: list[tuple[str, bool]]) -> Text:
 
 
 class Card(Static):
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     Card {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     """
 
@@ -204,13 +203,12 @@ class ComparePanel(Widget):
 class SFTPanel(Widget):
     """Fine-tuning, live: progress, the loss as it falls, and what the run did."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     SFTPanel {
         height: auto;
         layout: vertical;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     SFTPanel #sft-status {

@@ -75,10 +75,10 @@ class VotePanel(Widget, can_focus=True):
     DEFAULT_CSS = """
     VotePanel {
         height: auto;
-        border: round $primary;
+        border: round $primary;  /* not .panel: focus turns it to the accent */
+        padding: 0 1;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     VotePanel:focus {
@@ -379,13 +379,12 @@ class NudgeUpdate(Message):
 class NudgePanel(Static):
     """The DPO steps live: each answer's log-probability before and now, then a new sample."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     NudgePanel {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     """

@@ -40,13 +40,12 @@ SLIDE_TICK = 0.05  # seconds per character as a chosen token slides into the con
 class ContextWindow(Static):
     """The prompt and the tokens chosen so far; token boundaries in alternating colours."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     ContextWindow {
         height: auto;
         min-height: 3;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
     }
     """
 

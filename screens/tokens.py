@@ -54,12 +54,11 @@ def _muted(message: str) -> Text:
 class SplitCard(Vertical):
     """One example sentence: its token count and IDs in GPT-4's tokenizer."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     SplitCard {
         height: auto;
         width: 1fr;
-        border: round $primary;
-        padding: 0 1;
     }
     SplitCard .count {
         color: $text-muted;
@@ -510,11 +509,10 @@ class BpeTraining(Vertical):
 class ModelVocabulary(Static):
     """Which tokenizer the tour's model reads with, from the workspace or bundled."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     ModelVocabulary {
         height: auto;
-        border: round $primary;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     """

@@ -114,14 +114,13 @@ class LoopSteps(Static):
 class ContextView(Static):
     """The context window as the model sees it: special tokens marked, text as itself."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     ContextView {
         height: auto;
         min-height: 3;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     """
 
@@ -180,15 +179,14 @@ class ToolLoopPanel(Widget):
 
 
 class MemorySide(Static):
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     MemorySide {
         width: 1fr;
         height: auto;
         min-height: 5;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     """
 

@@ -92,8 +92,10 @@ class CapitalAnswer:
 
 
 @dataclass(frozen=True)
-class CapitalAccuracy:
-    answers: list[CapitalAnswer]
+class Score:
+    """A quiz's answers (each with ``correct``) and how many were right."""
+
+    answers: list
 
     @property
     def correct(self) -> int:
@@ -106,6 +108,11 @@ class CapitalAccuracy:
     @property
     def fraction(self) -> float:
         return self.correct / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class CapitalAccuracy(Score):
+    answers: list[CapitalAnswer]
 
     def __str__(self) -> str:
         return f"{self.correct} of {self.total} capitals ({self.fraction:.0%})"

@@ -385,8 +385,9 @@ def _funnel_figures(ws: Workspace) -> list[Figure]:
     artifact = ws.find("funnel")
     if artifact is None:
         raise FileNotFoundError("no funnel.json: the data stage has not run")
-    funnel = json.loads(artifact.path.read_text("utf-8"))
-    steps = funnel.get("steps", []) if isinstance(funnel, dict) else funnel
+    from engine.data.store import read_funnel
+
+    steps = read_funnel(artifact.path)  # checked: a broken file is named with its command
     figures = [Figure("source", artifact.label)]
     for step in steps:
         kept, seen = step.get("out"), step.get("in")

@@ -63,6 +63,7 @@ class TourTokenizer(ABC):
     kind: str
     name: str
     special: dict[str, int]
+    _table: list[bytes]  # the bytes of each ordinary token, by ID
 
     # -- what every tokenizer answers -------------------------------------------------
     @abstractmethod
@@ -72,9 +73,14 @@ class TourTokenizer(ABC):
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         return [self.encode(text) for text in texts]
 
-    @abstractmethod
     def token_bytes(self, token_id: int) -> bytes:
         """The bytes one token stands for (a special token: its own text)."""
+        if 0 <= token_id < len(self._table):
+            return self._table[token_id]
+        for token, special_id in self.special.items():
+            if special_id == token_id:
+                return token.encode("utf-8")
+        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
 
     def decode(self, ids: Iterable[int]) -> str:
         return b"".join(self.token_bytes(i) for i in ids).decode("utf-8", errors="replace")
@@ -178,14 +184,6 @@ class CompactGPT4Tokenizer(TourTokenizer):
                 out.extend(cl100k().decode_single_token_bytes(theirs))
         return out
 
-    def token_bytes(self, token_id: int) -> bytes:
-        if 0 <= token_id < len(self._table):
-            return self._table[token_id]
-        for token, special_id in self.special.items():
-            if special_id == token_id:
-                return token.encode("utf-8")
-        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
-
     def definition(self) -> dict[str, Any]:
         return {"kind": self.kind, "base": "cl100k_base", "gpt4_ids": self.gpt4_ids,
                 "special": self.special}
@@ -240,14 +238,6 @@ class BPETokenizer(TourTokenizer):
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         return self.encoding.encode_ordinary_batch(texts, num_threads=2)
-
-    def token_bytes(self, token_id: int) -> bytes:
-        if 0 <= token_id < len(self._table):
-            return self._table[token_id]
-        for token, special_id in self.special.items():
-            if special_id == token_id:
-                return token.encode("utf-8")
-        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
 
     def merge_list(self) -> list[tuple[int, int, int, int | None]]:
         """Merges in learned order: (new ID, left ID, right ID, pair count or None)."""

@@ -30,6 +30,7 @@ import torch
 from engine.chat import format as chat
 from engine.chat.format import Turn
 from engine.chat.conversations import Conversation, held_out_conversations, load_conversations
+from engine.inference.evaluate import Score
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.model.versions import ModelVersions
 from engine.workspace import Workspace
@@ -278,24 +279,12 @@ class HeldOutAnswer:
 
 
 @dataclass(frozen=True)
-class HeldOutResult:
+class HeldOutResult(Score):
     answers: list[HeldOutAnswer]
-
-    @property
-    def correct(self) -> int:
-        return sum(a.correct for a in self.answers)
 
     @property
     def in_format(self) -> int:
         return sum(a.in_format for a in self.answers)
-
-    @property
-    def total(self) -> int:
-        return len(self.answers)
-
-    @property
-    def fraction(self) -> float:
-        return self.correct / self.total if self.total else 0.0
 
     def __str__(self) -> str:
         return (f"{self.correct} of {self.total} held-out capitals answered in the assistant "
