@@ -94,12 +94,10 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
         reply = " ".join(f"[{turn.role}] {turn.text}" for turn in answer.turns)
         click.echo(printable(f"{answer.question} -> {reply or '(nothing)'}"))
     if quiz:
-        from engine.model.checkpoint import load_checkpoint
-        from engine.tokenizer.tour import load_tokenizer
+        from engine.model.load import load_model
 
-        tokenizer, _ = load_tokenizer(ws)
-        model, _ = load_checkpoint(ws.path("chat"), tokenizer)
-        result = tuning.held_out_capital_answers(model, tokenizer)
+        loaded = load_model(ws, "chat", path=ws.path("chat"))  # the model just written
+        result = tuning.held_out_capital_answers(loaded.model, loaded.tokenizer)
         click.echo(f"Held out: {result}")
         for wrong in [a for a in result.answers if not a.correct][:5]:
             click.echo(printable(f"  {wrong.country}: wanted {wrong.capital}, got {wrong.reply!r}"))
