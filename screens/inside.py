@@ -49,10 +49,8 @@ class InsideScreen(ChapterScreen):
     }
     InsideScreen #context, InsideScreen #layers, InsideScreen #attention {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     InsideScreen #context-input {
         dock: bottom;
@@ -79,11 +77,11 @@ class InsideScreen(ChapterScreen):
         with ChapterBody(id="body"):
             yield Markdown(sections[0], id="inside-intro")
             yield Static(Content.styled("Loading the model…", "$text-muted"), id="model-line")
-            yield Static(id="context")
+            yield Static(id="context", classes="panel")
             yield Markdown(sections[1], id="inside-equation")
-            yield Static(id="layers")
+            yield Static(id="layers", classes="panel")
             yield Static(id="total")
-            yield Static(id="attention")
+            yield Static(id="attention", classes="panel")
             yield ProbMap("Probability map for the next token", id="out")
             yield Markdown(sections[2], id="inside-keys")
         yield Input(placeholder="Your context (Enter to use it, Escape to close)",

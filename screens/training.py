@@ -62,9 +62,7 @@ class TrainingScreen(ChapterScreen):
     }
     TrainingScreen #window {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
     }
     TrainingScreen #maps {
         height: auto;
@@ -75,9 +73,7 @@ class TrainingScreen(ChapterScreen):
     TrainingScreen #samples {
         height: auto;
         min-height: 3;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
     }
     TrainingScreen .section {
         margin: 1 0 0 0;
@@ -113,7 +109,7 @@ class TrainingScreen(ChapterScreen):
             yield Markdown(sections[0], id="training-intro")
             yield Static(Content.styled("Reading the data…", "$text-muted"), id="data-line")
             yield Markdown(sections[1], classes="section")
-            yield Static(id="window")
+            yield Static(id="window", classes="panel")
             with Horizontal(id="maps"):
                 yield ProbMap("Before the step", id="before")
                 yield ProbMap("After one step", id="after")
@@ -122,7 +118,7 @@ class TrainingScreen(ChapterScreen):
             yield Static(id="run-status")
             yield LossChart(id="chart")
             yield ProbMap(PROBE_TITLE, id="probe")
-            yield Static(id="samples")
+            yield Static(id="samples", classes="panel")
             yield Markdown(sections[3], id="training-keys")
 
     def show_step(self, step: int) -> None:
