@@ -255,3 +255,28 @@ def test_top_p_never_picks_outside_the_nucleus(model):
             ranked = torch.sort(probs, descending=True)
             rank = ranked.indices.tolist().index(event.token_id)
             assert float(ranked.values[:rank].sum()) < 0.6 + 1e-6
+
+
+def test_generate_gives_the_model_back_in_the_mode_it_came_in(model):
+    """A training run samples between steps: dropout must be on again afterwards."""
+    from engine.inference.evaluate import greedy_continue
+
+    model.train()
+    try:
+        list(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=3)))
+        assert model.training
+        assert len(greedy_continue(model, PROMPT, 3)) == 3 and model.training
+    finally:
+        model.eval()
+    list(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=3)))
+    assert not model.training
+
+
+def test_greedy_continue_stops_before_the_stop_token_and_within_the_window(model):
+    from engine.inference.evaluate import greedy_continue
+
+    first = next(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=1))).token_id
+    assert greedy_continue(model, PROMPT, 5, stop_ids=[first]) == []
+    block = model.config.block_size
+    ids = greedy_continue(model, list(range(1, 40)), 3 * block)
+    assert len(ids) == block  # the context shrinks to one token, the window holds the rest
