@@ -25,7 +25,8 @@ from pathlib import Path
 
 import torch
 
-from engine.inference.sampler import NoModel, SampleConfig, Sampler, load_model
+from engine.inference.sampler import SampleConfig, Sampler
+from engine.model.load import NoModel, load_model
 from engine.workspace import Workspace
 
 PROMPT = "The capital of France is"
@@ -103,7 +104,7 @@ def main() -> None:
 
     ws = Workspace(args.workdir)
     try:
-        loaded = load_model(ws, device=args.device)
+        loaded = load_model(ws, "base", device=args.device)
         model, tokenizer = loaded.model, loaded.tokenizer
         what = f"the workspace's {loaded.label}"
     except (NoModel, ValueError):

@@ -19,10 +19,10 @@ import sys
 import time
 
 from engine.tokenizer.bpe import rustbpe_merges, train_bpe
+from engine.tokenizer.cl100k import cl100k
 from engine.tokenizer.tour import (
     BPETokenizer,
     CompactGPT4Tokenizer,
-    cl100k,
     conversation_texts,
     dataset_texts,
 )

@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ENV_VAR = "LLM_TOUR_HOME"
+from engine import settings
+
+ENV_VAR = settings.HOME
 APP_NAME = "llm-tour"
 
 # Artifacts that ship inside the package, produced by the same pipeline
@@ -89,9 +91,9 @@ class BrokenArtifact(ValueError):
 
 
 def default_root() -> Path:
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
+    env = settings.home()
+    if env is not None:
+        return env
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP_NAME, appauthor=False))
@@ -103,6 +105,7 @@ class Artifact:
 
     path: Path
     source: str  # "workspace" or "bundled"
+    version: str | None = None  # a model's version id (engine.model.versions)
 
     @property
     def label(self) -> str:
@@ -139,7 +142,8 @@ class Workspace:
             current = versions.current(name, steps=False)
             if current is None:
                 return None
-            return Artifact(versions.path(current), "bundled" if current.bundled else "workspace")
+            return Artifact(versions.path(current), "bundled" if current.bundled else "workspace",
+                            current.id)
         mine = self.path(name)
         if mine.exists():
             return Artifact(mine, "workspace")
@@ -216,7 +220,3 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
-
-def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)

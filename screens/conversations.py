@@ -139,13 +139,12 @@ def reply_text(pieces: list[tuple[str, bool]]) -> Text:
 
 
 class Card(Static):
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     Card {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     """
 
@@ -218,13 +217,12 @@ class ComparePanel(Widget):
 class SFTPanel(Widget):
     """Fine-tuning, live: progress, the loss as it falls, and what the run did."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     SFTPanel {
         height: auto;
         layout: vertical;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     SFTPanel #sft-status {
@@ -353,11 +351,21 @@ class ConversationsScreen(ChapterScreen):
                        on_error=failed)
 
     def load_models(self) -> None:
-        from engine.training.sft import load_pair
+        """Each kind's model, or the NoModel that says why it is missing or broken."""
+        from engine.model.load import NoModel, load_model
 
         ws = self.app.workspace
 
-        def loaded(pair: Any) -> None:
+        def loading():
+            found: dict[str, Any] = {}
+            for kind in ("base", "chat"):
+                try:
+                    found[kind] = load_model(ws, kind)
+                except NoModel as error:
+                    found[kind] = error
+            yield found
+
+        def loaded(pair: dict[str, Any]) -> None:
             self.pair = pair
             self.start_compare()
 
@@ -368,9 +376,7 @@ class ConversationsScreen(ChapterScreen):
                 self._reply(ReplyUpdate(side, self._run, Text(
                     f"Could not load the models: {error}", style="red"), done=True))
 
-        self.run_stage(lambda: [load_pair(ws)], "conv-models", on_event=loaded,
-                       on_error=failed)
-
+        self.run_stage(loading, "conv-models", on_event=loaded, on_error=failed)
     def model_changed(self, kind: str) -> None:
         """A new base or chat model: both cards ask the current pair, with its labels."""
         self.load_models()
@@ -466,22 +472,24 @@ class ConversationsScreen(ChapterScreen):
     def compare(self, question: str, run: int) -> None:
         from engine.training import sft
 
+        from engine.model.load import NoModel
+
         pair = self.pair
 
         def replies() -> Iterator[ReplyUpdate]:
-            names = {v: k for k, v in pair.tokenizer.special.items()} if pair.tokenizer else {}
-            sides = (("base", pair.base, pair.base_error, pair.base_label, sft.continue_as_base),
-                     ("chat", pair.chat, pair.chat_error, pair.chat_label,
-                      sft.reply_as_assistant))
-            for side, model, error, label, stream in sides:
-                if model is None:
-                    note = error or ""
-                    if side == "chat" and pair.base is not None:
+            for side, stream in (("base", sft.continue_as_base),
+                                 ("chat", sft.reply_as_assistant)):
+                loaded = pair[side]
+                if isinstance(loaded, NoModel):
+                    note = str(loaded)
+                    if side == "chat" and not isinstance(pair["base"], NoModel):
                         note += " Press s below to fine-tune it here."
                     yield ReplyUpdate(side, run, Text(), note.strip(), done=True)
                     continue
+                names = {v: k for k, v in loaded.tokenizer.special.items()}
+                label = f"{loaded.path.name} · {loaded.source} · {loaded.steps:,} steps"
                 pieces: list[tuple[str, bool]] = []
-                for event in stream(model, pair.tokenizer, question):
+                for event in stream(loaded.model, loaded.tokenizer, question):
                     special = event.token_id in names
                     pieces.append((names[event.token_id] if special else event.text, special))
                     yield ReplyUpdate(side, run, reply_text(pieces), label, pieces=pieces)

@@ -26,6 +26,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, RichLog, Static
 
+from engine.events import StageState
 from screens.base import ChapterScreen
 
 TALK_PAGE = "http://travel-notes.example/europe/capitals"
@@ -49,11 +50,13 @@ class DataRun:
         self.started = time.perf_counter()
         self.step = "starting"
         self.written = False
+        self.stage = StageState()  # progress and counts, reduced from the events
 
     def add(self, event: object) -> None:
         from engine.data import events as ev
 
         with self.lock:
+            self.stage.update(event)
             if isinstance(event, ev.UrlChecked):
                 self.verdicts.append(event.verdict)
             elif isinstance(event, ev.Fetched):
@@ -65,7 +68,7 @@ class DataRun:
             elif isinstance(event, ev.Kept):
                 self.rows.append(event.row)
             elif isinstance(event, ev.StepStarted):
-                self.step = event.label
+                self.step = self.stage.label
             elif isinstance(event, ev.Finished):
                 self.funnel = event.funnel
                 self.finished = event
@@ -94,20 +97,19 @@ class DataView:
 # -- step 0: what is running ------------------------------------------------------------
 
 class DataStatus(DataView, Static):
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     DataStatus {
         width: 1fr;
         height: auto;
-        border: round $primary;
-        padding: 0 1;
     }
     """
 
     def update_from(self, run: DataRun) -> None:
         with run.lock:
-            fetched = sum(f.kind == "page" for f in run.fetches)
+            fetched, rows = run.stage.counts["fetched"], run.stage.counts["kept"]
             queued = run.fetches[-1].queued if run.fetches else 0
-            rows, checked = len(run.rows), len(run.verdicts)
+            checked = len(run.verdicts)
         if run.error:
             self.update(Text.assemble(("The crawl stopped: ", "bold red"), (run.error, "")))
             return

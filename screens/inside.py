@@ -51,10 +51,8 @@ class InsideScreen(ChapterScreen):
     }
     InsideScreen #context, InsideScreen #layers, InsideScreen #attention {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     InsideScreen #context-input {
         dock: bottom;
@@ -81,11 +79,11 @@ class InsideScreen(ChapterScreen):
         with ChapterBody(id="body"):
             yield Markdown(sections[0], id="inside-intro")
             yield Static(Content.styled("Loading the model…", "$text-muted"), id="model-line")
-            yield Static(id="context")
+            yield Static(id="context", classes="panel")
             yield Markdown(sections[1], id="inside-equation")
-            yield Static(id="layers")
+            yield Static(id="layers", classes="panel")
             yield Static(id="total")
-            yield Static(id="attention")
+            yield Static(id="attention", classes="panel")
             yield ProbMap("Probability map for the next token", id="out")
             yield Markdown(sections[2], id="inside-keys")
         yield Input(placeholder="Your context (Enter to use it, Escape to close)",
@@ -105,18 +103,15 @@ class InsideScreen(ChapterScreen):
         self.load()  # a model trained in the Training loop, or one chosen with m: show it
 
     def load(self) -> None:
-        from engine.inference.sampler import NO_MODEL_MESSAGE, NoModel, load_model
+        from engine.model.load import load_model
         from engine.model.inside import analyse
 
         ws = self.app.workspace
         context, layer, head = self.context_text, self.attn_layer, self.attn_head
 
         def loading():
-            artifact = ws.find("base")
-            if artifact is None:
-                raise NoModel(NO_MODEL_MESSAGE)
-            loaded = load_model(ws, artifact.path)
-            yield _Loaded(loaded, artifact)
+            loaded = load_model(ws, "base")
+            yield _Loaded(loaded, loaded.artifact)
             yield analyse(loaded.model, loaded.tokenizer, context, layer, head, MAP_ROWS)
 
         def failed(error: BaseException) -> None:
@@ -253,9 +248,8 @@ def _visible(token: str) -> str:
 
 
 def _load_error(error: BaseException | None) -> str:
-    from engine.inference.sampler import NoModel
+    from engine.model.load import NoModel
 
-    if isinstance(error, NoModel):
-        return (f"{error}\nOr go back to chapter 4, the Training loop, and train it there; "
-                "this chapter picks it up when you come back.")
+    if isinstance(error, NoModel):  # names the file or the chapter and command that make one
+        return f"{error}"
     return f"Could not load the model: {error}"

@@ -76,10 +76,10 @@ class VotePanel(Widget, can_focus=True):
     DEFAULT_CSS = """
     VotePanel {
         height: auto;
-        border: round $primary;
+        border: round $primary;  /* not .panel: focus turns it to the accent */
+        padding: 0 1;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     VotePanel:focus {
@@ -399,13 +399,12 @@ class NudgeUpdate(Message):
 class NudgePanel(Static):
     """The DPO steps live: each answer's log-probability before and now, then a new sample."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     NudgePanel {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     """
@@ -559,16 +558,15 @@ class PreferencesScreen(ChapterScreen):
     def sample_candidates(self) -> None:
         """A prompt whose candidates are the chat model's own answers (none without a model),
         and the label of the chat model every nudge starts from."""
-        from engine.model.checkpoint import CheckpointMismatch
-        from engine.preference.dpo import NothingToNudge, load_chat_model
+        from engine.model.load import NoModel, load_model
         from engine.preference.prompts import chat_questions, sample_candidates
 
         ws, store = self.app.workspace, self.store
 
         def sampling():
             try:
-                loaded = load_chat_model(ws)
-            except (NothingToNudge, CheckpointMismatch, FileNotFoundError) as error:
+                loaded = load_model(ws, "chat")
+            except NoModel as error:
                 yield _Candidates(None, "", str(error))  # the talk's sets are enough to vote on
                 return
             label = _chat_label(loaded)
@@ -693,15 +691,16 @@ class _Candidates:
 
 def _chat_label(loaded: Any) -> str:
     """The chat model in the words the other chapters use: file, where from, steps."""
-    step = getattr(loaded.meta, "step", 0)
-    return (f"{loaded.artifact.path.name} ({loaded.artifact.label}"
+    step = loaded.steps
+    return (f"{loaded.path.name} ({loaded.artifact.label}"
             f"{f', {step:,} steps' if step else ''})")
 
 
 def _nudge_error(error: BaseException | None) -> str:
     from engine.model.checkpoint import CheckpointMismatch
+    from engine.model.load import NoModel
     from engine.preference.dpo import NothingToNudge
 
-    if isinstance(error, (NothingToNudge, CheckpointMismatch, FileNotFoundError)):
+    if isinstance(error, (NoModel, NothingToNudge, CheckpointMismatch, FileNotFoundError)):
         return str(error)
     return f"The nudge stopped: {type(error).__name__}: {error}"

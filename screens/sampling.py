@@ -23,7 +23,8 @@ from screens.widgets.figures import percent
 from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, row_label, visible
 
 if TYPE_CHECKING:
-    from engine.inference.sampler import LoadedModel, ProbabilityMap, Sampler, TokenEvent
+    from engine.inference.sampler import ProbabilityMap, Sampler, TokenEvent
+    from engine.model.load import LoadedModel
 
 DEFAULT_PROMPT = "The capital of France is"
 DEFAULT_SEED = 1337
@@ -39,13 +40,12 @@ SLIDE_TICK = 0.05  # seconds per character as a chosen token slides into the con
 class ContextWindow(Static):
     """The prompt and the tokens chosen so far; token boundaries in alternating colours."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     ContextWindow {
         height: auto;
         min-height: 3;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
     }
     """
 
@@ -253,12 +253,12 @@ class SamplingScreen(ChapterScreen):
 
     # -- loading --------------------------------------------------------------
     def load(self) -> None:
-        from engine.inference.sampler import load_model
+        from engine.model.load import load_model
 
         ws, prompt = self.app.workspace, self.prompt
 
         def loading():
-            loaded = load_model(ws)
+            loaded = load_model(ws, "base")
             loaded.encode(prompt)  # warm the tokenizer off the UI thread
             yield loaded
 
@@ -269,9 +269,9 @@ class SamplingScreen(ChapterScreen):
 
     def show_loaded(self, loaded: LoadedModel) -> None:
         self.loaded = loaded
-        step = getattr(loaded.meta, "step", None)
+        step = loaded.steps
         self.query_one("#model-line", Static).update(Content.assemble(
-            ("Model: ", "bold"), (loaded.artifact.path.name, "bold"),
+            ("Model: ", "bold"), (loaded.path.name, "bold"),
             f" ({loaded.artifact.label})", f" · {step:,} steps" if step else "",
             f" · {_params(loaded.model)} parameters"))
         self.restart()
@@ -492,9 +492,8 @@ def _params(model: Any) -> str:
 
 
 def _load_error(error: BaseException | None) -> str:
-    from engine.inference.sampler import NoModel
+    from engine.model.load import NoModel
 
-    if isinstance(error, NoModel):
-        return (f"{error}\nOr go back to chapter 4, the Training loop, and train it there; "
-                "this chapter picks it up when you come back.")
+    if isinstance(error, NoModel):  # names the file or the chapter and command that make one
+        return f"{error}"
     return f"Could not load a model to sample from: {error}"

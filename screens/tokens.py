@@ -55,12 +55,11 @@ def _muted(message: str) -> Text:
 class SplitCard(Vertical):
     """One example sentence: its token count and IDs in GPT-4's tokenizer."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     SplitCard {
         height: auto;
         width: 1fr;
-        border: round $primary;
-        padding: 0 1;
     }
     SplitCard .count {
         color: $text-muted;
@@ -102,7 +101,7 @@ class SplitCards(Horizontal):
         self.count_tokens()
 
     def count_tokens(self) -> None:
-        from engine.tokenizer.tour import cl100k
+        from engine.tokenizer.cl100k import cl100k
 
         def counting():
             enc = cl100k()
@@ -214,7 +213,8 @@ class TokenPlayground(Vertical):
         return self.query_one("#token-input", Input).value
 
     def load_tokenizers(self) -> None:
-        from engine.tokenizer.tour import cl100k, load_bpe
+        from engine.tokenizer.cl100k import cl100k
+        from engine.tokenizer.tour import load_bpe
         from engine.workspace import Workspace
 
         workspace = getattr(self.app, "workspace", None) or Workspace()
@@ -551,11 +551,10 @@ class BpeTraining(Vertical):
 class ModelVocabulary(Static):
     """Which tokenizer the tour's model reads with, from the workspace or bundled."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     ModelVocabulary {
         height: auto;
-        border: round $primary;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     """

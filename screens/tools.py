@@ -9,7 +9,6 @@ go on, once with the search tool's best passage from the tour's dataset in the c
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,8 +42,6 @@ STEP_TITLES = (
 SPECIAL_STYLE = "bold $accent"
 _STOPS = {"end": "it closed its turn with <|end|>", "max tokens": "cut at the length limit",
           "new turn": "it began a new turn", "call limit": "too many calls"}
-_CAPITAL_QUESTION = re.compile(r"capital(?: city)? of (?P<country>[\w .'’-]+?)\s*[?.!]*$",
-                               re.IGNORECASE)
 
 
 # -- messages from the workers ---------------------------------------------------------
@@ -126,14 +123,13 @@ class LoopSteps(Static):
 class ContextView(Static):
     """The context window as the model sees it: special tokens marked, text as itself."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     ContextView {
         height: auto;
         min-height: 3;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     """
 
@@ -195,15 +191,14 @@ class ToolLoopPanel(Widget):
 
 
 class MemorySide(Static):
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     MemorySide {
         width: 1fr;
         height: auto;
         min-height: 5;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     """
 
@@ -306,13 +301,13 @@ class ToolsScreen(ChapterScreen):
 
     # -- loading the model -------------------------------------------------------------
     def load(self) -> None:
-        from engine.tools.loop import load_chat_model
+        from engine.model.load import load_model
         from engine.tools.registry import default_registry
 
         ws = self.app.workspace
 
         def loading():
-            loaded = load_chat_model(ws)
+            loaded = load_model(ws, "chat")
             registry = default_registry(ws)
             registry.prepare()
             yield loaded, registry
@@ -602,25 +597,28 @@ class ToolsScreen(ChapterScreen):
     @work(thread=True, exclusive=True, group="tools-memory", exit_on_error=False)
     def run_memory(self, question: str | None) -> None:
         from engine.chat.conversations import held_out_countries
-        from engine.data.facts import capital_of
+        from engine.tools import memory
 
         worker = get_current_worker()
+        model, tokenizer = self.loaded.model, self.loaded.tokenizer
         if not self._countries:
             self._countries = held_out_countries() or ["France"]
-            self._country_index = self._least_sure(worker)
+            self._country_index = memory.pick_country(
+                model, tokenizer, self._countries, self.registry,
+                looking=lambda country: self.post_message(MemoryAnswer("looking", country)),
+                cancelled=lambda: worker.is_cancelled)
         if question is None:
             country = self._countries[self._country_index % len(self._countries)]
             question = f"What is the capital of {country}?"
         self.memory_question = question
         self.post_message(MemoryAnswer("question", question))
-        match = _CAPITAL_QUESTION.search(question)
-        fact = capital_of(match.group("country")) if match else None
-        query = f"capital of {fact.country}" if fact else question
+        fact = memory.capital_fact(question)
+        query = memory.search_query(question, fact)
 
         for side in ("memory-params", "memory-context"):
             context, source = None, ""
             if side == "memory-context":
-                result = self.registry.run(_search_call(query))
+                result = memory.search(self.registry, query)
                 source = result.note.split("; then")[0] if result.ok else result.text
                 if not result.ok:
                     self.post_message(MemoryAnswer(side, "", source, done=True))
@@ -628,46 +626,17 @@ class ToolsScreen(ChapterScreen):
                 context = result.text
                 self.post_message(MemoryAnswer(side, "", source, passage=context))
             text = ""
-            for piece in _reply(self.loaded, question, query, context):
+            for piece in memory.reply(model, tokenizer, question, query, context):
                 if worker.is_cancelled:
                     return
                 text += piece
                 self.post_message(MemoryAnswer(side, text, source, passage=context or ""))
             verdict = ""
-            if fact is not None:
-                from engine.tools.evaluate import capital_probability
-
-                named = _names(text, fact.capital)
-                verdict = (f"✓ names {fact.capital}" if named
-                           else f"✗ the capital of {fact.country} is {fact.capital}")
-                p = capital_probability(self.loaded.model, self.loaded.tokenizer,
-                                        _prompt(self.loaded.tokenizer, question, context, query),
-                                        fact.country, fact.capital)
-                verdict += f" · P(“{fact.capital}”) {p:.1%}"
+            if fact is not None:  # ✓ only for the exactly right answer
+                p = memory.recollection(model, tokenizer, fact, context, question)
+                verdict = f"{memory.verdict(text, fact)} · P(“{fact.capital}”) {p:.1%}"
             self.post_message(MemoryAnswer(side, text, source, verdict, done=True,
                                            passage=context or ""))
-
-    def _least_sure(self, worker: Any) -> int:
-        """The held-out country whose capital the parameters alone are least sure of: the
-        half-learned fact the comparison is about."""
-        from engine.data.facts import capital_of
-        from engine.tools.evaluate import capital_probability
-
-        model, tokenizer = self.loaded.model, self.loaded.tokenizer
-        best, lowest = 0, 2.0
-        for index, country in enumerate(self._countries):
-            if worker.is_cancelled:
-                break
-            fact = capital_of(country)
-            if fact is None:
-                continue
-            if index % 8 == 0:
-                self.post_message(MemoryAnswer("looking", country))
-            prompt = _prompt(tokenizer, f"What is the capital of {fact.country}?", None, "")
-            p = capital_probability(model, tokenizer, prompt, fact.country, fact.capital)
-            if p < lowest:
-                best, lowest = index, p
-        return best
 
     def on_memory_answer(self, message: MemoryAnswer) -> None:
         if not self._memory_mounted():
@@ -756,58 +725,14 @@ class ToolsScreen(ChapterScreen):
             self.restart_loop()
 
 
-def _names(text: str, capital: str) -> bool:
-    """Whether the answer names the capital as a whole word."""
-    return re.search(rf"(?<!\w){re.escape(capital)}(?!\w)", text) is not None
-
-
-def _search_call(query: str) -> Any:
-    from engine.tools.parser import ToolCall
-
-    return ToolCall("search", {"query": query})
-
-
-def _prompt(tokenizer: Any, question: str, context: str | None, query: str) -> list[int]:
-    """The conversation up to the model's reply: the question, and when ``context`` is
-    given, the search call and its result before it."""
-    from engine.chat.format import Turn, prompt_ids
-    from engine.tools.parser import format_call
-
-    turns = [Turn("user", question)]
-    if context is not None:
-        turns += [Turn("tool_call", format_call("search", {"query": query})),
-                  Turn("tool_result", context)]
-    return prompt_ids(turns, tokenizer)
-
-
-def _reply(loaded: Any, question: str, query: str, context: str | None) -> Iterator[str]:
-    """The chat model's greedy answer, with or without a search result already in context."""
-    from engine.chat.format import END, stop_ids
-    from engine.tools import loop
-
-    tokenizer = loaded.tokenizer
-    source = loop.model_source(loaded.model, tokenizer, temperature=0.0)
-    specials = set(tokenizer.special.values())
-    stops = [*stop_ids(tokenizer), tokenizer.special["<|tool_call|>"]]
-    first = True
-    for token in source(_prompt(tokenizer, question, context, query), stops, 48):
-        if token.id in specials:
-            if token.id != tokenizer.special[END] and first:
-                yield "(the model reached for a tool instead of answering)"
-            return
-        yield token.text.lstrip() if first else token.text
-        first = False
-
-
 def _load_error(error: BaseException | None) -> str:
-    from engine.tools.loop import NoChatModel
+    from engine.model.load import NoModel
     from engine.workspace import BrokenArtifact
 
     if isinstance(error, BrokenArtifact):  # names the file (the dataset, say) and its remedy
         return printable(str(error))
-    if isinstance(error, NoChatModel):
-        return (f"{error}\nThe Conversations chapter fine-tunes one live; this chapter needs it "
-                "to run the loop.")
+    if isinstance(error, NoModel):  # names the file, or the chapter and command that make one
+        return printable(str(error))
     if isinstance(error, FileNotFoundError):
         return f"{error}"
     return f"Could not load the chat model: {error}"

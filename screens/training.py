@@ -16,6 +16,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Markdown, Static
+
+from engine.events import StageState
 from screens.base import ChapterBody, ChapterScreen, stage_cancelled
 from screens.widgets.loss_chart import LossChart
 from screens.widgets.figures import figure, percent
@@ -83,9 +85,7 @@ class TrainingScreen(ChapterScreen):
     }
     TrainingScreen #window {
         height: auto;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
     }
     TrainingScreen #maps {
         height: auto;
@@ -96,9 +96,7 @@ class TrainingScreen(ChapterScreen):
     TrainingScreen #samples {
         height: auto;
         min-height: 3;
-        border: round $primary;
         border-title-color: $text;
-        padding: 0 1;
     }
     TrainingScreen .section {
         margin: 1 0 0 0;
@@ -123,6 +121,7 @@ class TrainingScreen(ChapterScreen):
         self.last_step: Any = None
         self.last_val: float | None = None
         self.best_val: float | None = None  # the lowest validation loss of this run
+        self.stage = StageState()
         self.device_label = ""
         self.note: Content | None = None
         self._tokenizing_rows = 0
@@ -137,7 +136,7 @@ class TrainingScreen(ChapterScreen):
             yield Markdown(sections[0], id="training-intro")
             yield Static(Content.styled("Reading the data…", "$text-muted"), id="data-line")
             yield Markdown(sections[1], classes="section")
-            yield Static(id="window")
+            yield Static(id="window", classes="panel")
             with Horizontal(id="maps"):
                 yield ProbMap("Before the step", id="before")
                 yield ProbMap("After one step", id="after")
@@ -146,7 +145,7 @@ class TrainingScreen(ChapterScreen):
             yield Static(id="run-status")
             yield LossChart(id="chart")
             yield ProbMap(PROBE_TITLE, id="probe")
-            yield Static(id="samples")
+            yield Static(id="samples", classes="panel")
             yield Markdown(sections[3], id="training-keys")
 
     def show_step(self, step: int) -> None:
@@ -290,6 +289,7 @@ class TrainingScreen(ChapterScreen):
         self.running, self.paused = True, False
         self.samples, self.last_step, self.last_val, self.note = [], None, None, None
         self.best_val = None
+        self.stage = StageState()  # the run's figures, reduced from its events
         self.query_one("#chart", LossChart).reset(config.max_steps)
         self.query_one("#samples", Static).update(
             Content.styled("Samples appear as the model learns.", "italic $text-muted"))
@@ -341,6 +341,7 @@ class TrainingScreen(ChapterScreen):
             if isinstance(event, _Tokenizing):
                 self.update_status("Tokenizing your dataset first…")
             return
+        self.stage.update(event)
         if isinstance(event, train.TrainStart):
             self.device_label = event.device
             what = (f"going on from step {event.start_step:,}" if event.resumed_from
@@ -351,8 +352,7 @@ class TrainingScreen(ChapterScreen):
             self.last_step = event
             chart.add_train(event.step, event.loss)
         elif isinstance(event, train.EvalLoss):
-            self.last_val = event.val_loss
-            self.best_val = min(event.val_loss, self.best_val or event.val_loss)
+            self.last_val, self.best_val = self.stage.val_loss, self.stage.best_val_loss
             chart.add_val(event.step, event.val_loss)
         elif isinstance(event, train.Probe):
             r = event.result
@@ -528,15 +528,11 @@ def _spare_one_core() -> int | None:
     """Threads for a run inside the tour: every core but one, which stays with the screen
     (measured: keys answer faster and, on a busy machine, training is faster too). A cap
     set in LLM_TOUR_THREADS (a shared server) is left to the engine."""
-    import os
+    from engine import settings
 
-    if os.environ.get("LLM_TOUR_THREADS"):
+    if settings.threads_cap() is not None:
         return None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, settings.usable_cores() - 1)
 
 
 def _flat(text: str) -> str:

@@ -38,11 +38,10 @@ class ChapterMap(Static):
 class HardwarePanel(LookupPanel):
     """CPU, memory and accelerator, found by a worker so torch loads after the first frame."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     HardwarePanel {
         height: auto;
-        border: round $primary;
-        padding: 0 1;
         margin: 0 0 1 0;
     }
     """

@@ -26,7 +26,7 @@ from engine.preference.dpo import (
 )
 from engine.preference.prompts import APPLES, TOAST
 from engine.preference.votes import VoteStore
-from engine.workspace import Artifact
+from engine.model.load import LoadedModel
 
 
 @pytest.fixture(autouse=True)
@@ -160,12 +160,12 @@ def test_nudge_chat_saves_to_the_workspace_and_samples(workspace, tmp_path, monk
     save_checkpoint(bundled, tiny_model(), tokenizer=tok, step=7, extra={"kind": "chat"})
     before = bundled.read_bytes()
 
-    def load(ws):
+    def load(ws, kind):
         model, meta = load_checkpoint(bundled, tok)
-        return dpo_module.ChatModel(model, tok, Artifact(bundled, "bundled"), meta,
-                                    dict(meta.extra))
+        return LoadedModel(model, tok, kind, "bundled", bundled, meta.step, "bundled-chat",
+                           tok.hash, meta)
 
-    monkeypatch.setattr(dpo_module, "load_chat_model", load)
+    monkeypatch.setattr(dpo_module, "load_model", load)
     with pytest.raises(NothingToNudge, match="No votes yet"):
         list(nudge_chat(workspace, VoteStore.open(workspace)))
 

@@ -66,11 +66,11 @@ def test_fault_hints_name_real_commands():
 
 
 def test_fault_sft_without_a_base_model_names_the_command(tmp_path, monkeypatch):
+    from engine.model.load import NoModel
     from engine.training import sft
     from engine.workspace import Workspace
 
     monkeypatch.setattr("engine.workspace.BUNDLED_DIR", tmp_path / "nothing-bundled")
     ws = Workspace(tmp_path / "ws")
-    monkeypatch.setattr("engine.tokenizer.tour.load_tokenizer", lambda ws: (TOK, None))
-    with pytest.raises(FileNotFoundError, match="llm-tour prepare train"):
+    with pytest.raises(NoModel, match="llm-tour prepare train"):
         next(sft.fine_tune(ws))

@@ -6,15 +6,7 @@ import pytest
 import torch
 
 from engine.model.gpt import GPT, GPTConfig
-from engine.inference.sampler import (
-    NoModel,
-    SampleConfig,
-    Sampler,
-    filter_probs,
-    find_checkpoint,
-    generate,
-    load_model,
-)
+from engine.inference.sampler import SampleConfig, Sampler, filter_probs, generate
 
 PROMPT = [3, 14, 15, 9, 26]
 
@@ -48,7 +40,7 @@ def full_logits(model: GPT, ids) -> torch.Tensor:
 
 
 def test_temperature_zero_is_argmax_at_every_step(model):
-    events = list(generate(model, PROMPT, temperature=0, max_tokens=12))
+    events = list(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=12)))
     assert len(events) == 12
     for event in events:
         assert event.token_id == int(torch.argmax(full_logits(model, event.context)))
@@ -59,7 +51,8 @@ def test_temperature_zero_is_argmax_at_every_step(model):
 
 def test_top_k_never_picks_outside_the_top_k(model):
     for seed in range(4):
-        for event in generate(model, PROMPT, temperature=2.0, top_k=3, seed=seed, max_tokens=10):
+        config = SampleConfig(temperature=2.0, top_k=3, seed=seed, max_tokens=10)
+        for event in generate(model, PROMPT, config):
             top3 = torch.topk(full_logits(model, event.context), 3).indices.tolist()
             assert event.token_id in top3
             assert event.map.kept_count == 3
@@ -87,8 +80,8 @@ def test_temperature_sharpens_and_flattens_the_map():
 
 def test_a_fixed_seed_reproduces_a_sample(model):
     def ids(seed):
-        return [e.token_id for e in generate(model, PROMPT, temperature=1.0, seed=seed,
-                                             max_tokens=15)]
+        config = SampleConfig(temperature=1.0, seed=seed, max_tokens=15)
+        return [e.token_id for e in generate(model, PROMPT, config)]
 
     assert ids(7) == ids(7)
     assert ids(7) != ids(8)
@@ -132,18 +125,20 @@ def test_generation_runs_past_the_context_window():
 
 
 def test_stops_at_a_stop_token_and_at_the_length_limit(model):
-    first = next(generate(model, PROMPT, temperature=0, max_tokens=5)).token_id
-    events = list(generate(model, PROMPT, temperature=0, max_tokens=5, stop_ids=[first]))
+    first = next(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=5))).token_id
+    events = list(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=5),
+                           stop_ids=[first]))
     assert len(events) == 1
     assert events[0].stop == "stop token" and events[0].token_id == first
 
-    events = list(generate(model, PROMPT, temperature=0, max_tokens=4))
+    events = list(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=4)))
     assert [e.stop for e in events] == [None, None, None, "max tokens"]
-    assert list(generate(model, PROMPT, max_tokens=0)) == []
+    assert list(generate(model, PROMPT, SampleConfig(max_tokens=0))) == []
 
 
 def test_the_map_always_shows_the_chosen_token(model):
-    for event in generate(model, PROMPT, temperature=5.0, seed=0, max_tokens=10, map_size=3):
+    config = SampleConfig(temperature=5.0, seed=0, max_tokens=10, map_size=3)
+    for event in generate(model, PROMPT, config):
         assert len(event.map.candidates) == 3
         assert event.map.prob_of(event.token_id) == pytest.approx(event.prob)
 
@@ -185,8 +180,8 @@ def test_a_character_split_over_two_tokens_arrives_whole():
                 kv_cache.pos += idx.size(1)
             return logits, None
 
-    events = list(generate(Fixed(), [5], temperature=0, tokenizer=SplitTokenizer(),
-                           stop_ids=[0]))
+    events = list(generate(Fixed(), [5], SampleConfig(temperature=0),
+                           tokenizer=SplitTokenizer(), stop_ids=[0]))
     assert [e.token_id for e in events] == [1, 2, 0]
     assert [e.text for e in events] == ["", "é", "<|endoftext|>"]
     assert events[0].token_text == "\ufffd"
@@ -195,36 +190,13 @@ def test_a_character_split_over_two_tokens_arrives_whole():
 
 def test_bad_settings_are_clear_errors(model):
     with pytest.raises(ValueError, match="temperature"):
-        list(generate(model, PROMPT, temperature=-1))
+        list(generate(model, PROMPT, SampleConfig(temperature=-1)))
     with pytest.raises(ValueError, match="top-k"):
-        list(generate(model, PROMPT, top_k=0))
+        list(generate(model, PROMPT, SampleConfig(top_k=0)))
     with pytest.raises(ValueError, match="top-p"):
-        list(generate(model, PROMPT, top_p=1.5))
+        list(generate(model, PROMPT, SampleConfig(top_p=1.5)))
     with pytest.raises(ValueError, match="empty"):
         list(generate(model, []))
-
-
-def test_no_checkpoint_says_how_to_make_one(workspace, monkeypatch):
-    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
-    assert find_checkpoint(workspace) is None
-    with pytest.raises(NoModel, match="llm-tour"):
-        load_model(workspace)
-
-
-def test_the_workspace_checkpoint_wins_over_the_bundled_one(workspace, monkeypatch, tmp_path):
-    bundled = tmp_path / "bundled"
-    bundled.mkdir()
-    (bundled / "base.pt").write_bytes(b"")
-    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", bundled)
-    artifact, kind = find_checkpoint(workspace)
-    assert (artifact.source, kind) == ("bundled", "base")
-    workspace.ensure()
-    workspace.path("chat").write_bytes(b"")
-    artifact, kind = find_checkpoint(workspace)
-    assert (artifact.source, kind) == ("workspace", "chat")
-    workspace.path("base").write_bytes(b"")
-    artifact, kind = find_checkpoint(workspace)
-    assert (artifact.source, kind, artifact.path) == ("workspace", "base", workspace.path("base"))
 
 
 # -- the headless command ----------------------------------------------------------
@@ -272,48 +244,39 @@ def test_cli_without_a_model_says_how_to_get_one(workspace, monkeypatch):
     monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
     result = run_cli(workspace)
     assert result.exit_code == 1
-    assert "no trained model" in result.output and "llm-tour prepare train" in result.output
+    assert "no base model" in result.output and "llm-tour prepare train" in result.output
 
 
 def test_top_p_never_picks_outside_the_nucleus(model):
     for seed in range(4):
-        for event in generate(model, PROMPT, temperature=1.5, top_p=0.6, seed=seed, max_tokens=8):
+        config = SampleConfig(temperature=1.5, top_p=0.6, seed=seed, max_tokens=8)
+        for event in generate(model, PROMPT, config):
             probs = torch.softmax(full_logits(model, event.context) / 1.5, dim=-1)
             ranked = torch.sort(probs, descending=True)
             rank = ranked.indices.tolist().index(event.token_id)
             assert float(ranked.values[:rank].sum()) < 0.6 + 1e-6
 
 
-def test_a_bundled_model_comes_with_its_own_tokenizer(model_workspace, tmp_path, monkeypatch):
-    """A workspace tokenizer the bundled model was not trained with: use the bundled one."""
-    from engine.model.checkpoint import CheckpointMismatch
-    from engine.tokenizer.tour import CompactGPT4Tokenizer
+def test_generate_gives_the_model_back_in_the_mode_it_came_in(model):
+    """A training run samples between steps: dropout must be on again afterwards."""
+    from engine.inference.evaluate import greedy_continue
 
-    bundled = tmp_path / "bundled"
-    bundled.mkdir()
-    for name in ("base", "tokenizer"):
-        model_workspace.path(name).rename(bundled / model_workspace.path(name).name)
-    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", bundled)
-    CompactGPT4Tokenizer.from_texts(["a different corpus"]).save(model_workspace.path("tokenizer"))
-
-    loaded = load_model(model_workspace)
-    assert loaded.artifact.source == "bundled" and loaded.tokenizer_artifact.source == "bundled"
-    assert "bundled with llm-tour" in loaded.label
-
-    (bundled / "tokenizer.json").unlink()
-    with pytest.raises(CheckpointMismatch, match="different tokenizer"):
-        load_model(model_workspace)
+    model.train()
+    try:
+        list(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=3)))
+        assert model.training
+        assert len(greedy_continue(model, PROMPT, 3)) == 3 and model.training
+    finally:
+        model.eval()
+    list(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=3)))
+    assert not model.training
 
 
-def test_a_checkpoint_given_by_path_says_where_it_came_from(model_workspace, tmp_path,
-                                                            monkeypatch):
-    loaded = load_model(model_workspace, model_workspace.path("base"))
-    assert loaded.artifact.source == "workspace" and loaded.kind == "base"
-    bundled = tmp_path / "bundled"
-    bundled.mkdir()
-    model_workspace.path("base").rename(bundled / "base.pt")
-    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", bundled)
-    loaded = load_model(model_workspace, bundled / "base.pt")
-    assert loaded.artifact.source == "bundled"
-    with pytest.raises(NoModel, match="no checkpoint at"):
-        load_model(model_workspace, tmp_path / "missing.pt")
+def test_greedy_continue_stops_before_the_stop_token_and_within_the_window(model):
+    from engine.inference.evaluate import greedy_continue
+
+    first = next(generate(model, PROMPT, SampleConfig(temperature=0, max_tokens=1))).token_id
+    assert greedy_continue(model, PROMPT, 5, stop_ids=[first]) == []
+    block = model.config.block_size
+    ids = greedy_continue(model, list(range(1, 40)), 3 * block)
+    assert len(ids) == block  # the context shrinks to one token, the window holds the rest

@@ -166,7 +166,7 @@ async def test_base_vs_assistant_on_the_viewers_question(base_ready, scripted):
         assistant = text_of(screen.query_one("#compare-chat"))
         assert "What is the capital of Germany?" in base
         # no chat.pt yet: the chapter says how to make one
-        assert "No assistant-shaped model yet" in assistant and "Press s" in assistant
+        assert "no chat model yet" in assistant and "Press s" in assistant
 
         base_ready.path("chat").write_bytes(base_ready.path("base").read_bytes())
         screen.load_models()
@@ -200,8 +200,8 @@ async def test_fine_tuning_runs_live_and_the_comparison_updates(base_ready, shor
         assert len(screen._losses) == 3
         figures = text_of(screen.query_one("#sft-figures"))
         assert "held-out conversations" in figures and "What is the capital of France?" in figures
-        assert screen.pair is not None and screen.pair.chat is not None
-        assert "No assistant-shaped model" not in text_of(screen.query_one("#compare-chat"))
+        assert screen.pair is not None and screen.pair["chat"].kind == "chat"
+        assert "no chat model" not in text_of(screen.query_one("#compare-chat"))
 
 
 async def test_without_a_model_the_chapter_still_shows_the_dataset(workspace):
@@ -209,7 +209,7 @@ async def test_without_a_model_the_chapter_still_shows_the_dataset(workspace):
         await to_step(pilot, 1)
         screen = pilot.app.screen
         assert "User:" in text_of(screen.query_one("#dataset-person"))
-        if screen.pair is not None and screen.pair.base is None:
+        if screen.pair is not None and screen.pair["base"].path is None:  # a NoModel
             assert "llm-tour prepare" in text_of(screen.query_one("#compare-base"))
 
 

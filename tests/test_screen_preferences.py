@@ -188,7 +188,7 @@ async def test_nudge_without_a_chat_model_says_what_to_do(plain_workspace):
         await pilot.press("N")
         await settle(pilot)
         nudge = screen.query_one(NudgePanel)
-        assert "no chat model to nudge yet" in text_of(nudge)
+        assert "no chat model yet" in text_of(nudge)
         assert "llm-tour prepare sft" in text_of(nudge)
 
 
@@ -201,7 +201,7 @@ async def test_nudge_runs_dpo_on_the_chat_model_and_saves_it_to_the_workspace(ch
         assert len(screen.prompts) == 3
         sampled = screen.prompts[2]
         assert sampled.question == "What is the capital of France?"
-        assert "chat model chat.pt (prepared in your workspace)" in sampled.source
+        assert "chat model chat.pt (prepared in your workspace, 1 training step)" in sampled.source
         await pilot.press(*keys_for(screen, ["step-by-step", "answer-only", "wrong"])[:2])
         await settle(pilot)
         await pilot.press("N")

@@ -54,6 +54,19 @@ def map_text(screen: SamplingScreen) -> str:
     return str(screen.map_view.render())
 
 
+@pytest.mark.bundled
+async def test_a_broken_base_model_is_named_not_swapped_for_the_bundled_one(workspace):
+    """The bundled models are there, but the workspace's own base.pt is truncated: the
+    chapter says which file and how to rebuild it, and samples from nothing else."""
+    workspace.ensure()
+    workspace.path("base").write_bytes(b"PK\x03\x04 half a checkpoint")
+    async with open_chapter(workspace).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        line = str(screen.query_one("#model-line").render())
+        assert "base.pt" in line and "llm-tour prepare train" in line, line
+        assert screen.loaded is None and screen.sampler is None
+
+
 async def test_space_samples_one_token_into_the_context(model_workspace):
     async with open_chapter(model_workspace).run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
@@ -176,7 +189,7 @@ async def test_without_a_model_the_chapter_says_how_to_get_one(workspace, monkey
     async with open_chapter(workspace).run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
         line = str(screen.query_one("#model-line").render())
-        assert "no trained model" in line and "llm-tour prepare train" in line
+        assert "no base model" in line and "llm-tour prepare train" in line
         await pilot.press("space", "a", "[", "k")  # nothing to run: no crash
         assert screen.sampler is None and screen._player is None
 

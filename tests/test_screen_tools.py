@@ -222,6 +222,32 @@ async def test_recollection_vs_working_memory(chat_ready):
         assert "BM25" in context and "atlas.example/" in context
 
 
+async def test_the_right_city_for_the_wrong_country_is_marked_wrong(chat_ready, monkeypatch):
+    """With the passage in context the model still names another country: no ✓ for that,
+    even though the capital's name is in the answer."""
+    def wrong_country(model, tokenizer, **kwargs):
+        honest = _fake_model(model, tokenizer, **kwargs)
+
+        def source(ids, stop_ids, max_tokens):
+            if tokenizer.special[TOOL_RESULT] not in ids:
+                yield from honest(ids, stop_ids, max_tokens)
+                return
+            reply = tokenizer.encode(f" The capital of Spain is {HELD_OUT.capital}.")
+            for token_id in [*reply, tokenizer.special[END]][:max_tokens]:
+                yield loop.Token(token_id, tokenizer.decode([token_id]))
+
+        return source
+
+    monkeypatch.setattr(loop, "model_source", wrong_country)
+    async with app_at_tools(chat_ready).run_test(size=(100, 32)) as pilot:
+        await to_memory(pilot)
+        screen = pilot.app.screen
+        context = text_of(screen.query_one("#memory-context", MemorySide))
+        assert f"The capital of Spain is {HELD_OUT.capital}." in context
+        assert f"✗ the capital of {HELD_OUT.country} is {HELD_OUT.capital}" in context
+        assert "✓" not in context
+
+
 async def test_without_a_chat_model_the_chapter_says_how_to_make_one(workspace):
     async with app_at_tools(workspace).run_test(size=(100, 32)) as pilot:
         await settle(pilot)

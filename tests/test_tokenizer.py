@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.tokenizer import bpe
+from engine.tokenizer.cl100k import cl100k
 from engine.tokenizer.tour import (
     ENDOFTEXT,
     SPECIAL_TOKENS,
@@ -25,7 +26,6 @@ from engine.tokenizer.tour import (
     TokenizerBuilt,
     TokenizerConfig,
     TokenizerSaved,
-    cl100k,
     load_bpe,
     load_tokenizer,
     prepare,

@@ -313,12 +313,12 @@ def test_the_chat_model_calls_the_weather_tool_for_cities_it_never_saw(workspace
 
     from engine.chat.conversations import held_out_cities
     from engine.tools.evaluate import CallReport, held_out_weather_calls
-    from engine.tools.loop import load_chat_model
+    from engine.model.load import load_model
 
     if workspace.find("chat") is None:
         pytest.skip("no chat model is bundled: `llm-tour prepare` makes one, and "
                     "`llm-tour chat --held-out` measures it")
-    loaded = load_chat_model(workspace)
+    loaded = load_model(workspace, "chat")
     cities = held_out_cities()
     assert cities
     report = CallReport(tuple(held_out_weather_calls(loaded.model, loaded.tokenizer,
@@ -331,10 +331,10 @@ def test_continuation_probability_reads_the_models_certainty(workspace):
     import torch
 
     from engine.tools.evaluate import capital_probability, continuation_probability
-    from engine.tools.loop import load_chat_model
+    from engine.model.load import load_model
 
     tokenizer = _tiny_chat_model(workspace)
-    model = load_chat_model(workspace).model
+    model = load_model(workspace, "chat").model
     context = tokenizer.encode("What's the weather in Paris")
     ids = tokenizer.encode(" today?")
     p = continuation_probability(model, context, ids)

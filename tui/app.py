@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import ClassVar
 
@@ -13,11 +12,11 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 
+from engine import settings
 from engine.workspace import Workspace
 from screens.registry import CHAPTERS
 from tui.errors import ErrorNote, error_note, failed_part, log_error
 from tui.help import HelpScreen, collect_bindings
-from tui.session import SLOW_LINK_ENV
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -139,7 +138,7 @@ class TourApp(App[None]):
         self._theme_name = theme or self.workspace.read_state().get("theme", "dark")
         # Set before mounting, so the first frame is styled once, in the right theme.
         self.theme = THEMES.get(self._theme_name, THEMES["dark"])
-        if os.environ.get(SLOW_LINK_ENV) == "1":
+        if settings.slow_link():
             self.animation_level = "none"  # every frame costs on a slow link
 
     # -- life cycle ---------------------------------------------------------

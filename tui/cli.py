@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from engine import settings
 from engine.workspace import ENV_VAR, Workspace
 from screens.registry import CHAPTERS, find_chapter
 from tui import __version__
@@ -44,7 +45,7 @@ class ChapterType(click.ParamType):
               help="Colour theme (t switches it inside the tour).")
 @click.option("--present", is_flag=True,
               help="Start in presenter mode: no keys bar or side panels (f switches it).")
-@click.option("--slow-link", is_flag=True, envvar="LLM_TOUR_SLOW_LINK",
+@click.option("--slow-link", is_flag=True, envvar=settings.SLOW_LINK,
               help="For a slow connection: 10 frames a second and no animation.")
 @click.version_option(__version__, "--version", "-V", prog_name="llm-tour")
 @click.pass_context

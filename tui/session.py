@@ -20,15 +20,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import settings
 from engine.workspace import ARTIFACTS, ENV_VAR, Workspace
 
 SESSIONS_DIR = "sessions"
 OWNER_FILE = "owner.pid"
-VOTES_ENV = "LLM_TOUR_VOTES"  # the shared vote store (engine/preference/votes.py reads it)
-OFFLINE_ENV = "LLM_TOUR_OFFLINE"  # "1": the crawler fetches nothing outside the sample web
-REMOTE_ENV = "LLM_TOUR_REMOTE"  # "1": a remote visitor; "add your own page" reads no file or URL
-THREADS_ENV = "LLM_TOUR_THREADS"  # torch threads for one visitor's training and sampling
-SLOW_LINK_ENV = "LLM_TOUR_SLOW_LINK"  # "1": fewer frames, no animation
+# The variables a visitor's process is given (engine/settings.py says what each does).
+VOTES_ENV = settings.VOTES
+OFFLINE_ENV = settings.OFFLINE
+REMOTE_ENV = settings.REMOTE
+THREADS_ENV = settings.THREADS
+SLOW_LINK_ENV = settings.SLOW_LINK
 
 # What a visitor's process inherits from the server's environment; nothing else
 # (no credentials or tokens the server happens to hold).

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import asyncssh
 
+from engine import settings
 from engine.workspace import Workspace
 from tui.session import SessionLimits, close_session, open_session, session_env, tour_command
 
@@ -162,7 +163,7 @@ class TourSession(asyncssh.SSHServerSession):
                                         slow_link=config.slow_link),
                           client=dict(self.chan.get_environment()))
         env["TERM"] = self.term
-        env["LLM_TOUR_USER"] = self.username
+        env[settings.USER] = self.username
         master, slave = os.openpty()
         _set_winsize(master, *self.size)
         os.set_blocking(master, False)

@@ -24,9 +24,10 @@ as ordinary characters, so a user who types ``<|end|>`` cannot close a turn.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 from engine.tokenizer.tour import ENDOFTEXT  # starts every conversation, as it ends documents
+from engine.tokenizer.protocol import Tokenizer
 
 Role = Literal["user", "assistant", "tool_call", "tool_result"]
 ROLES: tuple[str, ...] = ("user", "assistant", "tool_call", "tool_result")
@@ -37,14 +38,6 @@ TOOL_CALL = "<|tool_call|>"
 TOOL_RESULT = "<|tool_result|>"
 END = "<|end|>"
 SPECIAL_TOKENS = (ENDOFTEXT, USER, ASSISTANT, TOOL_CALL, TOOL_RESULT, END)
-
-
-class Tokenizer(Protocol):
-    special: dict[str, int]
-
-    def encode(self, text: str) -> list[int]: ...
-
-    def decode(self, ids: list[int]) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ past robots.txt with a redirect (every hop is checked), hold it longer than
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -36,13 +35,13 @@ from urllib.robotparser import RobotFileParser
 import httpcore
 import httpx
 
+from engine import settings
 from engine.data.charset import EncodingError, decode_html
 from engine.data.urlfilter import URLFilter, UrlVerdict, address_problem
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-OFFLINE_ENV = "LLM_TOUR_OFFLINE"  # "1": only the sample web, never the internet
 
 SEEDS_FILE = Path(__file__).parent / "web" / "seeds.txt"
 USER_AGENT = "llm-tour-crawler/0.1 (+https://example.org/llm-tour)"
@@ -96,6 +95,10 @@ class Fetched:
     elapsed: float
     queued: int  # URLs waiting in the frontier after this fetch
     kind: str = "page"  # "page" or "robots"
+
+    @property
+    def tally(self) -> tuple[str, ...]:  # engine.events.StageState counts the pages asked for
+        return ("fetched",) if self.kind == "page" else ()
 
 
 @dataclass(frozen=True)
@@ -192,9 +195,9 @@ class LocalTransport(httpx.BaseTransport):
         if self.port is not None and host.endswith(self.suffix):
             request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
             request.headers["Host"] = host
-        elif os.environ.get(OFFLINE_ENV) == "1":  # a shared server: visitors fetch no real URL
+        elif settings.offline():  # a shared server: visitors fetch no real URL
             raise httpx.ConnectError(f"{host} is outside the sample web, and this tour is "
-                                     f"offline ({OFFLINE_ENV}=1)", request=request)
+                                     f"offline ({settings.OFFLINE}=1)", request=request)
         return self.inner.handle_request(request)
 
     def close(self) -> None:

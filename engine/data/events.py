@@ -1,10 +1,16 @@
-"""What the data stage reports while it runs. The screen and the CLI consume these."""
+"""What the data stage reports while it runs. The screen and the CLI consume these.
+
+Progress and counts are in the shared vocabulary (``engine.events``): a step's start is a
+:class:`engine.events.Progress` with its label, and a kept row, a dropped page and a
+fetched page each name what they count as (``tally``), for :class:`engine.events.StageState`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from engine.data.crawler import Fetched, Page, UrlChecked
+from engine.events import Progress
 
 __all__ = ["Dropped", "Extracted", "Fetched", "Finished", "Kept", "Page", "StepDone",
            "StepStarted", "UrlChecked"]
@@ -14,6 +20,10 @@ __all__ = ["Dropped", "Extracted", "Fetched", "Finished", "Kept", "Page", "StepD
 class StepStarted:
     step: str
     label: str
+
+    @property
+    def progress(self) -> Progress:  # how many pages a step will see is not known ahead
+        return Progress(0, None, self.label)
 
 
 @dataclass(frozen=True)
@@ -34,11 +44,13 @@ class Dropped:
     reason: str
     detail: str
     text: str = ""  # the text as it reached the step, for the screen's examples
+    tally = ("dropped",)
 
 
 @dataclass(frozen=True)
 class Kept:
     row: dict
+    tally = ("kept",)
 
 
 @dataclass(frozen=True)

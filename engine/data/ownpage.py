@@ -7,11 +7,11 @@ duplicates, and, if it survives every pass, added to it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from engine import settings
 from engine.data.crawler import CrawlConfig, Crawler
 from engine.data.events import Dropped, Extracted, Kept, StepDone
 from engine.data.extract import Extractor
@@ -19,7 +19,6 @@ from engine.data.pipeline import Funnel, apply_passes, corpus_passes, page_passe
 from engine.data.urlfilter import BLOCKED_EXTENSIONS, URLFilter
 from engine.workspace import Workspace
 
-REMOTE_ENV = "LLM_TOUR_REMOTE"  # "1": this process serves a remote visitor
 
 
 class OwnPageError(Exception):
@@ -100,7 +99,7 @@ def _read_file(path: Path, source: str) -> str:
 
 def _load(source: str) -> tuple[str, str, str]:
     """(url, html, fetched_at) for a file path or an http(s) URL."""
-    if os.environ.get(REMOTE_ENV) == "1":  # a visitor of a tour served over SSH or the web
+    if settings.remote():  # a visitor of a tour served over SSH or the web
         raise OwnPageError("Adding your own page is switched off in a shared tour: it would read "
                            "a file or fetch a URL on the machine that serves it.")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")

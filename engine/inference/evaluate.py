@@ -9,17 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import torch
 from torch.nn import functional as F
 
-from engine.model.gpt import GPT, KVCache
-
-
-class TextTokenizer(Protocol):
-    def encode(self, text: str) -> list[int]: ...
-    def decode(self, ids: list[int]) -> str: ...
+from engine.model.gpt import GPT
+from engine.tokenizer.protocol import Tokenizer
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ def next_token_probs(model: GPT, ids: Sequence[int]) -> torch.Tensor:
     return F.softmax(logits[0, -1].float(), dim=-1).cpu()
 
 
-def probe(model: GPT, tokenizer: TextTokenizer, prompt: str, actual: str | None = None,
+def probe(model: GPT, tokenizer: Tokenizer, prompt: str, actual: str | None = None,
           k: int = 3, ids: Sequence[int] | None = None, actual_id: int | None = None
           ) -> ProbeResult:
     """Top-``k`` of the probability map after ``prompt`` and the probability of ``actual``.
@@ -71,31 +66,21 @@ def probe(model: GPT, tokenizer: TextTokenizer, prompt: str, actual: str | None 
     return ProbeResult(prompt, top, top_ids, text, p, rank)
 
 
-@torch.no_grad()
 def greedy_continue(model: GPT, ids: Sequence[int], max_tokens: int,
                     stop_ids: Iterable[int] = ()) -> list[int]:
-    """The ``max_tokens`` most likely next tokens after ``ids``, reusing a KV cache."""
-    stop = set(stop_ids)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    """The ``max_tokens`` most likely next tokens after ``ids`` (the stop token left out).
+
+    The context is cut so the continuation fits one window: the last ``block_size -
+    max_tokens`` tokens are read, and no more tokens are written than the window holds.
+    """
+    from engine.inference.sampler import generate, greedy
+
     limit = model.config.block_size
     context = list(ids)[-(limit - max_tokens):] if max_tokens < limit else list(ids)[-1:]
-    cache = KVCache(model.config, max_len=limit, device=device,
-                    dtype=next(model.parameters()).dtype)
-    out: list[int] = []
-    idx = torch.tensor([context], dtype=torch.long, device=device)
-    for _ in range(max_tokens):
-        if cache.pos + idx.size(1) > limit:
-            break
-        logits, _ = model(idx, kv_cache=cache)
-        token = int(logits[0, -1].argmax())
-        if token in stop:
-            break
-        out.append(token)
-        idx = torch.tensor([[token]], dtype=torch.long, device=device)
-    model.train(was_training)
-    return out
+    budget = min(max_tokens, limit - len(context) + 1)
+    stop = set(stop_ids)
+    return [event.token_id for event in generate(model, context, greedy(budget), stop_ids=stop)
+            if event.token_id not in stop]
 
 
 @dataclass(frozen=True)
@@ -107,8 +92,10 @@ class CapitalAnswer:
 
 
 @dataclass(frozen=True)
-class CapitalAccuracy:
-    answers: list[CapitalAnswer]
+class Score:
+    """A quiz's answers (each with ``correct``) and how many were right."""
+
+    answers: list
 
     @property
     def correct(self) -> int:
@@ -122,52 +109,27 @@ class CapitalAccuracy:
     def fraction(self) -> float:
         return self.correct / self.total if self.total else 0.0
 
+
+@dataclass(frozen=True)
+class CapitalAccuracy(Score):
+    answers: list[CapitalAnswer]
+
     def __str__(self) -> str:
         return f"{self.correct} of {self.total} capitals ({self.fraction:.0%})"
 
 
-def capital_accuracy(model: GPT, tokenizer: TextTokenizer, capitals: Iterable) -> CapitalAccuracy:
+def capital_accuracy(model: GPT, tokenizer: Tokenizer, capitals: Iterable) -> CapitalAccuracy:
     """Greedy continuation of "The capital of {country} is" checked against " {capital}".
 
     The answer counts when the continuation starts with the capital's name as a whole word.
-    Prompts of the same length in tokens run as one batch, so the quiz takes a few passes.
     """
     facts = list(capitals)
-    prompts = [tokenizer.encode(f"The capital of {fact.country} is") for fact in facts]
-    wants = [len(tokenizer.encode(f" {fact.capital}")) + 1 for fact in facts]
-    groups: dict[int, list[int]] = {}
-    for i, ids in enumerate(prompts):
-        groups.setdefault(len(ids), []).append(i)
-    continuations: dict[int, list[int]] = {}
-    for members in groups.values():
-        rows = greedy_batch(model, [prompts[i] for i in members], max(wants[i] for i in members))
-        for i, row in zip(members, rows):
-            continuations[i] = row[:wants[i]]
     answers = []
-    for i, fact in enumerate(facts):
+    for fact in facts:
         want = f" {fact.capital}"
-        got = tokenizer.decode(continuations[i])
+        prompt = tokenizer.encode(f"The capital of {fact.country} is")
+        got = tokenizer.decode(greedy_continue(model, prompt,
+                                               len(tokenizer.encode(want)) + 1))
         ok = got.startswith(want) and not got[len(want):len(want) + 1].isalnum()
         answers.append(CapitalAnswer(fact.country, fact.capital, got, ok))
     return CapitalAccuracy(answers)
-
-
-@torch.no_grad()
-def greedy_batch(model: GPT, prompts: list[list[int]], max_tokens: int) -> list[list[int]]:
-    """Greedy continuations of prompts that all have the same length, as one batch."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    idx = torch.tensor(prompts, dtype=torch.long, device=device)
-    max_tokens = min(max_tokens, model.config.block_size - idx.size(1))
-    cache = KVCache(model.config, batch_size=idx.size(0), device=device,
-                    dtype=next(model.parameters()).dtype)
-    out = []
-    for _ in range(max(0, max_tokens)):
-        logits, _ = model(idx, kv_cache=cache)
-        idx = logits[:, -1].argmax(dim=-1, keepdim=True)
-        out.append(idx)
-    model.train(was_training)
-    if not out:
-        return [[] for _ in prompts]
-    return torch.cat(out, dim=1).tolist()

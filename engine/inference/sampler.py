@@ -11,7 +11,8 @@ again from the last half window, so each refill buys half a window of cheap step
 Every step yields a :class:`TokenEvent`: the context so far, the top of the probability
 map after temperature, top-k and top-p, and the chosen token with its probability.
 :class:`Sampler` is the same loop driven one step at a time (the Sampling loop chapter
-changes the temperature between steps); :func:`generate` runs it to the end.
+changes the temperature between steps); :func:`generate` runs it to the end, and every
+other decode path in the tour (greedy evaluation, replies, samples) is built on it.
 """
 
 from __future__ import annotations
@@ -20,16 +21,13 @@ import codecs
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch.nn import functional as F
 
 from engine.model.gpt import KVCache
-
-if TYPE_CHECKING:
-    from engine.workspace import Artifact, Workspace
+from engine.tokenizer.protocol import Tokenizer
 
 ENDOFTEXT = "<|endoftext|>"
 
@@ -138,13 +136,13 @@ def filter_probs(
     return scaled, filtered
 
 
-def _token_text(tokenizer: Any, token_id: int) -> str:
+def _token_text(tokenizer: Tokenizer | None, token_id: int) -> str:
     if tokenizer is None:
         return f"<{token_id}>"
     return _token_bytes(tokenizer, token_id).decode("utf-8", errors="replace")
 
 
-def _token_bytes(tokenizer: Any, token_id: int) -> bytes:
+def _token_bytes(tokenizer: Tokenizer, token_id: int) -> bytes:
     try:
         return tokenizer.token_bytes(token_id)
     except (KeyError, ValueError, AttributeError):
@@ -169,7 +167,7 @@ class Sampler:
         ids: Iterable[int],
         config: SampleConfig | None = None,
         *,
-        tokenizer: Any = None,
+        tokenizer: Tokenizer | None = None,
         stop_ids: Iterable[int] = (),
         use_kv_cache: bool = True,
     ) -> None:
@@ -316,7 +314,8 @@ class Sampler:
         return self._forward(self.context[self._start :], self._cache)
 
     def _new_cache(self) -> KVCache:
-        return KVCache(self.model.config, batch_size=1, device=self.device)
+        return KVCache(self.model.config, batch_size=1, device=self.device,
+                       dtype=next(self.model.parameters()).dtype)
 
     def _advance(self, token: int) -> torch.Tensor:
         if not self.use_kv_cache:
@@ -335,140 +334,29 @@ class Sampler:
 def generate(
     model: torch.nn.Module,
     ids: Iterable[int],
+    config: SampleConfig | None = None,
     *,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    seed: int | None = None,
-    max_tokens: int = 100,
     stop_ids: Iterable[int] = (),
-    tokenizer: Any = None,
+    tokenizer: Tokenizer | None = None,
     use_kv_cache: bool = True,
-    map_size: int = 10,
 ) -> Iterator[TokenEvent]:
     """Continue ``ids`` one token at a time, yielding a :class:`TokenEvent` per token.
 
-    Stops after ``max_tokens`` or when a token in ``stop_ids`` is chosen (that token's
-    event is the last, with ``stop`` set). Stop iterating at any time to cancel.
+    Every decode path in the tour runs through here (the CLI, the chapters, greedy
+    evaluation, the assistant's replies, DPO's samples), so they all choose, stop and slide
+    the window the same way. Stops after ``config.max_tokens`` or when a token in
+    ``stop_ids`` is chosen (that token's event is the last, with ``stop`` set). Stop
+    iterating at any time to cancel. The model is put in eval mode for the run and given
+    back in the mode it came in (a training run goes on with dropout).
     """
-    config = SampleConfig(temperature, top_k, top_p, seed, max_tokens, map_size)
-    sampler = Sampler(model, ids, config, tokenizer=tokenizer, stop_ids=stop_ids,
-                      use_kv_cache=use_kv_cache)
-    yield from sampler
-
-
-# -- which model to sample from ------------------------------------------------
-
-
-@dataclass
-class LoadedModel:
-    """A model ready to sample, with its tokenizer and where both came from."""
-
-    model: torch.nn.Module
-    tokenizer: Any
-    artifact: Artifact
-    kind: str  # "base" or "chat"
-    meta: Any = None  # engine.model.checkpoint.CheckpointMeta
-    tokenizer_artifact: Artifact | None = None
-
-    @property
-    def label(self) -> str:
-        """What the screen and the CLI say about the model on show."""
-        meta = self.meta
-        step = meta.get("step") if isinstance(meta, dict) else getattr(meta, "step", None)
-        trained = f", {step:,} training steps" if step else ""
-        return f"{self.kind} model {self.artifact.path.name} ({self.artifact.label}{trained})"
-
-    @property
-    def stop_ids(self) -> tuple[int, ...]:
-        special = getattr(self.tokenizer, "special", {}) or {}
-        return tuple(special[name] for name in (ENDOFTEXT,) if name in special)
-
-    def encode(self, prompt: str) -> list[int]:
-        """The prompt as ids; an empty prompt starts from <|endoftext|>, a document's start."""
-        ids = list(self.tokenizer.encode(prompt)) if prompt else []
-        return ids or list(self.stop_ids[:1])
-
-
-class NoModel(LookupError):
-    """No checkpoint to sample from: the message says how to make one."""
-
-
-NO_MODEL_MESSAGE = (
-    "There is no trained model to sample from yet. Train one with\n"
-    "    llm-tour prepare train\n"
-    "(`llm-tour prepare` builds every stage in order, data and tokenizer first), "
-    "or in the Training loop chapter; then run this again."
-)
-
-
-def checkpoint_candidates(ws: Workspace) -> list[tuple[Artifact, str]]:
-    """Checkpoints to sample from, best first: the workspace's base model (the one trained
-    in the Training loop chapter), then its chat model, then the bundled ones."""
-    found = []
-    for kind in ("base", "chat"):  # the current version of each (engine.model.versions)
-        artifact = ws.find(kind)
-        if artifact is not None and artifact.source == "workspace":
-            found.append((artifact, kind))
-    for kind in ("base", "chat"):
-        artifact = ws.find(kind)
-        if artifact is not None and artifact.source == "bundled":
-            found.append((artifact, kind))
-    return found
-
-
-def find_checkpoint(ws: Workspace) -> tuple[Artifact, str] | None:
-    """The checkpoint :func:`load_model` tries first, or None."""
-    candidates = checkpoint_candidates(ws)
-    return candidates[0] if candidates else None
-
-
-def load_model(ws: Workspace, checkpoint: str | Path | None = None,
-               device: str = "cpu") -> LoadedModel:
-    """Load the tokenizer and the best checkpoint that fits it.
-
-    Raises :class:`NoModel` when there is no checkpoint, and the checkpoint's own
-    ``CheckpointMismatch`` when none was made with the tokenizer in use.
-    """
-    from engine import workspace as _workspace
-
-    if checkpoint is not None:
-        path = Path(checkpoint)
-        if not path.exists():
-            raise NoModel(f"There is no checkpoint at {path}.")
-        kind = "chat" if path.name.startswith("chat") else "base"
-        bundled = path.resolve().parent == _workspace.BUNDLED_DIR.resolve()
-        candidates = [(_workspace.Artifact(path, "bundled" if bundled else "workspace"), kind)]
-    else:
-        candidates = checkpoint_candidates(ws)
-        if not candidates:
-            raise NoModel(NO_MODEL_MESSAGE)
-    from engine.model.checkpoint import CheckpointMismatch, load_checkpoint
-
-    first_error: CheckpointMismatch | None = None
-    for artifact, kind in candidates:
-        for tokenizer, tokenizer_artifact in _tokenizers(ws):
-            try:
-                model, meta = load_checkpoint(artifact.path, tokenizer, device=device)
-            except CheckpointMismatch as error:
-                first_error = first_error or error
-                continue
-            return LoadedModel(model, tokenizer, artifact, kind, meta, tokenizer_artifact)
-    assert first_error is not None
-    raise first_error
-
-
-def _tokenizers(ws: Workspace) -> Iterator[tuple[Any, Artifact]]:
-    """The workspace's tokenizer, then the bundled one (which fits the bundled model)."""
-    from engine.tokenizer.tour import load_tokenizer, load_tokenizer_file
-    from engine.workspace import ARTIFACTS, BUNDLED_DIR
-    from engine.workspace import Artifact as _Artifact
-
+    was_training = model.training
     try:
-        tokenizer, artifact = load_tokenizer(ws)
-    except FileNotFoundError as error:
-        raise NoModel(str(error)) from None
-    yield tokenizer, artifact
-    bundled = BUNDLED_DIR / ARTIFACTS["tokenizer"]
-    if artifact.source == "workspace" and bundled.exists():
-        yield load_tokenizer_file(bundled), _Artifact(bundled, "bundled")
+        yield from Sampler(model, ids, config, tokenizer=tokenizer, stop_ids=stop_ids,
+                           use_kv_cache=use_kv_cache)
+    finally:
+        model.train(was_training)
+
+
+def greedy(max_tokens: int) -> SampleConfig:
+    """Always the most likely token, no map beyond it: what evaluation and replies use."""
+    return SampleConfig(temperature=0.0, max_tokens=max_tokens, map_size=1)

@@ -11,22 +11,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
 from engine.model.gpt import GPT, GPTConfig
 from engine.workspace import atomic_path
+from engine.tokenizer.protocol import HashedTokenizer
 
 FORMAT = 1
 
 
 class CheckpointMismatch(ValueError):
     """The checkpoint does not fit what it is being loaded with (tokenizer or model shape)."""
-
-
-class HasHash(Protocol):
-    hash: str
 
 
 @dataclass
@@ -40,7 +37,7 @@ class CheckpointMeta:
     extra: dict[str, Any] = field(default_factory=dict)  # batch source state, metrics, kind
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: GPT, *, tokenizer: HasHash, step: int,
+def save_checkpoint(path: str | os.PathLike[str], model: GPT, *, tokenizer: HashedTokenizer, step: int,
                     optimizer: torch.optim.Optimizer | None = None,
                     train_config: dict[str, Any] | None = None,
                     extra: dict[str, Any] | None = None) -> Path:
@@ -68,7 +65,13 @@ def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
     return _meta(_read(path), Path(path).name)
 
 
-def load_checkpoint(path: str | os.PathLike[str], tokenizer: HasHash,
+def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], CheckpointMeta]:
+    """The checkpoint's saved state and its checked metadata, before any model is built."""
+    state = _read(path)
+    return state, _meta(state, Path(path).name)
+
+
+def load_checkpoint(path: str | os.PathLike[str], tokenizer: HashedTokenizer,
                     device: torch.device | str = "cpu") -> tuple[GPT, CheckpointMeta]:
     """The model saved at ``path``, checked against ``tokenizer``, in eval mode.
 
@@ -85,7 +88,7 @@ def load_checkpoint(path: str | os.PathLike[str], tokenizer: HasHash,
     return model, meta
 
 
-def check_tokenizer(meta: CheckpointMeta, tokenizer: HasHash, name: str) -> None:
+def check_tokenizer(meta: CheckpointMeta, tokenizer: HashedTokenizer, name: str) -> None:
     """Refuse a tokenizer the checkpoint was not trained with (by hash and vocabulary size)."""
     if meta.tokenizer_hash != tokenizer.hash:
         made_with = f" ({meta.tokenizer_name})" if meta.tokenizer_name else ""
@@ -140,8 +143,9 @@ def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file
+        reason = str(exc).split(". ")[0]  # torch's own advice runs to a paragraph
         raise CheckpointMismatch(f"{path.name} is not a readable checkpoint (truncated, or "
-                                 f"not written by llm-tour): {exc}") from exc
+                                 f"not written by llm-tour): {reason}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointMismatch(f"{path.name} is not an llm-tour checkpoint (format {FORMAT})")
     missing = [key for key in REQUIRED if key not in state]

@@ -8,21 +8,15 @@ spends its time in small matmuls and Python, where bf16 autocast only adds casts
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
 
+from engine import settings
+
 DEVICES = ("auto", "cuda", "mps", "cpu")
 DTYPES = ("auto", "float32", "bfloat16")
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def choose_device(name: str | None = "auto") -> torch.device:
@@ -55,15 +49,11 @@ def choose_dtype(device: torch.device, name: str | None = "auto") -> torch.dtype
     return torch.float32
 
 
-THREADS_ENV = "LLM_TOUR_THREADS"  # a cap set by whoever runs the tour (a shared server)
-
-
 def set_threads(threads: int | None = None) -> int:
     """Give torch's CPU kernels ``threads`` threads: the ``LLM_TOUR_THREADS`` cap if it is set,
     else every usable core."""
     if not threads:
-        env = os.environ.get(THREADS_ENV, "")
-        threads = int(env) if env.isdigit() and int(env) > 0 else usable_cores()
+        threads = settings.threads_cap() or settings.usable_cores()
     torch.set_num_threads(threads)
     return threads
 
@@ -80,12 +70,13 @@ def autocast(device: torch.device, dtype: torch.dtype) -> Iterator[None]:
 
 
 def describe(device: torch.device, dtype: torch.dtype) -> str:
-    """A short label for the screen and the CLI, e.g. ``cpu · 2 threads · float32``."""
-    if device.type == "cuda":
-        where = torch.cuda.get_device_name(device)
-    elif device.type == "mps":
-        where = "Apple GPU (MPS)"
-    else:
+    """A short label for the screen and the CLI, e.g. ``CPU, 2 threads · float32``.
+
+    The accelerator is named as the hardware panel names it (``engine.model.hardware``)."""
+    from engine.model.hardware import accelerator_name
+
+    where = accelerator_name(device.type, device.index or 0)
+    if device.type == "cpu":
         threads = torch.get_num_threads()
-        where = f"CPU, {threads} thread{'s' if threads > 1 else ''}"
+        where = f"{where}, {threads} thread{'s' if threads > 1 else ''}"
     return f"{where} · {str(dtype).removeprefix('torch.')}"

@@ -1,10 +1,17 @@
-"""What the tour runs on: CPU, memory, and the accelerator torch can see."""
+"""What the tour runs on: CPU, memory, and the accelerator torch can see.
+
+The Welcome chapter's hardware panel, the report card and the training run's device line
+all name the accelerator with :func:`accelerator_name`, so a machine reads the same
+everywhere.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
 from dataclasses import dataclass
+
+from engine import settings
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,15 @@ def _memory_gb() -> float | None:
         return None
 
 
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+def accelerator_name(kind: str, index: int = 0) -> str:
+    """The accelerator in words: the GPU's own name for CUDA, "Apple GPU (MPS)", or "CPU"."""
+    if kind == "cuda":
+        import torch
+
+        return torch.cuda.get_device_name(index)
+    if kind == "mps":
+        return "Apple GPU (MPS)"
+    return "CPU"
 
 
 def describe() -> Hardware:
@@ -55,8 +66,10 @@ def describe() -> Hardware:
 
     accelerator, gpu = "cpu", None
     if torch.cuda.is_available():
-        accelerator, gpu = "cuda", torch.cuda.get_device_name(0)
+        accelerator = "cuda"
     elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        accelerator, gpu = "mps", "Apple GPU (Metal)"
-    return Hardware(_cpu_name(), _usable_cores(), _memory_gb(), accelerator, gpu,
+        accelerator = "mps"
+    if accelerator != "cpu":
+        gpu = accelerator_name(accelerator)
+    return Hardware(_cpu_name(), settings.usable_cores(), _memory_gb(), accelerator, gpu,
                     torch.__version__)

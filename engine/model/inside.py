@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.tokenizer.protocol import Tokenizer
+
 _NAMES = {
     "transformer.wte": "token embedding",
     "transformer.wpe": "position embedding",
@@ -26,7 +28,7 @@ class Inside:
     head: int
 
 
-def analyse(model: Any, tokenizer: Any, context: str, layer: int, head: int,
+def analyse(model: Any, tokenizer: Tokenizer, context: str, layer: int, head: int,
             k: int = 5) -> Inside:
     """Run ``model`` on ``context`` (its last ``block_size`` tokens): the attention of
     ``head`` in ``layer`` and the ``k`` likeliest next tokens."""

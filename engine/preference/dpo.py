@@ -21,16 +21,19 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch.nn import functional as F
 
 from engine.chat import format as chat
+from engine.events import Progress
+from engine.model.load import load_model
+from engine.tokenizer.protocol import Tokenizer
 
 if TYPE_CHECKING:
     from engine.preference.votes import VoteStore
-    from engine.workspace import Artifact, Workspace
+    from engine.workspace import Workspace
 
 Key = tuple[str, str]  # (prompt id, candidate id)
 
@@ -84,6 +87,10 @@ class DPOStep:
     accuracy: float  # share of pair votes where the preferred answer gained more than the other
     logps: dict[Key, float]
 
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.step, self.steps, f"loss {self.loss:.3f}")
+
 
 @dataclass(frozen=True)
 class Nudged:
@@ -115,7 +122,7 @@ class NothingToNudge(LookupError):
 # -- log-probabilities ---------------------------------------------------------------------------
 
 
-def answer_ids(question: str, answer: str, tokenizer: Any) -> tuple[list[int], list[int]]:
+def answer_ids(question: str, answer: str, tokenizer: Tokenizer) -> tuple[list[int], list[int]]:
     """The conversation (user question, assistant answer) and its mask on the answer."""
     return chat.render([chat.Turn("user", question), chat.Turn("assistant", answer)], tokenizer)
 
@@ -174,7 +181,7 @@ def sequence_logprobs(model: torch.nn.Module, sequences: Sequence[tuple[list[int
 # -- the nudge -------------------------------------------------------------------------------------
 
 
-def dpo(model: torch.nn.Module, tokenizer: Any, preferences: Sequence[Preference],
+def dpo(model: torch.nn.Module, tokenizer: Tokenizer, preferences: Sequence[Preference],
         config: DPOConfig | None = None, *, model_label: str = "the chat model",
         votes: int = 0, sessions: int = 0) -> Iterator[NudgeStart | DPOStep | Nudged]:
     """A few DPO steps on ``model`` in place, against a frozen copy of it.
@@ -274,47 +281,18 @@ def preferences_from_votes(store: VoteStore) -> tuple[list[Preference], int, int
 # -- the tour's chat model ----------------------------------------------------------------------
 
 
-@dataclass
-class ChatModel:
-    model: torch.nn.Module
-    tokenizer: Any
-    artifact: Artifact
-    meta: Any = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return f"chat model {self.artifact.path.name} ({self.artifact.label})"
-
-
-def load_chat_model(ws: Workspace) -> ChatModel:
-    """The workspace's chat.pt if there is one, else the bundled one."""
-    from engine.model.checkpoint import load_checkpoint
-    from engine.tokenizer.tour import load_tokenizer
-
-    artifact = ws.find("chat")
-    if artifact is None:
-        raise NothingToNudge("There is no chat model to nudge yet. Make one with\n"
-                             "    llm-tour prepare sft\n"
-                             "(or open the Conversations chapter), then try again.")
-    tokenizer, _ = load_tokenizer(ws)
-    model, meta = load_checkpoint(artifact.path, tokenizer)
-    return ChatModel(model, tokenizer, artifact, meta, dict(meta.extra or {}))
-
-
-def sample_answer(model: torch.nn.Module, tokenizer: Any, question: str,
+def sample_answer(model: torch.nn.Module, tokenizer: Tokenizer, question: str,
                   config: DPOConfig | None = None) -> Iterator[SampleToken | Sampled]:
     """The model's reply to ``question``, token by token."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import SampleConfig, generate
 
     config = config or DPOConfig()
     ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)
     stops = chat.stop_ids(tokenizer)
     pieces: list[str] = []
-    for event in generate(model, ids, temperature=config.sample_temperature,
-                          top_k=config.sample_top_k, seed=config.seed,
-                          max_tokens=config.sample_max_tokens, stop_ids=stops,
-                          tokenizer=tokenizer):
+    sampling = SampleConfig(temperature=config.sample_temperature, top_k=config.sample_top_k,
+                            seed=config.seed, max_tokens=config.sample_max_tokens, map_size=1)
+    for event in generate(model, ids, sampling, stop_ids=stops, tokenizer=tokenizer):
         if event.token_id in stops:
             break
         pieces.append(event.text)
@@ -328,7 +306,8 @@ def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
     """Nudge the tour's chat model with every vote so far, save it, and sample from it.
 
     The nudged model is written (atomically) to the workspace's chat.pt; a bundled model
-    is only ever read. Raises :class:`NothingToNudge` when there is no model or no vote.
+    is only ever read. Raises :class:`NothingToNudge` when there is no vote, and
+    :class:`engine.model.load.NoModel` when there is no usable chat model.
     """
     from engine.model.checkpoint import save_checkpoint
     from engine.workspace import BUNDLED_DIR
@@ -337,7 +316,7 @@ def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
     preferences, votes, sessions = preferences_from_votes(store)
     if not preferences:
         raise NothingToNudge("No votes yet: rank the answers to a prompt first, then nudge.")
-    loaded = load_chat_model(ws)
+    loaded = load_model(ws, "chat")
     target = ws.path("chat")
     if BUNDLED_DIR.resolve() in target.resolve().parents:
         raise NothingToNudge(f"Refusing to write the nudged model into {BUNDLED_DIR}: "
@@ -350,7 +329,8 @@ def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
             break
         yield event
     assert done is not None
-    history = list(loaded.extra.get("nudges", []))
+    extra = dict(loaded.meta.extra) if loaded.meta is not None else {}
+    history = list(extra.get("nudges", []))
     history.append({"votes": votes, "sessions": sessions, "pairs": len(preferences),
                     "steps": config.steps, "beta": config.beta, "from": loaded.label,
                     "margin_before": done.margin_before, "margin_after": done.margin_after})
@@ -364,7 +344,7 @@ def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
         versions.record("chat", "sft", target, steps=step)
     saved = save_checkpoint(target, loaded.model, tokenizer=loaded.tokenizer, step=step,
                             train_config=getattr(loaded.meta, "train_config", None),
-                            extra={**loaded.extra, "nudges": history})
+                            extra={**extra, "nudges": history})
     versions.record("chat", "nudge", saved, steps=step,
                     figures={"nudge": f"{votes} votes, {config.steps} DPO steps"})
     yield Nudged(done.before, done.after, done.margin_before, done.margin_after, saved)

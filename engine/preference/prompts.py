@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from engine.tokenizer.protocol import Tokenizer
+
 TALK_SOURCE = "the talk"
 
 
@@ -111,7 +113,7 @@ def chat_questions(count: int = 2) -> list[str]:
 
 def sample_candidates(
     model: Any,
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     question: str,
     *,
     n: int = 3,
@@ -128,15 +130,16 @@ def sample_candidates(
     set. Fewer than two different answers is an error: there would be nothing to rank.
     """
     from engine.chat import format as chat
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import SampleConfig, generate
 
     ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)
     special = set(tokenizer.special.values())
     answers: list[str] = []
     for attempt in range(seed, seed + 4 * n):
-        reply = [e.token_id for e in generate(model, ids, temperature=temperature, top_k=top_k,
-                                              seed=attempt, max_tokens=max_tokens,
-                                              stop_ids=special, tokenizer=tokenizer)]
+        config = SampleConfig(temperature=temperature, top_k=top_k, seed=attempt,
+                              max_tokens=max_tokens, map_size=1)
+        reply = [e.token_id for e in generate(model, ids, config, stop_ids=special,
+                                              tokenizer=tokenizer)]
         cut = next((i for i, t in enumerate(reply) if t in special), len(reply))
         reply = reply[:cut]  # a plain answer: no tool call, nothing after the turn ends
         text = tokenizer.decode(reply).strip()

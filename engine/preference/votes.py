@@ -27,10 +27,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine import settings
 from engine.preference.prompts import TALK_PROMPTS, Candidate, PromptSet
 from engine.workspace import BrokenArtifact, atomic_path
 
-VOTES_ENV = "LLM_TOUR_VOTES"  # every visitor of a tour server votes into one store
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -149,7 +149,7 @@ class VoteStore:
     @classmethod
     def open(cls, ws: Workspace, **kwargs) -> VoteStore:
         """The workspace's votes, or the shared store a tour server names in LLM_TOUR_VOTES."""
-        return cls(os.environ.get(VOTES_ENV) or ws.path("votes"), **kwargs)
+        return cls(settings.shared_votes() or ws.path("votes"), **kwargs)
 
     # -- connections -----------------------------------------------------------------
     @contextmanager

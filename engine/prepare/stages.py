@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from engine.events import Progress, progress_of
 from engine.workspace import Workspace, write_text_atomic
 
 ENGINE_DIR = Path(__file__).parents[1]
@@ -144,6 +145,10 @@ class StageProgress:
 
     stage: str
     event: object
+
+    @property
+    def progress(self) -> Progress | None:
+        return progress_of(self.event)
 
 
 @dataclass(frozen=True)
@@ -380,8 +385,9 @@ def _funnel_figures(ws: Workspace) -> list[Figure]:
     artifact = ws.find("funnel")
     if artifact is None:
         raise FileNotFoundError("no funnel.json: the data stage has not run")
-    funnel = json.loads(artifact.path.read_text("utf-8"))
-    steps = funnel.get("steps", []) if isinstance(funnel, dict) else funnel
+    from engine.data.store import read_funnel
+
+    steps = read_funnel(artifact.path)  # checked: a broken file is named with its command
     figures = [Figure("source", artifact.label)]
     for step in steps:
         kept, seen = step.get("out"), step.get("in")
@@ -426,7 +432,7 @@ def _tokenizer_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
 
 
 def _cl100k_encode(text: str) -> list[int]:
-    from engine.tokenizer.tour import cl100k
+    from engine.tokenizer.cl100k import cl100k
 
     return cl100k().encode(text)
 
@@ -478,21 +484,18 @@ def _measured(record: dict[str, Any], key: str, path: Path, compute: Callable[[]
 
 
 def _training_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
-    from engine.model.checkpoint import load_checkpoint
     from engine.data.facts import load_capitals
     from engine.inference.evaluate import capital_accuracy
-    from engine.tokenizer.tour import load_tokenizer
+    from engine.model.load import load_model
 
-    tok, _ = load_tokenizer(ws)
-    artifact = ws.find("base")
-    if artifact is None:
-        raise FileNotFoundError("no base.pt: the training stage has not run")
-    model, meta = load_checkpoint(artifact.path, tok)
-    figures = [Figure("model", f"base.pt ({artifact.label}), {meta.model_config.n_layer} layers, "
-                      f"{meta.model_config.n_embd} wide, context {meta.model_config.block_size}")]
+    loaded = load_model(ws, "base")  # NoModel: the section says which file and command
+    config = loaded.model.config
+    figures = [Figure("model", f"{loaded.path.name} ({loaded.artifact.label}), "
+                      f"{config.n_layer} layers, {config.n_embd} wide, "
+                      f"context {config.block_size}")]
     figures += _run_figures("train", record)
-    accuracy = _measured(record, "capital_accuracy", artifact.path,
-                         lambda: str(capital_accuracy(model, tok, load_capitals())))
+    accuracy = _measured(record, "capital_accuracy", loaded.path, lambda: str(
+        capital_accuracy(loaded.model, loaded.tokenizer, load_capitals())))
     figures.append(Figure("\u201cThe capital of {country} is\u201d", accuracy))
     return figures
 
@@ -500,16 +503,12 @@ def _training_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
 def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
                     ) -> list[Figure]:
     from engine.chat.format import Turn
-    from engine.model.checkpoint import load_checkpoint
+    from engine.model.load import load_model
     from engine.training.sft import held_out_capital_answers, reply
-    from engine.tokenizer.tour import load_tokenizer
 
-    tok, _ = load_tokenizer(ws)
-    artifact = ws.find("chat")
-    if artifact is None:
-        raise FileNotFoundError("no chat.pt: the fine-tuning stage has not run")
-    model, _ = load_checkpoint(artifact.path, tok)
-    figures = [Figure("model", f"chat.pt ({artifact.label})")]
+    loaded = load_model(ws, "chat")
+    model, tok, artifact = loaded.model, loaded.tokenizer, loaded.artifact
+    figures = [Figure("model", f"{artifact.path.name} ({artifact.label})")]
     figures += [f for f in _run_figures("sft", record) if f.label in ("steps", "final loss")]
 
     def answers() -> list[list[str]]:

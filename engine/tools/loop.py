@@ -255,11 +255,11 @@ def run_turn(
         yield ResultInContext(result, len(added), len(ids))
 
 
-def model_source(model: Any, tokenizer: Any, *, temperature: float = 0.0,
+def model_source(model: Any, tokenizer: Tokenizer, *, temperature: float = 0.0,
                  top_k: int | None = None, top_p: float | None = None,
                  seed: int | None = 0) -> TokenSource:
     """A TokenSource that samples from a real model with :func:`engine.inference.sampler.generate`."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import SampleConfig, generate
 
     calls = 0
 
@@ -267,9 +267,8 @@ def model_source(model: Any, tokenizer: Any, *, temperature: float = 0.0,
         nonlocal calls
         calls += 1
         run_seed = None if seed is None else seed + calls - 1
-        for event in generate(model, ids, temperature=temperature, top_k=top_k, top_p=top_p,
-                              seed=run_seed, max_tokens=max_tokens, stop_ids=stop_ids,
-                              tokenizer=tokenizer, map_size=1):
+        config = SampleConfig(temperature, top_k, top_p, run_seed, max_tokens, map_size=1)
+        for event in generate(model, ids, config, stop_ids=stop_ids, tokenizer=tokenizer):
             yield Token(event.token_id, event.text)
 
     return source
@@ -286,39 +285,3 @@ def fit_history(history: Sequence[Turn], question: str, tokenizer: Tokenizer,
         nxt = next((i for i, t in enumerate(kept) if i > 0 and t.role == "user"), len(kept))
         kept = kept[nxt:]
     return kept
-
-
-class NoChatModel(LookupError):
-    """There is no chat checkpoint: the message says how to make one."""
-
-
-NO_CHAT_MESSAGE = (
-    "There is no chat model yet. Fine-tune one with\n"
-    "    llm-tour prepare sft\n"
-    "(after `llm-tour prepare train`), or open the Conversations chapter, then run this again."
-)
-
-
-def load_chat_model(ws: Any, checkpoint: str | None = None) -> Any:
-    """The chat model (``chat.pt`` from the workspace, else the bundled one) and its tokenizer,
-    as an :class:`engine.inference.sampler.LoadedModel`; raises :class:`NoChatModel` if there is none."""
-    from pathlib import Path
-
-    from engine.model.checkpoint import load_checkpoint
-    from engine.inference.sampler import LoadedModel
-    from engine.tokenizer.tour import load_tokenizer
-    from engine.workspace import Artifact
-
-    if checkpoint is not None:
-        if not Path(checkpoint).exists():
-            raise NoChatModel(f"There is no checkpoint at {checkpoint}.")
-        artifact = Artifact(Path(checkpoint), "workspace")
-    else:
-        artifact = ws.find("chat")
-        if artifact is None:
-            raise NoChatModel(NO_CHAT_MESSAGE)
-    tokenizer, tokenizer_artifact = load_tokenizer(ws)
-    model, meta = load_checkpoint(artifact.path, tokenizer)
-    model.eval()
-    info = {"step": meta.step, **dict(meta.extra or {})}
-    return LoadedModel(model, tokenizer, artifact, "chat", info, tokenizer_artifact)

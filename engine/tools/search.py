@@ -171,19 +171,6 @@ def snippet(text: str, query: str, max_chars: int = 240) -> str:
     return out
 
 
-def format_hits(hits: list[Hit], max_chars: int = 600) -> str:
-    """Passages as a results page lists them: the URL, then the text, best first."""
-    if not hits:
-        return "no results"
-    parts = []
-    for hit in hits:
-        text = hit.passage.text
-        if len(text) > max_chars:
-            text = text[:max_chars].rsplit(" ", 1)[0] + " …"
-        parts.append(f"{hit.passage.url}: {text}")
-    return "\n".join(parts)
-
-
 class Search:
     """The search tool: weather questions go to the weather service, the rest to BM25.
 

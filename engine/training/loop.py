@@ -37,6 +37,8 @@ from engine.inference.evaluate import (
 )
 from engine.model.gpt import GPT, GPTConfig
 from engine.model.versions import data_hash
+from engine.events import Progress
+from engine.tokenizer.protocol import HashedTokenizer, Tokenizer
 
 
 @dataclass
@@ -210,6 +212,10 @@ class TrainStep:
     elapsed: float  # seconds of training in this run
     eta: float  # seconds until max_steps at the current pace
 
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.step, self.max_steps, f"loss {self.loss:.3f}")
+
 
 @dataclass(frozen=True)
 class EvalLoss:
@@ -283,7 +289,7 @@ def estimate_loss(model: GPT, batches: BatchSource, n: int, device: torch.device
     return out
 
 
-def train(config: TrainConfig, batches: BatchSource, tokenizer: Any, *,
+def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer, *,
           checkpoint_path: str | os.PathLike[str] | None = None, resume: bool = True,
           init_model: GPT | None = None, stop: Callable[[], bool] | None = None,
           eval_batches: BatchSource | None = None, kind: str = "base",
@@ -482,7 +488,7 @@ class Nudge:
     loss_after: float
 
 
-def nudge(model: GPT, tokenizer: Any, window: list[int], actual_id: int,
+def nudge(model: GPT, tokenizer: Tokenizer, window: list[int], actual_id: int,
           learning_rate: float = 4e-3, k: int = 3) -> Nudge:
     """One AdamW step on one window, so its actual next token becomes more likely."""
     device = next(model.parameters()).device

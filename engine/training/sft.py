@@ -30,9 +30,11 @@ import torch
 from engine.chat import format as chat
 from engine.chat.format import Turn
 from engine.chat.conversations import Conversation, held_out_conversations, load_conversations
+from engine.inference.evaluate import Score
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.model.versions import ModelVersions
 from engine.workspace import Workspace
+from engine.tokenizer.protocol import Tokenizer
 
 CHAT_SCRATCH = "chat.partial.pt"
 
@@ -55,7 +57,7 @@ class SFTConfig:
 
 # -- batches ------------------------------------------------------------------------------------
 
-def encode_conversation(conversation: Conversation | list[Turn], tokenizer: Any,
+def encode_conversation(conversation: Conversation | list[Turn], tokenizer: Tokenizer,
                         block_size: int) -> tuple[list[int], list[int]]:
     """(inputs, targets) of one conversation: targets are -1 where the mask is 0."""
     turns = list(conversation.turns if isinstance(conversation, Conversation) else conversation)
@@ -73,7 +75,7 @@ class ConversationBatches:
     longer than a window is cut at the window's end.
     """
 
-    def __init__(self, conversations: list[Conversation], tokenizer: Any, block_size: int,
+    def __init__(self, conversations: list[Conversation], tokenizer: Tokenizer, block_size: int,
                  batch_size: int, seed: int = 1337,
                  val_conversations: list[Conversation] | None = None) -> None:
         if not conversations:
@@ -197,16 +199,11 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
               stop: Callable[[], bool] | None = None) -> Iterator[SFTEvent]:
     """Fine-tune the workspace's base model on the conversations; write ``chat.pt``."""
     from engine.model.checkpoint import load_checkpoint
-    from engine.tokenizer.tour import load_tokenizer
+    from engine.model.load import load_model
 
     config = config or SFTConfig()
-    tokenizer, _ = load_tokenizer(ws)
-    artifact = ws.find("base")
-    if artifact is None:
-        from engine.prepare.stages import command_for
-
-        raise FileNotFoundError(f"there is no base model yet: run `{command_for('base')}` first")
-    base, meta = load_checkpoint(artifact.path, tokenizer)
+    loaded = load_model(ws, "base")  # NoModel names the missing or broken file
+    base, meta, tokenizer = loaded.model, loaded.meta, loaded.tokenizer
     train_config = sft_train_config(meta.train_config, config)
     train_config = replace(train_config, block_size=base.config.block_size)
 
@@ -228,8 +225,8 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
     kinds: dict[str, int] = {}
     for c in conversations:
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
-    yield SFTStart(len(conversations), kinds, len(held_out), f"{artifact.path.name} "
-                   f"({artifact.label})", n_conv, n_pre, config.max_steps)
+    yield SFTStart(len(conversations), kinds, len(held_out), f"{loaded.path.name} "
+                   f"({loaded.artifact.label})", n_conv, n_pre, config.max_steps)
     # Train into a scratch file: chat.pt is replaced only by a finished run, never by a
     # cancelled one (the trainer checkpoints whatever it has when it is stopped).
     scratch = ws.path(CHAT_SCRATCH)
@@ -260,15 +257,15 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
 
 # -- using the chat model -----------------------------------------------------------------------
 
-def reply(model: Any, tokenizer: Any, turns: list[Turn], max_tokens: int = 48
+def reply(model: Any, tokenizer: Tokenizer, turns: list[Turn], max_tokens: int = 48
           ) -> tuple[list[Turn], list[int]]:
     """The model's greedy reply to a conversation: the new turns and the IDs it wrote
     (the last one ``<|end|>`` when it closed its turn)."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import generate, greedy
 
     ids = [event.token_id for event in generate(
-        model, chat.prompt_ids(turns, tokenizer), temperature=0.0, max_tokens=max_tokens,
-        stop_ids=chat.stop_ids(tokenizer), tokenizer=tokenizer, map_size=1)]
+        model, chat.prompt_ids(turns, tokenizer), greedy(max_tokens),
+        stop_ids=chat.stop_ids(tokenizer), tokenizer=tokenizer)]
     return chat.parse(ids, tokenizer), ids
 
 
@@ -282,31 +279,19 @@ class HeldOutAnswer:
 
 
 @dataclass(frozen=True)
-class HeldOutResult:
+class HeldOutResult(Score):
     answers: list[HeldOutAnswer]
-
-    @property
-    def correct(self) -> int:
-        return sum(a.correct for a in self.answers)
 
     @property
     def in_format(self) -> int:
         return sum(a.in_format for a in self.answers)
-
-    @property
-    def total(self) -> int:
-        return len(self.answers)
-
-    @property
-    def fraction(self) -> float:
-        return self.correct / self.total if self.total else 0.0
 
     def __str__(self) -> str:
         return (f"{self.correct} of {self.total} held-out capitals answered in the assistant "
                 f"format ({self.fraction:.0%}); {self.in_format} replies well-formed")
 
 
-def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None = None,
+def held_out_capital_answers(model: Any, tokenizer: Tokenizer, capitals: list | None = None,
                              question: str = "What is the capital of {country}?") -> HeldOutResult:
     """Ask each held-out country's capital as a user turn and check the reply.
 
@@ -331,72 +316,24 @@ def held_out_capital_answers(model: Any, tokenizer: Any, capitals: list | None =
 
 # -- base model vs assistant-shaped model -------------------------------------------------------
 
-@dataclass
-class ModelPair:
-    """The models the comparison needs, each with where it came from, or why it is missing."""
-
-    tokenizer: Any = None
-    base: Any = None
-    base_label: str = ""
-    chat: Any = None
-    chat_label: str = ""
-    base_error: str | None = None
-    chat_error: str | None = None
-
-
-def load_pair(ws: Workspace) -> ModelPair:
-    """The workspace's (or bundled) tokenizer, base model and chat model, as far as they exist."""
-    from engine.model.checkpoint import CheckpointMismatch, load_checkpoint
-    from engine.tokenizer.tour import load_tokenizer
-
-    pair = ModelPair()
-    try:
-        pair.tokenizer, _ = load_tokenizer(ws)
-    except (FileNotFoundError, ValueError) as error:
-        pair.base_error = pair.chat_error = str(error)
-        return pair
-    missing = {
-        "base": ("No base model yet: train one in the Training loop chapter or with "
-                 "`llm-tour prepare train`."),
-        "chat": "No assistant-shaped model yet: fine-tune one (`llm-tour prepare sft`).",
-    }
-    for kind in ("base", "chat"):
-        artifact = ws.find(kind)
-        if artifact is None:
-            setattr(pair, f"{kind}_error", missing[kind])
-            continue
-        try:
-            model, meta = load_checkpoint(artifact.path, pair.tokenizer)
-        except CheckpointMismatch as error:
-            setattr(pair, f"{kind}_error", str(error))
-            continue
-        model.eval()
-        setattr(pair, kind, model)
-        setattr(pair, f"{kind}_label", f"{artifact.path.name} · {artifact.source} · "
-                                       f"{meta.step:,} steps")
-    return pair
-
-
-def base_prompt(question: str, tokenizer: Any) -> list[int]:
+def base_prompt(question: str, tokenizer: Tokenizer) -> list[int]:
     """What the base model sees: the question as plain text, like the start of a web page."""
     return tokenizer.encode(question) or [tokenizer.special[chat.ENDOFTEXT]]
 
 
-def continue_as_base(model: Any, tokenizer: Any, question: str, max_tokens: int = 40
+def continue_as_base(model: Any, tokenizer: Tokenizer, question: str, max_tokens: int = 40
                      ) -> Iterator[Any]:
     """The base model continuing the question as text (greedy), token by token."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import generate, greedy
 
-    return generate(model, base_prompt(question, tokenizer), temperature=0.0,
-                    max_tokens=max_tokens, stop_ids=[tokenizer.special[chat.ENDOFTEXT]],
-                    tokenizer=tokenizer, map_size=1)
+    return generate(model, base_prompt(question, tokenizer), greedy(max_tokens),
+                    stop_ids=[tokenizer.special[chat.ENDOFTEXT]], tokenizer=tokenizer)
 
 
-def reply_as_assistant(model: Any, tokenizer: Any, question: str, max_tokens: int = 48
+def reply_as_assistant(model: Any, tokenizer: Tokenizer, question: str, max_tokens: int = 48
                        ) -> Iterator[Any]:
     """The chat model replying to the question in a turn (greedy), token by token."""
-    from engine.inference.sampler import generate
+    from engine.inference.sampler import generate, greedy
 
     return generate(model, chat.prompt_ids([Turn("user", question)], tokenizer),
-                    temperature=0.0, max_tokens=max_tokens, stop_ids=chat.stop_ids(tokenizer),
-                    tokenizer=tokenizer, map_size=1)
+                    greedy(max_tokens), stop_ids=chat.stop_ids(tokenizer), tokenizer=tokenizer)

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.tokenizer.protocol import Tokenizer
+
 WINDOW_TOKENS = 24  # tokens of context the step sees
 
 
@@ -20,7 +22,7 @@ class WindowStep:
     """One step on one window, and where the data and the tokenizer came from."""
 
     nudge: Any  # engine.training.loop.Nudge
-    tokenizer: Any
+    tokenizer: Tokenizer
     train_file: str
     val_file: str
     tokens: int  # tokens in the train and val shards together
@@ -38,7 +40,7 @@ def find(haystack: np.ndarray, needle: np.ndarray) -> int | None:
     return None
 
 
-def pick_window(data: Any, tokenizer: Any, seed: int,
+def pick_window(data: Any, tokenizer: Tokenizer, seed: int,
                 width: int = WINDOW_TOKENS) -> tuple[list[int], int]:
     """``width`` tokens of ``data`` and the token that came next. Seed 0: the window ending
     in "The capital of France is" (next: " Paris") if the data has one; else, and for any

@@ -19,13 +19,12 @@ _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [row][column
 class LossChart(Static):
     """``add_train(step, loss)``, ``add_val(step, loss)``, ``reset(max_steps)``."""
 
+    DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     LossChart {
         height: 12;
-        border: round $primary;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
-        padding: 0 1;
     }
     """
 

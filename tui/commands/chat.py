@@ -129,22 +129,14 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
 
     Example: llm-tour chat -p "What's the weather in Paris today?"
     """
-    from engine.model.checkpoint import CheckpointMismatch
-    from engine.tools.loop import (
-        Answer,
-        LoopConfig,
-        NoChatModel,
-        fit_history,
-        load_chat_model,
-        model_source,
-        run_turn,
-    )
+    from engine.model.load import NoModel, load_model
+    from engine.tools.loop import Answer, LoopConfig, fit_history, model_source, run_turn
     from engine.tools.registry import default_registry
     from engine.workspace import BrokenArtifact
 
     try:
-        loaded = load_chat_model(ws, checkpoint)
-    except (NoChatModel, CheckpointMismatch, FileNotFoundError, BrokenArtifact) as error:
+        loaded = load_model(ws, "chat", path=checkpoint)
+    except NoModel as error:
         raise click.ClickException(str(error)) from None
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from engine.events import StageState
 from engine.text import printable
 from tui.commands import pass_workspace
 
@@ -35,22 +36,19 @@ def data(ws, max_pages: int, add_page: str | None) -> None:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.fields[note]}"), TimeElapsedColumn())
     finished = None
-    fetched = kept = dropped = 0
+    state = StageState()
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("Crawling", total=None, note="")
         for event in run(ws, config):
+            state.update(event)
             if isinstance(event, ev.Fetched) and event.kind == "page":
-                fetched += 1
                 progress.update(task, note=Text(printable(
-                    f"{fetched} fetched · {event.queued} queued · {event.url}"[:90],
-                    newlines=False)))
-            elif isinstance(event, ev.Dropped):
-                dropped += 1
+                    f"{state.counts['fetched']} fetched · {event.queued} queued · "
+                    f"{event.url}"[:90], newlines=False)))
             elif isinstance(event, ev.StepStarted):
-                progress.update(task, description=event.label)
+                progress.update(task, description=state.label)
             elif isinstance(event, ev.Kept):
-                kept += 1
-                progress.update(task, note=Text(f"{kept} rows"))
+                progress.update(task, note=Text(f"{state.counts['kept']} rows"))
             elif isinstance(event, ev.Finished):
                 finished = event
     if finished is None:

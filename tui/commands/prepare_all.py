@@ -4,35 +4,9 @@ from __future__ import annotations
 
 import click
 
+from engine.events import StageState
 from engine.workspace import Workspace
-
-# (done, total) attribute pairs that stages' progress events carry
-_PROGRESS_FIELDS = (("step", "max_steps"), ("documents_done", "documents_total"),
-                    ("done", "total"), ("completed", "total"), ("index", "total"))
-
-
-def _progress_of(event: object) -> tuple[float, float] | None:
-    """How far a stage is, from whichever progress fields its event has."""
-    merge, target = getattr(event, "merge", None), getattr(event, "target", None)
-    if merge is not None and isinstance(target, int) and hasattr(merge, "vocab_size"):
-        return merge.vocab_size - 256, target - 256  # BPE merges beyond the 256 bytes
-    for done, total in _PROGRESS_FIELDS:
-        a, b = getattr(event, done, None), getattr(event, total, None)
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0:
-            return a, b
-    return None
-
-
-def _note_of(event: object, last: str) -> str:
-    """A few words on what the stage is doing; the last note stays until a better one."""
-    loss = getattr(event, "loss", None)
-    if isinstance(loss, float):
-        return f"loss {loss:.3f}"
-    label = getattr(event, "label", None)
-    if isinstance(label, str):
-        return label
-    return last
-
+from tui.commands import show_state
 
 def prepare_everything(workspace: Workspace, preset: str, sft_steps: int | None,
                        force: tuple[str, ...]) -> None:
@@ -61,7 +35,7 @@ def prepare_everything(workspace: Workspace, preset: str, sft_steps: int | None,
                TimeElapsedColumn())
     report = None
     with Progress(*columns, console=console, transient=True) as progress:
-        task, note, titles = None, "", {}
+        task, state, titles = None, StageState(), {}
         for event in pipeline.prepare_all(workspace, config):
             if isinstance(event, pipeline.StageSkipped):
                 console.print(Text.assemble(("  skip ", "dim"), (event.title, "bold"),
@@ -69,15 +43,10 @@ def prepare_everything(workspace: Workspace, preset: str, sft_steps: int | None,
             elif isinstance(event, pipeline.StageStarted):
                 console.print(Text.assemble(("  run  ", "cyan"), (event.title, "bold"),
                                             (f"  {event.reason}", "dim")))
-                note, titles[event.stage] = "", event.title
-                task = progress.add_task(event.title, total=None, note=note)
+                state, titles[event.stage] = StageState(), event.title
+                task = progress.add_task(event.title, total=None, note="")
             elif isinstance(event, pipeline.StageProgress) and task is not None:
-                where = _progress_of(event.event)
-                note = _note_of(event.event, note)
-                if where is not None:
-                    progress.update(task, completed=where[0], total=where[1], note=note)
-                else:
-                    progress.update(task, note=note)
+                show_state(progress, task, state.update(event.event), note=state.label)
             elif isinstance(event, pipeline.StageFinished) and task is not None:
                 progress.remove_task(task)
                 task = None

@@ -47,13 +47,13 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
     context, and the model runs again. Without PROMPT it starts from "The capital of
     France is".
     """
-    from engine.model.checkpoint import CheckpointMismatch
+    from engine.inference.sampler import SampleConfig, Sampler
     from engine.model.device import choose_device
-    from engine.inference.sampler import NoModel, SampleConfig, Sampler, load_model
+    from engine.model.load import NoModel, load_model
 
     try:
-        loaded = load_model(ws, checkpoint, device=str(choose_device(device)))
-    except (NoModel, CheckpointMismatch, ValueError) as error:
+        loaded = load_model(ws, "base", path=checkpoint, device=str(choose_device(device)))
+    except NoModel as error:
         raise click.ClickException(str(error)) from None
     ids = loaded.encode(prompt)
     click.echo(f"Sampling from the {loaded.label}.", err=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
+from engine.events import StageState
 from engine.text import printable
-from tui.commands import pass_workspace
+from tui.commands import pass_workspace, show_state, stop_on_ctrl_c
 
 
 @click.command("sft", short_help="Fine-tune base.pt on conversations into chat.pt.")
@@ -38,7 +36,8 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
 
     from engine.training import sft as tuning
     from engine.model.checkpoint import CheckpointMismatch
-    from engine.training.loop import EvalLoss, TrainDone, TrainStart, TrainStep
+    from engine.model.load import NoModel
+    from engine.training.loop import TrainDone, TrainStart, TrainStep
 
     config = tuning.SFTConfig(device=device, threads=threads)
     if steps is not None:
@@ -46,24 +45,18 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
     if pretrain_share is not None:
         config.pretrain_share = pretrain_share
 
-    stop = threading.Event()
-
-    def on_interrupt(signum, frame) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     console = Console(stderr=True)
     columns = (TextColumn("[bold]fine-tuning"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[figures]}"), TimeElapsedColumn())
     done = None
     answer = None
     try:
-        with Progress(*columns, console=console, transient=False) as progress:
+        with stop_on_ctrl_c() as stop, \
+                Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("sft", total=config.max_steps, figures="")
-            val = "-"
+            state = StageState()
             for event in tuning.fine_tune(ws, config, stop=stop.is_set):
+                state.update(event)
                 if isinstance(event, tuning.SFTStart):
                     kinds = ", ".join(f"{n} {kind}" for kind, n in event.by_kind.items())
                     console.print(Text(f"{event.conversations:,} conversations ({kinds}); "
@@ -74,18 +67,15 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
                 elif isinstance(event, TrainStart):
                     console.print(Text(f"{event.device} · {event.params:,} parameters"))
                 elif isinstance(event, TrainStep):
-                    progress.update(task, completed=event.step,
-                                    figures=f"loss {event.loss:.3f} · held-out {val}")
-                elif isinstance(event, EvalLoss):
-                    val = f"{event.val_loss:.3f}"
+                    held_out = "-" if state.val_loss is None else f"{state.val_loss:.3f}"
+                    show_state(progress, task, state, figures=f"{state.label} · held-out "
+                                                              f"{held_out}")
                 elif isinstance(event, TrainDone):
                     done = event
                 elif isinstance(event, tuning.SFTReply):
                     answer = event
-    except (FileNotFoundError, CheckpointMismatch, ValueError) as error:
+    except (NoModel, FileNotFoundError, CheckpointMismatch, ValueError) as error:
         raise click.ClickException(str(error)) from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
     if done is None:
         return
@@ -104,12 +94,10 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
         reply = " ".join(f"[{turn.role}] {turn.text}" for turn in answer.turns)
         click.echo(printable(f"{answer.question} -> {reply or '(nothing)'}"))
     if quiz:
-        from engine.model.checkpoint import load_checkpoint
-        from engine.tokenizer.tour import load_tokenizer
+        from engine.model.load import load_model
 
-        tokenizer, _ = load_tokenizer(ws)
-        model, _ = load_checkpoint(ws.path("chat"), tokenizer)
-        result = tuning.held_out_capital_answers(model, tokenizer)
+        loaded = load_model(ws, "chat", path=ws.path("chat"))  # the model just written
+        result = tuning.held_out_capital_answers(loaded.model, loaded.tokenizer)
         click.echo(f"Held out: {result}")
         for wrong in [a for a in result.answers if not a.correct][:5]:
             click.echo(printable(f"  {wrong.country}: wanted {wrong.capital}, got {wrong.reply!r}"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tui.commands import pass_workspace
+from engine.events import StageState
+from tui.commands import pass_workspace, show_state
 
 
 @click.command("tokenizer", short_help="Train the tour's tokenizer on the dataset.")
@@ -51,7 +52,9 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int,
         with Progress(*columns, console=console, transient=True) as progress:
             merges = progress.add_task("BPE merges", total=vocab_size - 256, note="")
             shards = None
+            state = StageState()
             for event in prepare(ws, config):
+                state.update(event)
                 if isinstance(event, CorpusLoaded):
                     console.print(
                         f"Corpus: {event.documents} documents ({event.source}) + "
@@ -60,16 +63,15 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int,
                     merge = event.merge
                     if len(first_merges) < show_merges:
                         first_merges.append(merge)
-                    progress.update(merges, completed=merge.vocab_size - 256,
-                                    note=f"{merge.bytes_per_token:.2f} bytes/token")
+                    show_state(progress, merges, state,
+                               note=f"{merge.bytes_per_token:.2f} bytes/token")
                 elif isinstance(event, TokenizerBuilt):
                     built.append(event)
                 elif isinstance(event, ShardProgress):
                     if shards is None:
                         progress.update(merges, visible=False)
-                        shards = progress.add_task("Shards", total=event.documents_total,
-                                                   note="")
-                    progress.update(shards, completed=event.documents_done)
+                        shards = progress.add_task("Shards", total=None, note="")
+                    show_state(progress, shards, state)
                 elif isinstance(event, ShardsWritten):
                     console.print(
                         f"Shards: train.bin {event.train_tokens:,} tokens "

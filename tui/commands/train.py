@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
+from engine.events import StageState
 from engine.text import printable
-from tui.commands import pass_workspace
+from tui.commands import pass_workspace, show_state, stop_on_ctrl_c
 
 
 @click.command("train", short_help="Train the base model into base.pt.")
@@ -52,14 +50,6 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--preset") from None
 
-    stop = threading.Event()
-
-    def on_interrupt(signum, frame) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     console = Console(stderr=True)
     columns = (TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[figures]}"), TimeElapsedColumn(),
@@ -67,11 +57,13 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
     done = None
     accuracy = None
     try:
-        with Progress(*columns, console=console, transient=False) as progress:
+        with stop_on_ctrl_c() as stop, \
+                Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("train", total=config.max_steps, figures="", eta="-")
-            val = "-"
+            state = StageState()
             for event in training.pretrain(ws, config, resume=not restart, stop=stop.is_set,
                                            evaluate=quiz):
+                state.update(event)
                 if isinstance(event, training.TrainStart):
                     resumed = (f", going on from step {event.start_step}"
                                if event.resumed_from else "")
@@ -79,11 +71,9 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
                                        f"{resumed}"))
                     progress.update(task, completed=event.start_step)
                 elif isinstance(event, training.TrainStep):
-                    progress.update(task, completed=event.step, eta=_clock(event.eta),
-                                    figures=f"loss {event.loss:.3f} · val {val} · "
-                                            f"{event.tokens_per_s:,.0f} tok/s")
-                elif isinstance(event, training.EvalLoss):
-                    val = f"{event.val_loss:.3f}"
+                    show_state(progress, task, state, eta=_clock(event.eta),
+                               figures=f"{state.label} · val {_loss(state.val_loss)} · "
+                                       f"{event.tokens_per_s:,.0f} tok/s")
                 elif isinstance(event, training.Probe):
                     console.print(_probe_line(event, Text))
                 elif isinstance(event, training.Sample):
@@ -96,8 +86,6 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
                     accuracy = event.accuracy
     except (FileNotFoundError, CheckpointMismatch, ValueError) as error:
         raise click.ClickException(str(error)) from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
     if done is None:
         return
@@ -124,6 +112,10 @@ def _probe_line(event, text_cls):
     if result.actual is not None:
         line.append(f"  · {result.actual!r} {result.actual_prob:.1%}", style="green")
     return line
+
+
+def _loss(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _clock(seconds: float) -> str:

@@ -108,6 +108,7 @@ def _nudge(ws, store, steps: int, console) -> None:
     from rich.text import Text
 
     from engine.model.checkpoint import CheckpointMismatch
+    from engine.model.load import NoModel
     from engine.preference.dpo import (
         DPOConfig,
         DPOStep,
@@ -138,5 +139,5 @@ def _nudge(ws, store, steps: int, console) -> None:
                 console.print(Text.assemble(("A fresh sample: ", "bold"),
                                             printable(event.question), "\n  ",
                                             printable(event.answer)))
-    except (NothingToNudge, CheckpointMismatch, FileNotFoundError, ValueError) as error:
+    except (NoModel, NothingToNudge, CheckpointMismatch, FileNotFoundError, ValueError) as error:
         raise click.ClickException(str(error)) from None
