@@ -216,7 +216,7 @@ async def test_the_session_cap_holds(workspace, keys_file, client_key):
             await _read_until(one, lambda t: "in the tour" in t, [])
             async with _connect(server, client_key) as second:
                 two = await second.create_process(term_type="xterm", term_size=(80, 24))
-                await _read_until(two, lambda t: "The tour is full (1 sessions)" in t, [])
+                await _read_until(two, lambda t: "The room is full (1 of 1)" in t, [])
                 await asyncio.wait_for(two.wait_closed(), TIMEOUT)
                 assert two.exit_status == 1
             assert len(server.sessions) == 1
@@ -226,15 +226,123 @@ async def test_the_session_cap_holds(workspace, keys_file, client_key):
         await server.close()
 
 
-async def test_an_idle_session_is_closed(workspace, keys_file, client_key):
-    command = [sys.executable, "-c", "import time; print('waiting', flush=True); time.sleep(60)"]
-    server = await _start(workspace, keys_file, idle_timeout=0.5, command=command)
+# A stand-in tour that switches on what a Textual app switches on, then waits.
+TERMINAL_MODES = ("import sys, time; sys.stdout.write('\\x1b[?1049h\\x1b[?25l\\x1b[?1003h"
+                  "\\x1b[?1006h'); print('waiting', flush=True); time.sleep(60)")
+
+
+def _restored(raw: str) -> bool:
+    """After the last thing the tour switched on, the terminal was put back."""
+    tail = raw[raw.rindex("waiting"):]
+    return all(mode in tail for mode in RESTORE_MODES)
+
+
+RESTORE_MODES = ("\x1b[?1049l", "\x1b[?25h", "\x1b[?1000l", "\x1b[?1002l", "\x1b[?1003l",
+                 "\x1b[?1006l")
+
+
+async def test_an_idle_session_is_closed_and_the_terminal_restored(workspace, keys_file,
+                                                                   client_key):
+    command = [sys.executable, "-c", TERMINAL_MODES]
+    server = await _start(workspace, keys_file, idle_timeout=0.5, idle_check=0.2,
+                          command=command)
     try:
         async with _connect(server, client_key) as conn:
             process = await conn.create_process(term_type="xterm", term_size=(80, 24))
-            await _read_until(process, lambda t: "Closed after" in t and "without a key" in t, [])
+            seen: list[str] = []
+            await _read_until(process, lambda t: "Closed after" in t and "without a key" in t,
+                              seen)
             await asyncio.wait_for(process.wait_closed(), TIMEOUT)
+        assert _restored("".join(seen))
         assert server.sessions == []
+    finally:
+        await server.close()
+
+
+async def test_stopping_the_server_restores_every_terminal(workspace, keys_file, client_key):
+    command = [sys.executable, "-c", TERMINAL_MODES]
+    server = await _start(workspace, keys_file, command=command)
+    async with _connect(server, client_key) as conn:
+        process = await conn.create_process(term_type="xterm", term_size=(80, 24))
+        seen: list[str] = []
+        await _read_until(process, lambda t: "waiting" in t, seen)
+        await server.close()
+        await _read_until(process, lambda t: "The tour server was stopped." in t, seen)
+        await asyncio.wait_for(process.wait_closed(), TIMEOUT)
+    assert _restored("".join(seen))
+    assert server.sessions == []
+
+
+async def test_a_session_that_computes_is_watched_not_idle(workspace, keys_file, client_key):
+    """A viewer watching training types nothing; CPU time in their tour keeps them in."""
+    busy = ("import time, os\n"
+            "print('computing', flush=True)\n"
+            "end = time.process_time() + 2.0\n"
+            "while time.process_time() < end: pass\n"
+            "print('resting', flush=True)\n"
+            "time.sleep(60)\n")
+    server = await _start(workspace, keys_file, idle_timeout=0.6, idle_check=0.2,
+                          command=[sys.executable, "-c", busy])
+    try:
+        async with _connect(server, client_key) as conn:
+            process = await conn.create_process(term_type="xterm", term_size=(80, 24))
+            seen: list[str] = []
+            text = await _read_until(process, lambda t: "Closed after" in t, seen)
+            assert text.index("resting") < text.index("Closed after")
+    finally:
+        await server.close()
+
+
+async def test_a_login_without_a_terminal_is_closed(workspace, keys_file, client_key):
+    """`ssh -N`: logged in, no session asked for; the server hangs up after a few seconds."""
+    server = await _start(workspace, keys_file, session_timeout=0.3)
+    try:
+        conn = await _connect(server, client_key)
+        await asyncio.wait_for(conn.wait_closed(), TIMEOUT)
+        assert server.connections == []
+    finally:
+        await server.close()
+
+
+async def test_a_connection_that_never_logs_in_is_closed(workspace, keys_file):
+    server = await _start(workspace, keys_file, login_timeout=0.5)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        assert (await asyncio.wait_for(reader.readline(), TIMEOUT)).startswith(b"SSH-2.0-")
+        assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""  # closed by the server
+        writer.close()
+        for _ in range(100):
+            if not server.connections:
+                break
+            await asyncio.sleep(0.02)
+        assert server.connections == []
+    finally:
+        await server.close()
+
+
+async def test_connections_are_capped_per_address_and_in_total(workspace, keys_file,
+                                                               client_key):
+    server = await _start(workspace, keys_file, max_per_address=2, max_connections=3)
+    try:
+        held = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
+        with pytest.raises((asyncssh.Error, OSError)):
+            async with _connect(server, client_key):
+                pass
+        assert server.refused == 1 and len(server.connections) == 2
+        for _, writer in held:
+            writer.close()
+        for _ in range(100):
+            if not server.connections:
+                break
+            await asyncio.sleep(0.02)
+        server.config.max_per_address = 8
+        held = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(3)]
+        with pytest.raises((asyncssh.Error, OSError)):
+            async with _connect(server, client_key):
+                pass
+        assert server.refused == 2
+        for _, writer in held:
+            writer.close()
     finally:
         await server.close()
 

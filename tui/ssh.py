@@ -6,7 +6,18 @@ no SFTP or scp, no port, agent or X11 forwarding. Each session runs ``llm-tour``
 child process on its own pseudo-terminal (PTY), with the client's window size passed
 on at the start and on every resize. Each child gets a workspace folder of its own
 (see ``tui.session``), a cap on torch threads, no URL fetching, and the shared vote
-store; sessions are capped in number and closed when idle.
+store.
+
+The server holds up against a room and against a flood: connections are capped in
+total and per address, a connection gets ``login_timeout`` seconds to log in and then
+``session_timeout`` seconds to open its terminal (an ``ssh -N`` that never does is
+closed), one terminal per connection, and a refused accept (EMFILE: out of file
+descriptors) waits a second before the next try (asyncio's own back-off, see
+``_quiet_accept_errors``). A session is idle when nobody typed *and* nothing is
+being watched: a tour that computes (training, sampling, a crawl: CPU time in the
+child) is watched. Every way a session ends on the server's side (idle, the cap,
+the server stopping) leaves the viewer's terminal as it found it (``RESTORE``) and
+says why in one line.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import os
 import re
 import signal
 import struct
+import sys
 import termios
 import time
 from collections.abc import Callable
@@ -31,6 +43,15 @@ from engine.workspace import Workspace
 from tui.session import SessionLimits, close_session, open_session, session_env, tour_command
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
+# Leave the alternate screen, cursor shown, every mouse mode off, keys and paste back to normal:
+# what a terminal needs after a tour that was cut off, whatever the tour had switched on.
+RESTORE = ("\x1b[<u\x1b[?2004l\x1b[?1004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l"
+           "\x1b[?1006l\x1b[?7h\x1b[0m\x1b[?25h\x1b[?1049l")
+# 30 sessions: a seminar room. Each child tour process is 315-530 MB resident (much of it
+# torch, shared between processes as file pages); 30 of them fit a 16 GB laptop, and
+# ``--room`` runs viewers inside the server process, where 30 fit in far less.
+DEFAULT_MAX_SESSIONS = 30
+WATCHING_CPU = 0.05  # share of one core the child uses while it computes something to watch
 MIN_SIZE = (20, 8)  # the smallest terminal handed to the tour (columns, rows)
 TERM_NAME = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
@@ -41,10 +62,17 @@ class SSHConfig:
     port: int = 2222
     authorized_keys: Path | None = None  # None and open_demo False: nobody gets in
     open_demo: bool = False  # anyone may connect, without a key
-    max_sessions: int = 8
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    # Connections, logged in or not: the sessions and a few logging in. Per address: a few
+    # viewers behind one NAT, not one machine holding the whole room.
+    max_connections: int = DEFAULT_MAX_SESSIONS + 10
+    max_per_address: int = 8
+    login_timeout: float = 10.0  # seconds from TCP connect to logged in
+    session_timeout: float = 5.0  # seconds from logged in to a terminal opened (ssh -N: closed)
     threads_per_session: int = 1
-    idle_timeout: float = 15 * 60  # seconds without a key press before a session is closed
+    idle_timeout: float = 15 * 60  # seconds without a key press or anything to watch
     slow_link: bool = True  # fewer frames and no animation: kind to a shared Wi-Fi
+    idle_check: float = 5.0  # seconds between looks at whether a session is idle
     command: list[str] = field(default_factory=tour_command)  # what each session runs
 
 
@@ -75,6 +103,22 @@ def get_winsize(fd: int) -> tuple[int, int]:
     return columns, rows
 
 
+def child_cpu_seconds(pid: int) -> float:
+    """CPU seconds a process and its finished children used (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def idle_message(timeout: float) -> str:
+    minutes = timeout / 60
+    amount = f"{minutes:g} minutes" if minutes >= 1 else f"{timeout:g} seconds"
+    return f"Closed after {amount} without a key press or anything to watch."
+
+
 def _take_terminal() -> None:
     """In the child, after setsid: make the PTY on stdin the controlling terminal,
     so the kernel sends it SIGWINCH on a resize and SIGHUP on a hang-up."""
@@ -98,7 +142,10 @@ class TourSession(asyncssh.SSHServerSession):
         self._pending = bytearray()  # input the child hasn't read yet
         self._reading = False
         self._closed = False
+        self._farewell = ""  # the line shown when the server ends the session
+        self._cpu = 0.0  # the child's CPU seconds at the last idle check
         self._tasks: set[asyncio.Task] = set()
+        self._main: asyncio.Task | None = None
 
     # -- what the client may ask for ------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
@@ -125,7 +172,7 @@ class TourSession(asyncssh.SSHServerSession):
 
     # -- running the tour -------------------------------------------------------
     def session_started(self) -> None:
-        self._spawn(self._run())
+        self._main = asyncio.get_running_loop().create_task(self._run())
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -135,8 +182,7 @@ class TourSession(asyncssh.SSHServerSession):
     async def _run(self) -> None:
         assert self.chan is not None
         if not self.server.admit(self):
-            self.chan.write(f"The tour is full ({self.server.config.max_sessions} sessions). "
-                            "Please try again in a moment.\r\n".encode())
+            self.chan.write((RESTORE + self.server.full_message() + "\r\n").encode())
             self.chan.exit(1)
             return
         try:
@@ -146,12 +192,15 @@ class TourSession(asyncssh.SSHServerSession):
             self.server.release(self)
             self.chan.exit(1)
             return
-        self._spawn(self._watch_idle())
+        idle = asyncio.get_running_loop().create_task(self._watch_idle())
         status = await self.process.wait()
+        idle.cancel()
         await self._drain_output()
         await self._cleanup()
         if not self._closed:
             with contextlib.suppress(OSError, asyncssh.Error):
+                if self._farewell:  # cut off by the server: put the terminal back, say why
+                    self.chan.write((RESTORE + "\r\n" + self._farewell + "\r\n").encode())
                 self.chan.exit(max(status, 0))
 
     async def _start_child(self) -> None:
@@ -265,20 +314,31 @@ class TourSession(asyncssh.SSHServerSession):
         self._spawn(self._hang_up())
 
     # -- ending ------------------------------------------------------------------
+    def watching(self) -> bool:
+        """Something is on the move for this viewer: the child computed since the last look
+        (a training run, sampling, a crawl). A tour waiting for a key uses next to no CPU."""
+        if self.process is None:
+            return False
+        now = child_cpu_seconds(self.process.pid)
+        busy = now - self._cpu
+        self._cpu = now
+        return busy >= WATCHING_CPU * self.server.config.idle_check
+
     async def _watch_idle(self) -> None:
         timeout = self.server.config.idle_timeout
+        check = self.server.config.idle_check
         while self.process is not None and self.process.returncode is None:
-            idle = time.monotonic() - self.last_input
-            if idle >= timeout:
-                if self.chan is not None and not self._closed:
-                    minutes = timeout / 60
-                    with contextlib.suppress(OSError, asyncssh.Error):
-                        self.chan.write(b"\x1b[?1049l\x1b[0m\r\n")
-                        self.chan.write(f"Closed after {minutes:g} minutes without a key press."
-                                        "\r\n".encode())
-                await self._hang_up()
+            await asyncio.sleep(min(timeout, check))
+            if self.watching():
+                self.last_input = time.monotonic()
+            if time.monotonic() - self.last_input >= timeout:
+                await self.end(idle_message(timeout))
                 return
-            await asyncio.sleep(min(timeout - idle, 5.0) + 0.05)
+
+    async def end(self, farewell: str) -> None:
+        """End the session from the server's side, saying why once the tour has stopped."""
+        self._farewell = farewell
+        await self._hang_up()
 
     async def _hang_up(self, grace: float = 3.0) -> None:
         """Stop the child like a closed terminal would: SIGHUP, then SIGTERM, then SIGKILL."""
@@ -313,9 +373,33 @@ class _Connection(asyncssh.SSHServer):
         self.server = server
         self.conn: asyncssh.SSHServerConnection | None = None
         self.username = ""
+        self.address = ""
+        self.has_session = False
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        peer = conn.get_extra_info("peername")
+        self.address = str(peer[0]) if peer else ""
+        refusal = self.server.connect(self)
+        if refusal:
+            # Before the handshake there is no terminal to write to: close at once.
+            asyncio.get_running_loop().call_soon(conn.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.server.disconnect(self)
+
+    def auth_completed(self) -> None:
+        # Logged in: a terminal is due within a few seconds (``ssh -N`` never opens one).
+        self._timer = asyncio.get_running_loop().call_later(
+            self.server.config.session_timeout, self._no_session)
+
+    def _no_session(self) -> None:
+        if not self.has_session and self.conn is not None:
+            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION,
+                                 "No terminal was opened: llm-tour serves a tour and nothing else.")
 
     def begin_auth(self, username: str) -> bool:
         self.username = username
@@ -329,6 +413,9 @@ class _Connection(asyncssh.SSHServer):
 
     def session_requested(self):
         assert self.conn is not None
+        if self.has_session:
+            return False  # one tour per connection
+        self.has_session = True
         channel = self.conn.create_server_channel(encoding=None)
         return channel, TourSession(self.server, self.username)
 
@@ -352,8 +439,33 @@ class TourSSHServer:
         self.workspace = workspace
         self.config = config or SSHConfig()
         self.sessions: list[TourSession] = []
+        self.connections: list[_Connection] = []
+        self.refused = 0  # connections turned away at the door, since the start
         self.host_key: asyncssh.SSHKey | None = None
         self._acceptor: asyncssh.SSHAcceptor | None = None
+
+    # -- connections ----------------------------------------------------------------
+    def connect(self, connection: _Connection) -> str:
+        """Count a new connection in, or say why it is turned away ("" when it is welcome)."""
+        config = self.config
+        same = sum(1 for c in self.connections if c.address == connection.address)
+        if len(self.connections) >= config.max_connections:
+            reason = "too many connections"
+        elif same >= config.max_per_address:
+            reason = f"too many connections from {connection.address}"
+        else:
+            self.connections.append(connection)
+            return ""
+        self.refused += 1
+        return reason
+
+    def disconnect(self, connection: _Connection) -> None:
+        if connection in self.connections:
+            self.connections.remove(connection)
+
+    def full_message(self) -> str:
+        n = self.config.max_sessions
+        return f"The room is full ({n} of {n}). Please try again in a moment."
 
     # -- sessions -----------------------------------------------------------------
     def admit(self, session: TourSession) -> bool:
@@ -377,6 +489,7 @@ class TourSSHServer:
         else:
             authorized = None
         self.host_key = load_host_key(self.workspace)
+        _quiet_accept_errors(asyncio.get_running_loop())
         self._acceptor = await asyncssh.create_server(
             lambda: _Connection(self),
             config.host,
@@ -389,7 +502,7 @@ class TourSSHServer:
             agent_forwarding=False,
             x11_forwarding=False,
             allow_pty=True,
-            login_timeout=30,
+            login_timeout=config.login_timeout,
             keepalive_interval=30,
             server_version="llm-tour",
         )
@@ -405,15 +518,47 @@ class TourSSHServer:
         assert self.host_key is not None
         return self.host_key.get_fingerprint()
 
-    async def close(self) -> None:
-        """Stop listening and end every session."""
+    async def close(self, farewell: str = "The tour server was stopped.") -> None:
+        """Stop listening and end every session, each viewer's terminal put back."""
         if self._acceptor is not None:
             self._acceptor.close()
-            await self._acceptor.wait_closed()
-        await asyncio.gather(*(session._hang_up() for session in list(self.sessions)),
+        sessions = list(self.sessions)
+        await asyncio.gather(*(session.end(farewell) for session in sessions),
                              return_exceptions=True)
+        mains = [session._main for session in sessions if session._main is not None]
+        if mains:  # each session's own task writes the farewell and exits
+            await asyncio.wait(mains, timeout=5)
         for session in list(self.sessions):
             await session._cleanup()
+        for connection in list(self.connections):
+            if connection.conn is not None:
+                connection.conn.close()
+        if self._acceptor is not None:
+            await self._acceptor.wait_closed()
+
+
+def _quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Out of file descriptors (EMFILE, ENFILE), asyncio stops accepting for a second
+    (``ACCEPT_RETRY_DELAY``) instead of spinning, and reports it with a traceback each
+    time. Report it as one line, at most once a minute, and leave the rest as it was."""
+    previous = loop.get_exception_handler()
+    last = [0.0]
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE,
+                                                           errno.ENOBUFS, errno.ENOMEM):
+            if time.monotonic() - last[0] >= 60:
+                last[0] = time.monotonic()
+                print(f"llm-tour ssh: can't accept a connection ({os.strerror(error.errno)});"
+                      " trying again every second.", file=sys.stderr, flush=True)
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 async def serve_forever(workspace: Workspace, config: SSHConfig,

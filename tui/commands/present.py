@@ -22,8 +22,10 @@ _DEFAULT_KEYS = Path("~/.ssh/authorized_keys").expanduser()
               help="Public keys allowed in, one per line [default: ~/.ssh/authorized_keys if present].")
 @click.option("--open-demo", is_flag=True,
               help="Let anyone who can reach the port in, without a key (a room's demo).")
-@click.option("--max-sessions", default=8, show_default=True, type=click.IntRange(1),
-              help="Most tours running at once; more connections are turned away.")
+@click.option("--max-sessions", default=30, show_default=True, type=click.IntRange(1),
+              help="Most tours running at once; one more is told the room is full.")
+@click.option("--max-per-address", default=8, show_default=True, type=click.IntRange(1),
+              help="Most connections from one address (viewers behind one NAT share one).")
 @click.option("--threads-per-session", default=1, show_default=True, type=click.IntRange(1),
               help="CPU threads each session's training and sampling may use.")
 @click.option("--idle-timeout", default=15.0, show_default=True, type=click.FloatRange(0.1),
@@ -32,8 +34,8 @@ _DEFAULT_KEYS = Path("~/.ssh/authorized_keys").expanduser()
               help="Full frame rate and animations (default: 10 frames a second, no animation).")
 @pass_workspace
 def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None,
-        open_demo: bool, max_sessions: int, threads_per_session: int, idle_timeout: float,
-        fast_link: bool) -> None:
+        open_demo: bool, max_sessions: int, max_per_address: int, threads_per_session: int,
+        idle_timeout: float, fast_link: bool) -> None:
     """Serve the tour over SSH: each connection gets its own tour in its own terminal.
 
     Viewers run `ssh -p PORT HOST`. They get the tour and nothing else: no shell,
@@ -53,6 +55,7 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
                     f"{host}:{port} gets a tour, without a key.", fg="yellow", bold=True, err=True)
     config = SSHConfig(host=host, port=port, authorized_keys=None if open_demo else authorized_keys,
                        open_demo=open_demo, max_sessions=max_sessions,
+                       max_connections=max_sessions + 10, max_per_address=max_per_address,
                        threads_per_session=threads_per_session, idle_timeout=idle_timeout * 60,
                        slow_link=not fast_link)
 
@@ -84,8 +87,8 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
               help="Port to listen on.")
 @click.option("--public-url", default=None,
               help="The address browsers use, when it differs from host:port (a proxy).")
-@click.option("--max-sessions", default=8, show_default=True, type=click.IntRange(1),
-              help="Most tours running at once; more visitors are turned away.")
+@click.option("--max-sessions", default=30, show_default=True, type=click.IntRange(1),
+              help="Most tours running at once; one more is told the room is full.")
 @click.option("--threads-per-session", default=1, show_default=True, type=click.IntRange(1),
               help="CPU threads each visitor's training and sampling may use.")
 @click.option("--fast-link", is_flag=True,
