@@ -99,6 +99,14 @@ class _Stage:
     worker: Worker | None = field(default=None, repr=False)
 
 
+def remote_viewer() -> bool:
+    """This tour serves a remote viewer (over SSH or in a browser): what would read the
+    server's files or fetch a URL they type is not offered (``engine.data.ownpage``)."""
+    import os
+
+    return os.environ.get("LLM_TOUR_REMOTE") == "1"  # engine.data.ownpage.REMOTE_ENV
+
+
 def stage_cancelled() -> bool:
     """True once the stage running in this thread was cancelled: an engine stage's
     ``stop=`` callback, called from inside the stream."""

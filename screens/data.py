@@ -28,7 +28,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, RichLog, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from screens.base import ChapterScreen
+from screens.base import ChapterScreen, remote_viewer
 
 TALK_PAGE = "http://travel-notes.example/europe/capitals"
 
@@ -477,6 +477,11 @@ class OwnPage(Vertical):
     """
 
     def compose(self) -> ComposeResult:
+        if remote_viewer():  # it would read the server's files and URLs: not offered at all
+            yield Static(Text("Adding a page of your own is switched off in a shared tour: "
+                              "run llm-tour on your own machine to try it.", style="dim"),
+                         id="own-page-off")
+            return
         yield Input(placeholder="path/to/page.html or https://…", id="own-page-input")
         yield Static(id="own-page-result")
 
@@ -539,6 +544,11 @@ class DataScreen(ChapterScreen):
                 tooltip="Type a page of your own (a file or a URL) and send it through the "
                         "same steps; Esc leaves the box"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "own_page" and remote_viewer():
+            return False  # a remote viewer is not offered their own page
+        return super().check_action(action, parameters)
 
     def action_own_page(self) -> None:
         """Straight to the own-page box, from anywhere in the chapter: its step first."""

@@ -620,7 +620,8 @@ class PreferencesScreen(ChapterScreen):
                 elif isinstance(event, Nudged):
                     state.now = dict(event.after)
                     state.margin = event.margin_after
-                    state.saved_to = str(event.saved_to or "")
+                    shown = getattr(self.app, "shown", str)  # a remote viewer: no server paths
+                    state.saved_to = shown(str(event.saved_to or ""))
                 elif isinstance(event, SampleToken):
                     state.question = event.question
                     state.sample += event.text

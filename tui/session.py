@@ -30,6 +30,63 @@ REMOTE_ENV = "LLM_TOUR_REMOTE"  # "1": a remote visitor; "add your own page" rea
 THREADS_ENV = "LLM_TOUR_THREADS"  # torch threads for one visitor's training and sampling
 SLOW_LINK_ENV = "LLM_TOUR_SLOW_LINK"  # "1": fewer frames, no animation
 
+# Leave the alternate screen, cursor shown, every mouse mode off, keys and paste back to normal:
+# what a terminal needs after a tour that was cut off, whatever the tour had switched on.
+RESTORE = ("\x1b[<u\x1b[?2004l\x1b[?1004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l"
+           "\x1b[?1006l\x1b[?7h\x1b[0m\x1b[?25h\x1b[?1049l")
+
+
+def full_message(cap: int) -> str:
+    return f"The room is full ({cap} of {cap}). Please try again in a moment."
+
+
+def idle_message(timeout: float) -> str:
+    minutes = timeout / 60
+    amount = f"{minutes:g} minutes" if minutes >= 1 else f"{timeout:g} seconds"
+    return f"Closed after {amount} without a key press or anything to watch."
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a process and every process below it (Linux /proc; 0.0 elsewhere).
+
+    A visitor's tour computing something (training, sampling, a crawl in a child process)
+    uses CPU; a tour waiting for a key uses next to none. That is how a server tells a
+    viewer watching a run from one who walked away, without asking the tour."""
+    total = 0.0
+    todo, seen = [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        proc = Path(f"/proc/{current}")
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+            for task in (proc / "task").iterdir():
+                todo.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def hide_paths(text: str, workspace_root: Path) -> str:
+    """A remote viewer's copy of a message: no path of the server's folders in it.
+
+    ``.../sessions/ssh-xyz/chat.pt`` becomes ``chat.pt`` (the visitor's own folder and the
+    presenter's workspace above it), and a bare folder becomes "the tour's folder"; a
+    viewer learns nothing of where, or as whom, the server keeps its files."""
+    roots = {workspace_root, workspace_root.resolve()}
+    for root in list(roots):
+        if root.parent.name == SESSIONS_DIR:
+            roots |= {root.parent.parent, root.parent.parent.resolve()}
+    home = Path.home()
+    for root in sorted({str(r) for r in roots if str(r) not in ("/", str(home))},
+                       key=len, reverse=True):
+        text = text.replace(root + os.sep, "").replace(root, "the tour's folder")
+    return text
+
+
 # What a visitor's process inherits from the server's environment; nothing else
 # (no credentials or tokens the server happens to hold).
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "VIRTUAL_ENV",

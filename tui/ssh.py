@@ -40,13 +40,19 @@ from pathlib import Path
 import asyncssh
 
 from engine.workspace import Workspace
-from tui.session import SessionLimits, close_session, open_session, session_env, tour_command
+from tui.session import (
+    RESTORE,
+    SessionLimits,
+    close_session,
+    cpu_seconds,
+    full_message,
+    idle_message,
+    open_session,
+    session_env,
+    tour_command,
+)
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
-# Leave the alternate screen, cursor shown, every mouse mode off, keys and paste back to normal:
-# what a terminal needs after a tour that was cut off, whatever the tour had switched on.
-RESTORE = ("\x1b[<u\x1b[?2004l\x1b[?1004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l"
-           "\x1b[?1006l\x1b[?7h\x1b[0m\x1b[?25h\x1b[?1049l")
 # 30 sessions: a seminar room. Each child tour process is 315-530 MB resident (much of it
 # torch, shared between processes as file pages); 30 of them fit a 16 GB laptop, and
 # ``--room`` runs viewers inside the server process, where 30 fit in far less.
@@ -101,22 +107,6 @@ def get_winsize(fd: int) -> tuple[int, int]:
     """(columns, rows) of a PTY."""
     rows, columns, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
     return columns, rows
-
-
-def child_cpu_seconds(pid: int) -> float:
-    """CPU seconds a process and its finished children used (Linux /proc; 0.0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def idle_message(timeout: float) -> str:
-    minutes = timeout / 60
-    amount = f"{minutes:g} minutes" if minutes >= 1 else f"{timeout:g} seconds"
-    return f"Closed after {amount} without a key press or anything to watch."
 
 
 def _take_terminal() -> None:
@@ -319,7 +309,7 @@ class TourSession(asyncssh.SSHServerSession):
         (a training run, sampling, a crawl). A tour waiting for a key uses next to no CPU."""
         if self.process is None:
             return False
-        now = child_cpu_seconds(self.process.pid)
+        now = cpu_seconds(self.process.pid)
         busy = now - self._cpu
         self._cpu = now
         return busy >= WATCHING_CPU * self.server.config.idle_check
@@ -464,8 +454,7 @@ class TourSSHServer:
             self.connections.remove(connection)
 
     def full_message(self) -> str:
-        n = self.config.max_sessions
-        return f"The room is full ({n} of {n}). Please try again in a moment."
+        return full_message(self.config.max_sessions)
 
     # -- sessions -----------------------------------------------------------------
     def admit(self, session: TourSession) -> bool:

@@ -91,17 +91,24 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
               help="Most tours running at once; one more is told the room is full.")
 @click.option("--threads-per-session", default=1, show_default=True, type=click.IntRange(1),
               help="CPU threads each visitor's training and sampling may use.")
+@click.option("--idle-timeout", default=15.0, show_default=True, type=click.FloatRange(0.001),
+              help="Minutes without a key press or anything to watch before a tab is closed.")
 @click.option("--fast-link", is_flag=True,
               help="Full frame rate and animations (default: 10 frames a second, no animation).")
 @pass_workspace
 def serve(workspace: Workspace, host: str, port: int, public_url: str | None,
-          max_sessions: int, threads_per_session: int, fast_link: bool) -> None:
+          max_sessions: int, threads_per_session: int, idle_timeout: float,
+          fast_link: bool) -> None:
     """Serve the tour in a browser: each visitor gets their own tour in their own process.
 
     Each has a folder of their own for what they build, reads what you prepared, and
     votes into the shared vote store; the tour fetches no URL a visitor types.
     """
-    from tui.serve import serve_tour
+    from tui.serve import open_warning, serve_tour
 
+    warning = open_warning(host)
+    if warning:
+        click.secho(warning, fg="yellow", bold=True, err=True)
     serve_tour(workspace, host=host, port=port, public_url=public_url,
-               threads=threads_per_session, slow_link=not fast_link, max_sessions=max_sessions)
+               threads=threads_per_session, slow_link=not fast_link, max_sessions=max_sessions,
+               idle_timeout=idle_timeout * 60)
