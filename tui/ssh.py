@@ -407,6 +407,10 @@ class _Connection(asyncssh.SSHServer):
             return False  # one tour per connection
         self.has_session = True
         channel = self.conn.create_server_channel(encoding=None)
+        if self.server.room is not None:
+            from tui.room_ssh import ViewerSession
+
+            return channel, ViewerSession(self.server, self.username)
         return channel, TourSession(self.server, self.username)
 
     def connection_requested(self, *args) -> bool:
@@ -425,9 +429,11 @@ class _Connection(asyncssh.SSHServer):
 class TourSSHServer:
     """The listening server and the sessions it runs."""
 
-    def __init__(self, workspace: Workspace, config: SSHConfig | None = None) -> None:
+    def __init__(self, workspace: Workspace, config: SSHConfig | None = None,
+                 room=None) -> None:
         self.workspace = workspace
         self.config = config or SSHConfig()
+        self.room = room  # a tui.room.Room: every session a viewer in this process
         self.sessions: list[TourSession] = []
         self.connections: list[_Connection] = []
         self.refused = 0  # connections turned away at the door, since the start

@@ -32,10 +32,13 @@ _DEFAULT_KEYS = Path("~/.ssh/authorized_keys").expanduser()
               help="Minutes without a key press before a session is closed.")
 @click.option("--fast-link", is_flag=True,
               help="Full frame rate and animations (default: 10 frames a second, no animation).")
+@click.option("--room", is_flag=True,
+              help="A room: you present in this terminal, every viewer follows you (j steps "
+                   "away to explore, j again rejoins); all in this one process.")
 @pass_workspace
 def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None,
         open_demo: bool, max_sessions: int, max_per_address: int, threads_per_session: int,
-        idle_timeout: float, fast_link: bool) -> None:
+        idle_timeout: float, fast_link: bool, room: bool) -> None:
     """Serve the tour over SSH: each connection gets its own tour in its own terminal.
 
     Viewers run `ssh -p PORT HOST`. They get the tour and nothing else: no shell,
@@ -72,6 +75,29 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
                    f"{reach}")
         click.echo("Ctrl+C stops the server and every session.")
 
+    if room:
+        import os
+
+        from tui.room import room_environment
+
+        # Before Textual is imported: its frame rate is read once, for every tour in the room.
+        os.environ.update(room_environment(workspace, threads_per_session, not fast_link))
+
+        def welcome(server) -> str:
+            announce(server)
+            return (f"The room is open: viewers run ssh -p {server.port} HOST and follow you. "
+                    "The header says how many are here and following; q closes the room.")
+
+        from tui.room_ssh import serve_room
+
+        try:
+            asyncio.run(serve_room(workspace, config, welcome))
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(f"Can't listen on {host}:{port}: "
+                                       f"{error.strerror or error}")
+        return
     try:
         asyncio.run(serve_forever(workspace, config, announce))
     except ValueError as error:

@@ -1,0 +1,214 @@
+"""A room: real asyncssh viewers with PTYs on 127.0.0.1 follow a presenter's tour."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import asyncssh
+import pytest
+
+from screens.registry import CHAPTERS
+from tui.room import Headcount, Room, RoomTourApp
+from tui.ssh import SSHConfig, TourSSHServer
+
+ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
+TIMEOUT = 60  # seconds; the machine may be busy
+SIZE = (120, 32)
+
+
+def _plain(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@pytest.fixture
+def client_key():
+    return asyncssh.generate_private_key("ssh-ed25519")
+
+
+@pytest.fixture
+def keys_file(tmp_path, client_key):
+    path = tmp_path / "authorized_keys"
+    path.write_bytes(client_key.export_public_key())
+    return path
+
+
+class Viewer:
+    """One viewer's terminal: what it has shown so far, and keys to type."""
+
+    def __init__(self, process) -> None:
+        self.process = process
+        self.seen: list[str] = []
+        self.mark = 0
+
+    def text(self) -> str:
+        return _plain("".join(self.seen))
+
+    async def until(self, *words: str) -> str:
+        """Read on until every word has been shown since the last ``mark()``."""
+
+        async def loop() -> str:
+            while True:
+                text = self.text()[self.mark:]
+                if all(word in text for word in words):
+                    return text
+                chunk = await self.process.stdout.read(65536)
+                if not chunk:
+                    raise AssertionError(f"the session ended; it showed: {text[-1500:]!r}")
+                self.seen.append(chunk)
+
+        return await asyncio.wait_for(loop(), TIMEOUT)
+
+    def set_mark(self) -> None:
+        self.mark = len(self.text())
+
+    def press(self, keys: str) -> None:
+        self.set_mark()
+        self.process.stdin.write(keys)
+
+
+async def _viewer(server: TourSSHServer, key, stack) -> Viewer:
+    conn = await stack.enter_async_context(asyncssh.connect(
+        "127.0.0.1", server.port, username="viewer", client_keys=[key], known_hosts=None,
+        agent_path=None))
+    process = await conn.create_process(term_type="xterm-256color", term_size=SIZE)
+    return Viewer(process)
+
+
+async def _eventually(check, what: str) -> None:
+    for _ in range(int(TIMEOUT / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
+
+
+def _where(index: int) -> str:
+    return f"{index + 1}/{len(CHAPTERS)} · {CHAPTERS[index].title}"
+
+
+async def _room(workspace, keys_file, **overrides):
+    room = Room()
+    config = SSHConfig(host="127.0.0.1", port=0, authorized_keys=keys_file, **overrides)
+    server = TourSSHServer(workspace, config, room=room)
+    await server.start()
+    return room, server
+
+
+async def test_viewers_follow_the_presenter_step_away_and_rejoin(workspace, keys_file,
+                                                                 client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, AsyncExitStack() as stack:
+            one = await _viewer(server, client_key, stack)
+            two = await _viewer(server, client_key, stack)
+            for viewer in (one, two):
+                await viewer.until(_where(0), "following")
+            await _eventually(lambda: presenter.headcount == Headcount(2, 2), "2 following")
+            assert "2 here · 2 following" in presenter.room_label
+
+            one.set_mark(), two.set_mark()
+            await pilot.press("n")  # the presenter moves on: both viewers go too
+            for viewer in (one, two):
+                await viewer.until(_where(1))
+
+            one.press("j")  # the first viewer steps away to explore
+            await one.until("exploring")
+            await _eventually(lambda: presenter.headcount == Headcount(2, 1), "1 following")
+            one.press("n")
+            await one.until(_where(2))
+
+            two.set_mark()
+            await pilot.press("n")
+            await pilot.press("n")  # the presenter is at chapter 4; the explorer stays at 3
+            await two.until(_where(3))
+            explorer = server.sessions[0].app
+            assert explorer.current == 2 and not explorer.following
+
+            one.press("j")  # one key rejoins, where the presenter is now
+            await one.until(_where(3), "following")
+            await _eventually(lambda: presenter.headcount == Headcount(2, 2), "2 following")
+    finally:
+        await server.close()
+    assert server.sessions == [] and room.viewers == []
+
+
+async def test_a_viewer_moving_on_their_own_is_exploring(workspace, keys_file, client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE), AsyncExitStack() as stack:
+            viewer = await _viewer(server, client_key, stack)
+            await viewer.until(_where(0), "following")
+            viewer.press("n")
+            await viewer.until(_where(1), "exploring")
+            await _eventually(lambda: presenter.headcount == Headcount(1, 0), "0 following")
+    finally:
+        await server.close()
+
+
+RESTORE_MODES = ("\x1b[?1049l", "\x1b[?25h", "\x1b[?1000l", "\x1b[?1002l", "\x1b[?1003l",
+                 "\x1b[?1006l")
+
+
+def _restored_after_last_frame(raw: str) -> bool:
+    tail = raw[raw.rindex("\x1b[?1049h"):]
+    return all(mode in tail for mode in RESTORE_MODES)
+
+
+async def test_an_explorer_with_nothing_to_watch_is_closed_and_restored(workspace, keys_file,
+                                                                        client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file, idle_timeout=0.6, idle_check=0.2)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE), AsyncExitStack() as stack:
+            follower = await _viewer(server, client_key, stack)
+            explorer = await _viewer(server, client_key, stack)
+            await follower.until("following")
+            await explorer.until("following")
+            explorer.press("j")
+            await explorer.until("Closed after", "without a key press or anything to watch")
+            await asyncio.wait_for(explorer.process.wait_closed(), TIMEOUT)
+            assert _restored_after_last_frame("".join(explorer.seen))
+            # the follower typed nothing either, but watches the presenter: still in the room
+            assert len(server.sessions) == 1 and server.sessions[0].app.following
+    finally:
+        await server.close()
+
+
+async def test_closing_the_room_restores_every_viewer_and_says_why(workspace, keys_file,
+                                                                   client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file)
+    async with AsyncExitStack() as stack:
+        viewer = await _viewer(server, client_key, stack)
+        await viewer.until(_where(0), "following")
+        await server.close("The presenter closed the room.")
+        await viewer.until("The presenter closed the room.")
+        await asyncio.wait_for(viewer.process.wait_closed(), TIMEOUT)
+    assert _restored_after_last_frame("".join(viewer.seen))
+    assert server.sessions == [] and not any((workspace.root / "sessions").iterdir())
+
+
+async def test_a_full_room_says_so(workspace, keys_file, client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file, max_sessions=1)
+    try:
+        async with AsyncExitStack() as stack:
+            first = await _viewer(server, client_key, stack)
+            await first.until("following")
+            second = await _viewer(server, client_key, stack)
+            await second.until("The room is full (1 of 1)")
+            await asyncio.wait_for(second.process.wait_closed(), TIMEOUT)
+            assert second.process.exit_status == 1
+    finally:
+        await server.close()

@@ -1,0 +1,295 @@
+"""A room: one presenter drives, every viewer follows on their own screen.
+
+``llm-tour ssh --room`` runs the presenter's tour in the terminal that started it and
+every viewer's tour inside the same process, each drawn onto its SSH channel by a
+``ChannelDriver``. One process holds Textual, the chapters and (once a chapter needs
+it) torch once for the whole room, instead of a process of 315-530 MB per viewer.
+
+The hub is ``Room``: the presenter's tour tells it where it is (``Position``, a chapter
+and a step), the room passes that to every viewer's tour as a message on its own queue,
+and tells the presenter how many are in the room and following (``Headcount``). Nothing
+is polled. A viewer follows by default; ``j`` steps away to explore (any move of their
+own does too) and ``j`` again rejoins the presenter where they are now.
+
+Who presents: the terminal that ran ``llm-tour ssh --room``. Nobody can become the
+presenter over SSH, so no key or password decides it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding
+from textual.driver import Driver
+from textual.geometry import Size
+from textual.message import Message
+
+from engine.workspace import Workspace
+from screens.registry import CHAPTERS
+from screens.widgets.tour_header import TourHeader
+from tui.app import TourApp
+from tui.session import RESTORE
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the presenter is: a chapter (0-based) and a step in it."""
+
+    chapter: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Headcount:
+    """Who is in the room: viewers connected, and how many of them follow the presenter."""
+
+    connected: int
+    following: int
+
+
+class RoomMoved(Message):
+    """The presenter moved (delivered to each viewer's tour)."""
+
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
+
+
+class RoomCounted(Message):
+    """The room's headcount changed (delivered to the presenter's tour)."""
+
+    def __init__(self, headcount: Headcount) -> None:
+        super().__init__()
+        self.headcount = headcount
+
+
+class Room:
+    """The hub between the presenter's tour and the viewers' tours, all in one process."""
+
+    def __init__(self) -> None:
+        self.position = Position(0, 0)
+        self.presenter: RoomTourApp | None = None
+        self.viewers: list[RoomTourApp] = []
+
+    # -- members -------------------------------------------------------------------
+    def join(self, app: RoomTourApp) -> None:
+        if app.role == "presenter":
+            self.presenter = app
+        else:
+            self.viewers.append(app)
+        self.counted()
+
+    def leave(self, app: RoomTourApp) -> None:
+        if app is self.presenter:
+            self.presenter = None
+        elif app in self.viewers:
+            self.viewers.remove(app)
+        self.counted()
+
+    @property
+    def headcount(self) -> Headcount:
+        return Headcount(len(self.viewers), sum(1 for v in self.viewers if v.following))
+
+    def counted(self) -> None:
+        """Tell the presenter who is here (after a join, a leave, a viewer stepping away)."""
+        if self.presenter is not None:
+            self.presenter.post_message(RoomCounted(self.headcount))
+
+    # -- moving ------------------------------------------------------------------------
+    def move(self, position: Position) -> None:
+        """The presenter is somewhere new: every viewer is told; those following go too."""
+        if position == self.position:
+            return
+        self.position = position
+        for viewer in self.viewers:
+            viewer.post_message(RoomMoved(position))
+
+
+class RoomTourApp(TourApp):
+    """The tour in a room: the presenter's, which leads, or a viewer's, which follows."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("j", "follow", "Follow", id="room_follow",
+                tooltip="In a room: step away from the presenter to explore, or rejoin them"),
+    ]
+
+    def __init__(self, workspace: Workspace, room: Room, role: str = "viewer",
+                 **kwargs) -> None:
+        if role == "viewer":
+            kwargs.setdefault("start", room.position.chapter)
+            kwargs.setdefault("step", room.position.step)
+        super().__init__(workspace, **kwargs)
+        self.room = room
+        self.role = role
+        self.following = role == "viewer"
+        self.headcount = room.headcount
+        self.last_key = time.monotonic()
+
+    # -- joining ------------------------------------------------------------------------
+    def on_mount(self) -> None:  # after TourApp's own (Textual calls each class's handler)
+        self.room.join(self)
+
+    def on_unmount(self) -> None:
+        self.room.leave(self)
+
+    @property
+    def room_label(self) -> str:
+        """The header's word on the room: read by ``TourHeader``."""
+        if self.role == "presenter":
+            count = self.headcount
+            return f"presenting · {count.connected} here · {count.following} following"
+        return "following · j explores" if self.following else "exploring · j rejoins"
+
+    def _relabel(self) -> None:
+        if not self.screen_stack:  # not shown yet: the first header reads the label itself
+            return
+        for header in self.screen.query(TourHeader):
+            header.refresh()
+
+    # -- the presenter ---------------------------------------------------------------
+    def on_room_counted(self, message: RoomCounted) -> None:
+        self.headcount = message.headcount
+        self._relabel()
+
+    def _remember(self, **changes: object) -> None:
+        super()._remember(**changes)
+        if "step" not in changes or self.current < 0:
+            return
+        if self.role == "presenter":
+            self.room.move(Position(self.current, self.screen_step()))
+        elif self.following:
+            self.call_after_refresh(self._check_drift)
+
+    def screen_step(self) -> int:
+        screen = self.get_screen(CHAPTERS[self.current].slug)
+        return int(getattr(screen, "step", 0))
+
+    # -- a viewer ----------------------------------------------------------------------
+    def on_key(self, event: events.Key) -> None:
+        self.last_key = time.monotonic()
+
+    def on_room_moved(self, message: RoomMoved) -> None:
+        if self.following:
+            self.go_to(message.position)
+
+    def go_to(self, position: Position) -> None:
+        """Show the presenter's chapter and step."""
+        chapter = max(0, min(position.chapter, len(CHAPTERS) - 1))
+        self.goto(chapter)
+        screen = self.get_screen(CHAPTERS[chapter].slug)
+        if screen.is_mounted:
+            screen.step = max(0, min(position.step, screen.step_count - 1))
+        else:  # not drawn yet: it opens at that step
+            screen.start_at(position.step)
+
+    def _check_drift(self) -> None:
+        """A move of the viewer's own (a key, not the presenter): they are exploring now."""
+        if self.following and (self.current, self.screen_step()) != (
+                self.room.position.chapter, self.room.position.step):
+            self.following = False
+            self._relabel()
+            self.room.counted()
+
+    def action_follow(self) -> None:
+        if self.role == "presenter":
+            self.notify("You are the presenter: the room follows you.", timeout=3)
+            return
+        self.following = not self.following
+        if self.following:
+            self.go_to(self.room.position)
+        self._relabel()
+        self.room.counted()
+
+    def watching(self) -> bool:
+        """Something is on the move for this viewer: they follow a presenter who is here,
+        or a stage of theirs is running (training, sampling, a crawl)."""
+        if self.following and self.room.presenter is not None:
+            return True
+        return bool(self.running_workers())
+
+
+class ChannelDriver(Driver):
+    """Textual's side of a viewer's SSH channel: frames out, keys and sizes in.
+
+    Like Textual's Linux driver, without a terminal device: the bytes a client types are
+    fed to Textual's own escape-sequence parser, and every frame goes to ``write``.
+    """
+
+    def __init__(self, app, *, debug: bool = False, mouse: bool = True,
+                 size: tuple[int, int] | None = None,
+                 write: Callable[[str], None] = lambda data: None) -> None:
+        super().__init__(app, debug=debug, mouse=mouse, size=size)
+        self._write = write
+        from textual._xterm_parser import XTermParser
+
+        self._parser = XTermParser(debug)
+        self._decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
+        self._tick: asyncio.TimerHandle | None = None
+
+    def write(self, data: str) -> None:
+        self._write(data)
+
+    def start_application_mode(self) -> None:
+        self.resize(*(self._size or (80, 24)))
+        self.write("\x1b[?1049h\x1b[?25l\x1b[?1004h\x1b[?2004h\x1b[?7l")
+        if self._mouse:
+            self.write("\x1b[?1000h\x1b[?1003h\x1b[?1015h\x1b[?1006h")
+
+    def stop_application_mode(self) -> None:
+        self.write(RESTORE)
+
+    def disable_input(self) -> None:
+        self._parser = None
+
+    def feed(self, data: bytes) -> None:
+        """What the viewer typed: keys, mouse, paste."""
+        if self._parser is None:
+            return
+        for event in self._parser.feed(self._decode(data)):
+            self.process_message(event)
+        if self._tick is None:  # a lone Esc is a key only once nothing follows it
+            self._tick = asyncio.get_running_loop().call_later(0.1, self._on_tick)
+
+    def _on_tick(self) -> None:
+        self._tick = None
+        if self._parser is not None:
+            for event in self._parser.tick():
+                self.process_message(event)
+
+    def resize(self, width: int, height: int) -> None:
+        self._size = (width, height)
+        size = Size(width, height)
+        self.process_message(events.Resize(size, size))
+
+
+async def run_viewer(app: RoomTourApp, size: tuple[int, int], write: Callable[[str], None],
+                     started: Callable[[ChannelDriver], None]) -> None:
+    """Run one viewer's tour on a channel; ``started`` gets the driver once it exists."""
+
+    def driver(*args, **kwargs) -> ChannelDriver:
+        made = ChannelDriver(*args, write=write, **kwargs)
+        started(made)
+        return made
+
+    app.driver_class = driver
+    with contextlib.suppress(asyncio.CancelledError):
+        await app.run_async(size=size)
+
+
+def room_environment(workspace: Workspace, threads: int = 1, slow_link: bool = True) -> dict:
+    """What the room's process runs under: as a remote visitor's process would, since every
+    viewer's tour runs in it (the presenter's too: no page of one's own in a room)."""
+    from tui.session import OFFLINE_ENV, REMOTE_ENV, VOTES_ENV, slow_link_env, thread_env
+
+    env = {VOTES_ENV: str(workspace.path("votes").resolve()), OFFLINE_ENV: "1", REMOTE_ENV: "1",
+           **thread_env(threads)}
+    if slow_link:
+        env.update(slow_link_env())
+    return env
