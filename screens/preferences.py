@@ -214,7 +214,9 @@ class VotePanel(Widget, can_focus=True):
     @work(thread=True, group="vote", exit_on_error=False)
     def record(self, prompt_id: str, ranking: tuple[str, ...]) -> Standing:
         store = self.chapter.store
-        store.vote(prompt_id, ranking, self.chapter.session)
+        chapter = self.chapter
+        # A viewer known by name (a room's SSH key, a browser's cookie) counts once per prompt.
+        store.vote(prompt_id, ranking, chapter.session, replace=chapter.voter_known)
         return self.chapter.standing(prompt_id)
 
     @work(thread=True, exclusive=True, group="standing", exit_on_error=False)
@@ -477,7 +479,7 @@ class PreferencesScreen(ChapterScreen):
 
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
-        self.session = new_session()
+        self._session: str | None = None
         self.prompts: list[PromptSet] = list(TALK_PROMPTS)
         self.position = 0
         self.ballots: dict[str, Ballot] = {}
@@ -488,6 +490,18 @@ class PreferencesScreen(ChapterScreen):
         self._totals = (0, 0)
 
     # -- state shared by the panels ---------------------------------------------------
+    @property
+    def session(self) -> str:
+        """Whose votes these are: the viewer the tour knows (``app.voter``: a room's SSH key
+        or user, a browser's cookie), or a fresh id for this tour."""
+        if self._session is None:
+            self._session = getattr(self.app, "voter", None) or new_session()
+        return self._session
+
+    @property
+    def voter_known(self) -> bool:
+        return bool(getattr(self.app, "voter", None))
+
     @property
     def store(self) -> VoteStore:
         if self._store is None:

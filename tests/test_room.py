@@ -212,3 +212,72 @@ async def test_a_full_room_says_so(workspace, keys_file, client_key):
             assert second.process.exit_status == 1
     finally:
         await server.close()
+
+
+async def test_room_votes_land_in_one_tally_and_a_viewer_counts_once(workspace, tmp_path,
+                                                                    monkeypatch):
+    """Two viewers (two keys) vote on their own screens; the tally moves on every screen;
+    the first one reconnects and votes again, which replaces their vote."""
+    from contextlib import AsyncExitStack
+
+    from engine.preference.votes import VoteStore
+    from screens.registry import find_chapter
+    from tui.session import VOTES_ENV
+
+    monkeypatch.setenv(VOTES_ENV, str(workspace.path("votes")))
+    alice, bob = (asyncssh.generate_private_key("ssh-ed25519") for _ in range(2))
+    keys_file = tmp_path / "authorized_keys"
+    keys_file.write_bytes(alice.export_public_key() + bob.export_public_key())
+    room, server = await _room(workspace, keys_file)
+    chapter = find_chapter("preferences")
+    presenter = RoomTourApp(workspace, room, role="presenter", start=chapter)
+    try:
+        async with presenter.run_test(size=SIZE) as pilot:
+            await _eventually(lambda: room.position.chapter == chapter, "at Preferences")
+            async with AsyncExitStack() as stack:
+                one = await _viewer(server, alice, stack)
+                two = await _viewer(server, bob, stack)
+                for viewer in (one, two):
+                    await viewer.until(_where(chapter), "Press 1-")
+                one.press("12")  # the third answer falls into place: the vote is sent
+                await one.until("Vote recorded", "1 vote from 1 session")
+                two.set_mark()
+                await two.until("1 vote from 1 session")  # the tally moved on the other screen
+                two.press("21")
+                await two.until("Vote recorded", "2 votes from 2 sessions")
+                await one.until("2 votes from 2 sessions")
+                standings = presenter.get_screen("preferences").standings
+                await _eventually(lambda: any(s.tally.votes == 2 for s in standings.values()),
+                                  "the presenter's tally at 2")
+            await pilot.pause()
+            async with AsyncExitStack() as stack:  # the first viewer comes back, votes again
+                again = await _viewer(server, alice, stack)
+                await again.until(_where(chapter), "Press 1-")
+                again.press("32")
+                await again.until("Vote recorded", "2 votes from 2 sessions")
+        votes = VoteStore.open(workspace).votes()
+        assert len(votes) == 2 and len({v.session for v in votes}) == 2
+        assert all(v.session.startswith("ssh-key:SHA256:") for v in votes)
+        assert alice.get_fingerprint() in {v.session.split(":", 1)[1] for v in votes}
+        mine, other = sorted(votes, key=lambda v: v.session != f"ssh-key:{alice.get_fingerprint()}")
+        assert mine.id > other.id  # the vote again took the place of the first one
+    finally:
+        await server.close()
+
+
+def test_a_known_voter_ranking_again_replaces_their_vote(workspace):
+    from engine.preference.prompts import TALK_PROMPTS
+    from engine.preference.votes import VoteStore
+
+    store = VoteStore.open(workspace, prompts=TALK_PROMPTS)
+    prompt = TALK_PROMPTS[0]
+    ids = list(prompt.candidate_ids)
+    store.vote(prompt.id, ids, "ssh-key:SHA256:a", replace=True)
+    store.vote(prompt.id, ids[::-1], "ssh-key:SHA256:b", replace=True)
+    store.vote(prompt.id, ids[::-1], "ssh-key:SHA256:a", replace=True)
+    assert store.counts(prompt.id) == (2, 2)
+    assert {v.session: v.ranking for v in store.votes(prompt.id)}["ssh-key:SHA256:a"] == \
+        tuple(ids[::-1])
+    store.vote(prompt.id, ids, "a-fresh-tour")  # an unknown voter adds, as before
+    store.vote(prompt.id, ids, "a-fresh-tour")
+    assert store.counts(prompt.id) == (4, 3)

@@ -115,7 +115,7 @@ async def _check_env_command(tmp_path):
         "import json, os, sys\n"
         "keys = ['LLM_TOUR_HOME', 'LLM_TOUR_VOTES', 'LLM_TOUR_OFFLINE', 'LLM_TOUR_REMOTE',\n"
         "        'OMP_NUM_THREADS', 'LLM_TOUR_THREADS',\n"
-        "        'TEXTUAL_FPS', 'TEXTUAL_ANIMATIONS', 'TERM', 'SECRET_TOKEN']\n"
+        "        'TEXTUAL_FPS', 'TEXTUAL_ANIMATIONS', 'TERM', 'SECRET_TOKEN', 'LLM_TOUR_VOTER']\n"
         "print(json.dumps({k: os.environ.get(k) for k in keys} | {'tty': sys.stdin.isatty(),\n"
         "      'cwd': os.getcwd(), 'links': sorted(os.listdir('.'))}))\n"
     )
@@ -146,6 +146,7 @@ async def test_each_session_gets_its_own_folder_threads_and_the_shared_votes(
         assert report["TEXTUAL_ANIMATIONS"] == "none" and int(report["TEXTUAL_FPS"]) <= 15
         assert report["TERM"] == "xterm-256color"
         assert report["SECRET_TOKEN"] is None
+        assert report["LLM_TOUR_VOTER"] == f"ssh-key:{client_key.get_fingerprint()}"
         assert report["tty"] is True
         assert "tokenizer.json" in report["links"]
         assert not os.path.exists(home)  # removed when the session ended

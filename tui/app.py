@@ -17,7 +17,7 @@ from engine.workspace import Workspace
 from screens.registry import CHAPTERS
 from tui.errors import ErrorNote, error_note, failed_part, log_error
 from tui.help import HelpScreen, collect_bindings
-from tui.session import REMOTE_ENV, SLOW_LINK_ENV, hide_paths
+from tui.session import REMOTE_ENV, SLOW_LINK_ENV, VOTER_ENV, hide_paths
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -136,6 +136,7 @@ class TourApp(App[None]):
         self.failure: BaseException | None = None  # the error that ended the tour, if one did
         self.error_log = None  # where its traceback was written
         self.notice = notice
+        self.voter = os.environ.get(VOTER_ENV) or None  # who votes, when the server knows them
         self._theme_name = theme or self.workspace.read_state().get("theme", "dark")
         # Set before mounting, so the first frame is styled once, in the right theme.
         self.theme = THEMES.get(self._theme_name, THEMES["dark"])

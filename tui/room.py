@@ -70,6 +70,14 @@ class RoomCounted(Message):
         self.headcount = headcount
 
 
+class RoomVoted(Message):
+    """Someone in the room voted on a prompt (delivered to every other tour)."""
+
+    def __init__(self, prompt_id: str) -> None:
+        super().__init__()
+        self.prompt_id = prompt_id
+
+
 class Room:
     """The hub between the presenter's tour and the viewers' tours, all in one process."""
 
@@ -101,6 +109,12 @@ class Room:
         """Tell the presenter who is here (after a join, a leave, a viewer stepping away)."""
         if self.presenter is not None:
             self.presenter.post_message(RoomCounted(self.headcount))
+
+    def voted(self, voter: RoomTourApp, prompt_id: str) -> None:
+        """A vote landed in the room's votes file: every other screen redraws its tally."""
+        for app in [self.presenter, *self.viewers]:
+            if app is not None and app is not voter:
+                app.post_message(RoomVoted(prompt_id))
 
     # -- moving ------------------------------------------------------------------------
     def move(self, position: Position) -> None:
@@ -206,6 +220,19 @@ class RoomTourApp(TourApp):
             self.go_to(self.room.position)
         self._relabel()
         self.room.counted()
+
+    # -- votes -------------------------------------------------------------------------
+    def on_vote_panel_voted(self, message: Message) -> None:
+        """This tour's vote is in (``screens.preferences.VotePanel.Voted``): tell the room."""
+        self.room.voted(self, message.standing.prompt_id)
+
+    def on_room_voted(self, message: RoomVoted) -> None:
+        """Another vote is in the shared file: the chapter's tally reads it again."""
+        slug = "preferences"
+        if not self.is_screen_installed(slug):
+            return
+        for panel in self.get_screen(slug).query("VotePanel"):
+            panel.load_standing(panel.ballot.prompt.id)
 
     def watching(self) -> bool:
         """Something is on the move for this viewer: they follow a presenter who is here,

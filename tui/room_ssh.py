@@ -35,6 +35,7 @@ class ViewerSession(TourSession):
             return
         self.folder = open_session(server.workspace, "room")
         self.app = RoomTourApp(Workspace(self.folder), server.room, role="viewer")
+        self.app.voter = self.voter
         idle = asyncio.get_running_loop().create_task(self._watch_idle())
         try:
             await run_viewer(self.app, self.size, self._send, self._started)

@@ -29,6 +29,7 @@ OFFLINE_ENV = "LLM_TOUR_OFFLINE"  # "1": the crawler fetches nothing outside the
 REMOTE_ENV = "LLM_TOUR_REMOTE"  # "1": a remote visitor; "add your own page" reads no file or URL
 THREADS_ENV = "LLM_TOUR_THREADS"  # torch threads for one visitor's training and sampling
 SLOW_LINK_ENV = "LLM_TOUR_SLOW_LINK"  # "1": fewer frames, no animation
+VOTER_ENV = "LLM_TOUR_VOTER"  # who votes: an SSH key's fingerprint, a user, a browser cookie
 
 # Leave the alternate screen, cursor shown, every mouse mode off, keys and paste back to normal:
 # what a terminal needs after a tour that was cut off, whatever the tour had switched on.
@@ -173,7 +174,7 @@ def close_session(folder: Path) -> None:
 
 
 def session_env(shared: Workspace, folder: Path, limits: SessionLimits,
-                client: dict[str, str] | None = None) -> dict[str, str]:
+                client: dict[str, str] | None = None, voter: str = "") -> dict[str, str]:
     """The whole environment of a visitor's process."""
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
     passed = CLIENT_ENV if not limits.slow_link else tuple(n for n in CLIENT_ENV
@@ -191,6 +192,8 @@ def session_env(shared: Workspace, folder: Path, limits: SessionLimits,
         "HOME": str(folder),
         "PYTHONUNBUFFERED": "1",
     })
+    if voter:
+        env[VOTER_ENV] = voter
     return env
 
 

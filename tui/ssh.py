@@ -118,9 +118,10 @@ def _take_terminal() -> None:
 class TourSession(asyncssh.SSHServerSession):
     """One SSH channel: a PTY, a child tour process, and the bytes between them."""
 
-    def __init__(self, server: TourSSHServer, username: str) -> None:
+    def __init__(self, server: TourSSHServer, username: str, voter: str = "") -> None:
         self.server = server
         self.username = username
+        self.voter = voter
         self.chan: asyncssh.SSHServerChannel | None = None
         self.pty = False
         self.term = "xterm-256color"
@@ -199,7 +200,7 @@ class TourSession(asyncssh.SSHServerSession):
         env = session_env(self.server.workspace, self.folder,
                           SessionLimits(threads=config.threads_per_session,
                                         slow_link=config.slow_link),
-                          client=dict(self.chan.get_environment()))
+                          client=dict(self.chan.get_environment()), voter=self.voter)
         env["TERM"] = self.term
         env["LLM_TOUR_USER"] = self.username
         master, slave = os.openpty()
@@ -364,6 +365,7 @@ class _Connection(asyncssh.SSHServer):
         self.conn: asyncssh.SSHServerConnection | None = None
         self.username = ""
         self.address = ""
+        self.fingerprint = ""  # of the key this connection logged in with
         self.has_session = False
         self._timer: asyncio.TimerHandle | None = None
 
@@ -395,6 +397,23 @@ class _Connection(asyncssh.SSHServer):
         self.username = username
         return not self.server.config.open_demo  # open demo: no authentication at all
 
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        """A key in the authorized keys file gets in; the server keeps its fingerprint, which
+        is how a viewer's votes count once, whatever they reconnect from."""
+        keys = self.server.authorized
+        if keys is None or keys.validate(key, self.address, self.address) is None:
+            return False
+        self.fingerprint = key.get_fingerprint()  # asyncssh checks the signature next
+        return True
+
+    @property
+    def voter(self) -> str:
+        """Who votes: the key's fingerprint, or the user name when there was no key."""
+        return f"ssh-key:{self.fingerprint}" if self.fingerprint else f"ssh-user:{self.username}"
+
     def password_auth_supported(self) -> bool:
         return False
 
@@ -410,8 +429,8 @@ class _Connection(asyncssh.SSHServer):
         if self.server.room is not None:
             from tui.room_ssh import ViewerSession
 
-            return channel, ViewerSession(self.server, self.username)
-        return channel, TourSession(self.server, self.username)
+            return channel, ViewerSession(self.server, self.username, self.voter)
+        return channel, TourSession(self.server, self.username, self.voter)
 
     def connection_requested(self, *args) -> bool:
         return False  # no local port forwarding
@@ -434,6 +453,7 @@ class TourSSHServer:
         self.workspace = workspace
         self.config = config or SSHConfig()
         self.room = room  # a tui.room.Room: every session a viewer in this process
+        self.authorized: asyncssh.SSHAuthorizedKeys | None = None
         self.sessions: list[TourSession] = []
         self.connections: list[_Connection] = []
         self.refused = 0  # connections turned away at the door, since the start
@@ -480,9 +500,7 @@ class TourSSHServer:
             if config.authorized_keys is None:
                 raise ValueError("Give --authorized-keys FILE, or --open-demo to let anyone in.")
             # Read now, so a bad file is an error at start, not at each login.
-            authorized = asyncssh.read_authorized_keys(str(config.authorized_keys))
-        else:
-            authorized = None
+            self.authorized = asyncssh.read_authorized_keys(str(config.authorized_keys))
         self.host_key = load_host_key(self.workspace)
         _quiet_accept_errors(asyncio.get_running_loop())
         self._acceptor = await asyncssh.create_server(
@@ -490,7 +508,7 @@ class TourSSHServer:
             config.host,
             config.port,
             server_host_keys=[self.host_key],
-            authorized_client_keys=authorized,
+            authorized_client_keys=None,  # checked by _Connection, which keeps the fingerprint
             encoding=None,
             line_editor=False,
             allow_scp=False,

@@ -322,11 +322,14 @@ class VoteStore:
         return PromptSet(prompt_id, question, tuple(Candidate(*r) for r in rows), source)
 
     # -- voting --------------------------------------------------------------------------
-    def vote(self, prompt_id: str, ranking: Sequence[str], session: str) -> Vote:
-        """Record a ranking of all the prompt's candidates, best first."""
+    def vote(self, prompt_id: str, ranking: Sequence[str], session: str,
+             replace: bool = False) -> Vote:
+        """Record a ranking of all the prompt's candidates, best first. With ``replace``, it
+        takes the place of the session's earlier votes on the prompt, in one transaction:
+        a room's viewer who ranks again, or comes back, still counts once."""
         prompt = self.prompt(prompt_id)
         ranking = _check_ranking(prompt, ranking)
-        return self._insert(prompt.id, session, "ranking", ranking)
+        return self._insert(prompt.id, session, "ranking", ranking, replace)
 
     def vote_pair(self, prompt_id: str, preferred: str, rejected: str, session: str) -> Vote:
         """Record a choice between two of the prompt's candidates."""
@@ -340,7 +343,8 @@ class VoteStore:
             raise BadRanking("A pairwise choice needs two different candidates.")
         return self._insert(prompt.id, session, "pair", pair)
 
-    def _insert(self, prompt_id: str, session: str, kind: str, ranking: tuple[str, ...]) -> Vote:
+    def _insert(self, prompt_id: str, session: str, kind: str, ranking: tuple[str, ...],
+                replace: bool = False) -> Vote:
         if not isinstance(session, str) or not session.strip():
             raise VoteError("A vote needs a session id (see new_session()).")
         if self.read_only:
@@ -348,6 +352,9 @@ class VoteStore:
                                 "in it can still be read.")
         created = _now()
         with self._write() as con:
+            if replace:
+                con.execute("DELETE FROM votes WHERE prompt_id = ? AND session = ?",
+                            (prompt_id, session))
             cursor = con.execute(
                 "INSERT INTO votes (prompt_id, session, kind, ranking, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
