@@ -107,6 +107,16 @@ def remote_viewer() -> bool:
     return os.environ.get("LLM_TOUR_REMOTE") == "1"  # engine.data.ownpage.REMOTE_ENV
 
 
+def room_stream(node: Any, group: str, factory: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    """The events of a stage, from ``factory()``; in a room (an app with ``shared_run``,
+    see ``tui.room``) one run serves every tour: the presenter's runs it, a viewer's sees
+    its events. Called in the stage's worker thread; the iterator has ``close()``."""
+    shared = getattr(node.app, "shared_run", None)
+    if shared is not None:
+        return shared(group, factory)
+    return iter(factory())
+
+
 def stage_cancelled() -> bool:
     """True once the stage running in this thread was cancelled: an engine stage's
     ``stop=`` callback, called from inside the stream."""

@@ -28,7 +28,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, RichLog, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from screens.base import ChapterScreen, remote_viewer
+from screens.base import ChapterScreen, remote_viewer, room_stream
 
 TALK_PAGE = "http://travel-notes.example/europe/capitals"
 
@@ -591,7 +591,7 @@ class DataScreen(ChapterScreen):
         config = DataConfig(write=not self.workspace.path("dataset").exists())
         if self.crawl_config is not None:
             config.crawl = self.crawl_config()
-        stream = run(self.workspace, config)
+        stream = room_stream(self, "data-run", lambda: run(self.workspace, config))
         last = 0.0
         try:
             for event in stream:

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, RichLog, Sparkline, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from screens.base import ChapterScreen
+from screens.base import ChapterScreen, room_stream
 from screens.widgets.token_spans import TokenSpans, token_label, token_style
 
 if TYPE_CHECKING:
@@ -427,7 +427,7 @@ class BpeTraining(Vertical):
         merges: list[Merge] = []
         batch: list[Merge] = []
         last_post = 0.0
-        for merge in train_bpe(corpus, target):
+        for merge in room_stream(self, "bpe-train", lambda: train_bpe(corpus, target)):
             if worker.is_cancelled:
                 return
             merges.append(merge)

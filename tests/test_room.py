@@ -281,3 +281,104 @@ def test_a_known_voter_ranking_again_replaces_their_vote(workspace):
     store.vote(prompt.id, ids, "a-fresh-tour")  # an unknown voter adds, as before
     store.vote(prompt.id, ids, "a-fresh-tour")
     assert store.counts(prompt.id) == (4, 3)
+
+
+def test_a_room_run_is_run_once_and_every_follower_sees_all_of_it():
+    import threading
+
+    from tui.room import RoomRun
+
+    room = Room()
+    gate = threading.Event()
+    calls = []
+
+    def stage():
+        calls.append(1)
+        yield "first"
+        gate.wait(10)
+        yield "second"
+        return "done"
+
+    never = lambda: False  # noqa: E731
+    late = room.follow_run("stage", never)  # a viewer asks before the presenter started it
+    run = room.run("stage", stage)
+    owner = run.follow(never, owner=True)
+    assert next(owner) == "first" and next(late) == "first"
+    gate.set()
+    for follower in (owner, late):
+        assert next(follower) == "second"
+        with pytest.raises(StopIteration) as end:
+            next(follower)
+        assert end.value.value == "done"
+    replay = room.follow_run("stage", never)  # one who comes later sees it all, at once
+    assert list(replay) == ["first", "second"]
+    assert calls == [1]
+
+    def broken():
+        yield "one"
+        raise ValueError("the stage broke")
+
+    failing = RoomRun("broken", broken).follow(never)
+    assert next(failing) == "one"
+    with pytest.raises(ValueError, match="the stage broke"):
+        next(failing)
+
+
+def test_the_presenter_stopping_a_room_run_stops_it_for_everyone():
+    import threading
+
+    room = Room()
+    started = threading.Event()
+
+    def endless():
+        while True:
+            started.set()
+            yield "tick"
+
+    run = room.run("stage", endless)
+    owner = run.follow(lambda: False, owner=True)
+    assert next(owner) == "tick"
+    owner.close()  # the presenter's worker ends early: Ctrl+C, or the chapter left
+    run._thread.join(10)
+    assert run.done and run.stopped
+
+
+async def test_viewers_following_into_the_data_chapter_see_the_one_room_crawl(
+        workspace, keys_file, client_key, monkeypatch):
+    from contextlib import AsyncExitStack
+
+    import engine.data.pipeline as pipeline
+    from engine.data.crawler import CrawlConfig
+    from screens.data import DataScreen
+    from screens.registry import find_chapter
+
+    monkeypatch.setattr(DataScreen, "crawl_config",
+                        staticmethod(lambda: CrawlConfig(max_pages=12, politeness=0.0)))
+    crawls = []
+    real_run = pipeline.run
+
+    def counted(*args, **kwargs):
+        crawls.append(args[0].root)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", counted)
+    room, server = await _room(workspace, keys_file)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    data = find_chapter("data")
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, AsyncExitStack() as stack:
+            viewers = [await _viewer(server, client_key, stack) for _ in range(2)]
+            for viewer in viewers:
+                await viewer.until("following")
+            await pilot.press("n")
+            for viewer in viewers:
+                await viewer.until(_where(data))
+            screens = [presenter.get_screen("data")] + [
+                s.app.get_screen("data") for s in server.sessions]
+            await _eventually(lambda: all(s.run_state.finished is not None for s in screens),
+                              "every tour saw the crawl end")
+            kept = {len(s.run_state.rows) for s in screens}
+            assert len(kept) == 1 and kept != {0}  # the same rows on every screen
+            assert crawls == [workspace.root]  # one crawl, the room's, in its workspace
+    finally:
+        await server.close()

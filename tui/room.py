@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -78,6 +80,71 @@ class RoomVoted(Message):
         self.prompt_id = prompt_id
 
 
+class RoomRun:
+    """One run of a stage for the whole room: a thread runs the engine's stream once and
+    keeps its events; every tour that follows it gets them all, from the first, as they
+    come. A room of 30 crawls and trains once, not 30 times in one process."""
+
+    WAIT_S = 0.25  # how often a follower waiting for the next event looks at its worker
+
+    def __init__(self, group: str, factory: Callable[[], Iterable[Any]]) -> None:
+        self.group = group
+        self.events: list[Any] = []
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+        self.stopped = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._produce, args=(factory,), daemon=True,
+                                        name=f"room-run-{group}")
+        self._thread.start()
+
+    def _produce(self, factory: Callable[[], Iterable[Any]]) -> None:
+        iterator: Iterator[Any] | None = None
+        try:
+            iterator = iter(factory())
+            while not self.stopped:
+                try:
+                    event = next(iterator)
+                except StopIteration as end:
+                    self.result = end.value
+                    break
+                with self._changed:
+                    self.events.append(event)
+                    self._changed.notify_all()
+        except BaseException as error:  # handed to every follower, in its own worker
+            self.error = error
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+            with self._changed:
+                self.done = True
+                self._changed.notify_all()
+
+    def follow(self, cancelled: Callable[[], bool], owner: bool = False):
+        """The run's events from the first; the owner (the presenter) closing it early
+        stops the run for everyone."""
+        seen = 0
+        try:
+            while True:
+                with self._changed:
+                    while seen >= len(self.events) and not self.done:
+                        self._changed.wait(self.WAIT_S)
+                        if cancelled():
+                            return None
+                    batch, done = self.events[seen:], self.done
+                seen += len(batch)
+                yield from batch
+                if done and seen >= len(self.events):
+                    if self.error is not None:
+                        raise self.error
+                    return self.result
+        finally:
+            if owner and not self.done:
+                self.stopped = True
+
+
 class Room:
     """The hub between the presenter's tour and the viewers' tours, all in one process."""
 
@@ -85,6 +152,23 @@ class Room:
         self.position = Position(0, 0)
         self.presenter: RoomTourApp | None = None
         self.viewers: list[RoomTourApp] = []
+        self.runs: dict[str, RoomRun] = {}  # the latest run of each stage
+
+    def run(self, group: str, factory: Callable[[], Iterable[Any]]) -> RoomRun:
+        """The presenter starts a stage: a new room run of it (the old one is stopped)."""
+        old = self.runs.get(group)
+        if old is not None and not old.done:
+            old.stopped = True
+        run = self.runs[group] = RoomRun(group, factory)
+        return run
+
+    def follow_run(self, group: str, cancelled: Callable[[], bool]):
+        """A viewer's stage: the room's latest run of it, or the next the presenter starts."""
+        while group not in self.runs:
+            if cancelled():
+                return None
+            time.sleep(RoomRun.WAIT_S)
+        return (yield from self.runs[group].follow(cancelled))
 
     # -- members -------------------------------------------------------------------
     def join(self, app: RoomTourApp) -> None:
@@ -220,6 +304,24 @@ class RoomTourApp(TourApp):
             self.go_to(self.room.position)
         self._relabel()
         self.room.counted()
+
+    # -- one run for the room --------------------------------------------------------
+    def shared_run(self, group: str, factory: Callable[[], Iterable[Any]]):
+        """A stage's events (``screens.base.room_stream``, in the stage's worker thread):
+        the presenter's tour runs it for the room, a viewer's follows the room's run."""
+        from textual.worker import NoActiveWorker, get_current_worker
+
+        try:
+            worker = get_current_worker()
+        except NoActiveWorker:
+            worker = None
+
+        def cancelled() -> bool:
+            return worker is not None and worker.is_cancelled
+
+        if self.role == "presenter":
+            return self.room.run(group, factory).follow(cancelled, owner=True)
+        return self.room.follow_run(group, cancelled)
 
     # -- votes -------------------------------------------------------------------------
     def on_vote_panel_voted(self, message: Message) -> None:

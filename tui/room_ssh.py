@@ -25,6 +25,7 @@ class ViewerSession(TourSession):
 
     app: RoomTourApp | None = None
     driver: ChannelDriver | None = None
+    paused = False  # the client is behind: frames are dropped until it catches up
 
     async def _run(self) -> None:
         assert self.chan is not None
@@ -52,7 +53,7 @@ class ViewerSession(TourSession):
         self.driver = driver
 
     def _send(self, data: str) -> None:
-        if self.chan is not None and not self._closed:
+        if self.chan is not None and not self._closed and not self.paused:
             with contextlib.suppress(OSError, asyncssh.Error):
                 self.chan.write(data.encode("utf-8", "replace"))
 
@@ -68,10 +69,16 @@ class ViewerSession(TourSession):
             self.driver.resize(*self.size)
 
     def pause_writing(self) -> None:
-        pass  # Textual can't wait for a slow client; asyncssh buffers the frames
+        # Textual can't wait for a slow client, and buffering every frame for it would grow
+        # without bound: frames are dropped until asyncssh has sent what it holds.
+        self.paused = True
 
     def resume_writing(self) -> None:
-        pass
+        self.paused = False
+        app = self.app
+        if app is not None and app.is_running:  # then the whole screen, drawn afresh
+            self._send("\x1b[2J")
+            app.call_later(lambda: app.screen.refresh(repaint=True))
 
     def watching(self) -> bool:
         return self.app is not None and self.app.watching()
