@@ -142,3 +142,29 @@ def test_serving_beyond_localhost_warns_that_there_is_no_login():
     assert open_warning("localhost") is None and open_warning("127.0.0.1") is None
     warning = open_warning("0.0.0.0")
     assert "no login" in warning and "0.0.0.0" in warning
+
+
+async def test_a_browser_gets_a_voter_id_of_its_own_and_its_tour_is_told(served):
+    import re
+    from pathlib import Path
+
+    jar = aiohttp.CookieJar(unsafe=True)  # keep cookies for 127.0.0.1
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        async with http.get(served + "/") as response:
+            assert response.status == 200
+        voter = {c.key: c.value for c in jar}["llm_tour_voter"]
+        assert re.fullmatch(r"[0-9a-f]{32}", voter)
+        async with http.get(served + "/") as response:  # the same browser keeps its id
+            assert "llm_tour_voter" not in response.cookies
+        async with http.ws_connect(_ws_url(served)) as ws:
+            seen = b""
+            while b"Welcome" not in seen:
+                message = await asyncio.wait_for(ws.receive(), TIMEOUT)
+                seen += message.data if message.type == aiohttp.WSMsgType.BINARY else b""
+            commands = []
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    commands.append(cmdline.read_bytes().replace(b"\0", b" ").decode())
+                except OSError:
+                    continue
+            assert any(f"--voter web:{voter}" in c and "--visitor" in c for c in commands)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
+import secrets
 import shlex
 import sys
 import time
@@ -32,6 +34,8 @@ from tui.session import (
 )
 
 TEMPLATES = Path(__file__).parent / "web"
+VOTER_COOKIE = "llm_tour_voter"  # a browser's own id, so its votes count once per prompt
+VOTER_ID = re.compile(r"[0-9a-f]{32}")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 WATCHING_CPU = 0.05  # share of one core a visitor's tour uses while it computes
 
@@ -55,6 +59,11 @@ def tour_server(command: str, max_sessions: int, idle_timeout: float = 15 * 60,
     class TourServer(Server):
         visitors = 0
 
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            app.middlewares.append(_voter_cookie_middleware())
+            return app
+
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             if self.visitors >= max_sessions:
                 websocket = web.WebSocketResponse()
@@ -64,9 +73,37 @@ def tour_server(command: str, max_sessions: int, idle_timeout: float = 15 * 60,
                 return websocket
             self.visitors += 1
             try:
-                return await super().handle_websocket(request)
+                return await self._run_visitor(request)
             finally:
                 self.visitors -= 1
+
+        async def _run_visitor(self, request: web.Request) -> web.WebSocketResponse:
+            """textual-serve's websocket handler, with the visitor's own command: the
+            tour is told who votes (the browser's cookie)."""
+            from textual_serve.app_service import AppService
+            from textual_serve.server import to_int
+
+            websocket = web.WebSocketResponse(heartbeat=15)
+            width = to_int(request.query.get("width", "80"), 80)
+            height = to_int(request.query.get("height", "24"), 24)
+            command = self.command
+            voter = request.cookies.get(VOTER_COOKIE, "")
+            if VOTER_ID.fullmatch(voter):
+                command += f" --voter web:{voter}"
+            service: AppService | None = None
+            try:
+                await websocket.prepare(request)
+                service = AppService(command, write_bytes=websocket.send_bytes,
+                                     write_str=websocket.send_str, close=websocket.close,
+                                     download_manager=self.download_manager, debug=self.debug)
+                await service.start(width, height)
+                await self._process_messages(websocket, service)
+            except asyncio.CancelledError:
+                await websocket.close()
+            finally:
+                if service is not None:
+                    await service.stop()
+            return websocket
 
         async def _process_messages(self, websocket: web.WebSocketResponse,
                                     app_service) -> None:
@@ -117,6 +154,21 @@ def tour_server(command: str, max_sessions: int, idle_timeout: float = 15 * 60,
     return TourServer(command, templates_path=TEMPLATES, **options)
 
 
+def _voter_cookie_middleware():
+    from aiohttp import web
+
+    @web.middleware
+    async def give_voter_cookie(request, handler):
+        """The page gives a browser an id of its own, once; it comes back with the socket."""
+        response = await handler(request)
+        if request.path == "/" and not VOTER_ID.fullmatch(request.cookies.get(VOTER_COOKIE, "")):
+            response.set_cookie(VOTER_COOKIE, secrets.token_hex(16), max_age=30 * 24 * 3600,
+                                httponly=True, samesite="Strict")
+        return response
+
+    return give_voter_cookie
+
+
 def open_warning(host: str) -> str | None:
     """The warning for a server reachable beyond this machine: the browser tour has no login."""
     if host in LOCAL_HOSTS:
@@ -147,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--fast-link", action="store_true")
+    parser.add_argument("--voter", default="")
     args = parser.parse_args(argv)
     limits = SessionLimits(threads=args.threads, slow_link=not args.fast_link, fps=args.fps)
-    return run_web_visitor(args.workdir, limits)
+    return run_web_visitor(args.workdir, limits, voter=args.voter)
 
 
 if __name__ == "__main__":

@@ -202,7 +202,7 @@ def tour_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "tui.cli", *args]
 
 
-def run_web_visitor(shared_root: str, limits: SessionLimits) -> int:
+def run_web_visitor(shared_root: str, limits: SessionLimits, voter: str = "") -> int:
     """One browser visitor: own folder, own environment, then the tour in this process.
 
     textual-serve starts this for every visitor (``python -m tui.serve --visitor``).
@@ -213,7 +213,7 @@ def run_web_visitor(shared_root: str, limits: SessionLimits) -> int:
         # textual-serve's settings (its web driver, the page's size), then the visitor's own
         env = {name: value for name, value in os.environ.items()
                if name.startswith(("TEXTUAL_", "TERM_PROGRAM", "COLUMNS", "ROWS"))}
-        env.update(session_env(shared, folder, limits))
+        env.update(session_env(shared, folder, limits, voter=voter))
         import subprocess
 
         return subprocess.call(tour_command(), cwd=folder, env=env)
