@@ -382,3 +382,60 @@ async def test_viewers_following_into_the_data_chapter_see_the_one_room_crawl(
             assert crawls == [workspace.root]  # one crawl, the room's, in its workspace
     finally:
         await server.close()
+
+
+async def test_llm_tour_ssh_room_presents_in_its_terminal_and_closes_the_room(workspace):
+    """`llm-tour ssh --room` on a real PTY: the presenter's tour there, a viewer over SSH
+    follows it, the presenter sees them, q closes the room and the viewer is told."""
+    import fcntl
+    import os
+    import pty
+    import signal
+    import struct
+    import sys
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 110, 0, 0))
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui.cli", "ssh", "--room", "--open-demo", "--port", "0",
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        env={**os.environ, "LLM_TOUR_HOME": str(workspace.root)})
+    os.close(slave)
+    os.set_blocking(master, False)
+    shown = b""
+
+    async def presenter_shows(word: bytes) -> None:
+        nonlocal shown
+        for _ in range(int(TIMEOUT / 0.05)):
+            if word in shown:
+                return
+            try:
+                shown += os.read(master, 65536)
+            except BlockingIOError:
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"the presenter's terminal never showed {word!r}: {shown[-800:]!r}")
+
+    try:
+        await presenter_shows(b"presenting")
+        port = int(re.search(rb"ssh -p (\d+)", shown).group(1))
+        async with asyncssh.connect("127.0.0.1", port, username="room", client_keys=None,
+                                    known_hosts=None, agent_path=None) as conn:
+            viewer = Viewer(await conn.create_process(term_type="xterm-256color",
+                                                      term_size=(110, 30)))
+            await viewer.until(_where(0), "following")
+            await presenter_shows(b"1 here")
+            viewer.set_mark()
+            os.write(master, b"n")
+            await viewer.until(_where(1))
+            viewer.set_mark()
+            os.write(master, b"q")
+            await viewer.until("The presenter closed the room.")
+            await asyncio.wait_for(viewer.process.wait_closed(), TIMEOUT)
+        assert await asyncio.wait_for(server.wait(), TIMEOUT) == 0
+        assert not any((workspace.root / "sessions").iterdir())
+    finally:
+        if server.returncode is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            await server.wait()
+        os.close(master)
