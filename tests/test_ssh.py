@@ -391,3 +391,54 @@ def test_the_ssh_command_needs_keys_or_the_demo_flag(workspace, monkeypatch, tmp
     monkeypatch.setattr(present, "_DEFAULT_KEYS", tmp_path / "none")
     result = CliRunner().invoke(cli, ["ssh", "--port", "0"])
     assert result.exit_code == 2 and "--open-demo" in result.output
+
+
+async def test_out_of_file_descriptors_the_server_waits_instead_of_spinning(workspace):
+    """EMFILE on accept: asyncio backs off a second at a time, the server says so once, and
+    once connections go, the next viewer gets in."""
+    import resource
+
+    from tui.session import cpu_seconds
+
+    def few_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui.cli", "ssh", "--open-demo", "--port", "0",
+        "--max-per-address", "500", "--max-sessions", "400",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=few_files,
+        env={**os.environ, "LLM_TOUR_HOME": str(workspace.root)}, start_new_session=True)
+    held = []
+    try:
+        banner = b""
+        while b"Connect: ssh -p" not in banner:
+            banner += await asyncio.wait_for(server.stdout.readline(), TIMEOUT)
+        port = int(re.search(rb"ssh -p (\d+)", banner).group(1))
+        for _ in range(80):  # more than the server has file descriptors for
+            held.append(await asyncio.open_connection("127.0.0.1", port))
+        line = b""
+        while b"can't accept" not in line:
+            line = await asyncio.wait_for(server.stderr.readline(), TIMEOUT)
+        assert b"Too many open files" in line
+        before = cpu_seconds(server.pid)
+        await asyncio.sleep(3.0)
+        assert cpu_seconds(server.pid) - before < 1.0  # a spinning accept loop takes 3 s
+        for _, writer in held:
+            writer.close()
+        held.clear()
+        command_ok = False
+        for _ in range(20):
+            try:
+                async with asyncssh.connect("127.0.0.1", port, username="late", client_keys=None,
+                                            known_hosts=None, agent_path=None):
+                    command_ok = True
+                    break
+            except (OSError, asyncssh.Error):
+                await asyncio.sleep(0.5)
+        assert command_ok
+    finally:
+        for _, writer in held:
+            writer.close()
+        if server.returncode is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            await server.wait()
