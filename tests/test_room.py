@@ -439,3 +439,31 @@ async def test_llm_tour_ssh_room_presents_in_its_terminal_and_closes_the_room(wo
             os.killpg(server.pid, signal.SIGKILL)
             await server.wait()
         os.close(master)
+
+
+def test_every_chapter_has_speaker_notes_and_the_clock_reads_like_one():
+    from tui.room import speaker_notes, talk_clock
+
+    notes = speaker_notes()
+    assert set(notes) == {chapter.slug for chapter in CHAPTERS}
+    assert all(text.strip() for text in notes.values())
+    assert (talk_clock(0), talk_clock(725), talk_clock(3725)) == ("0:00", "12:05", "1:02:05")
+
+
+async def test_the_presenter_has_a_talk_clock_and_notes_a_viewer_is_not_offered(workspace):
+    from tui.room import NotesScreen, speaker_notes
+
+    room = Room()
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    async with presenter.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert presenter.room_label.startswith("presenting 0:0")
+        await pilot.press("n", "v")
+        await pilot.pause()
+        assert isinstance(presenter.screen, NotesScreen)
+        assert presenter.screen.notes == speaker_notes()[CHAPTERS[1].slug]
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(presenter.screen, NotesScreen)
+    viewer = RoomTourApp(workspace, room, role="viewer")
+    assert viewer.check_action("speaker_notes", ()) is False

@@ -23,15 +23,19 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.driver import Driver
 from textual.geometry import Size
 from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Static
 
 from engine.workspace import Workspace
 from screens.registry import CHAPTERS
@@ -216,6 +220,9 @@ class RoomTourApp(TourApp):
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("j", "follow", "Follow", id="room_follow",
                 tooltip="In a room: step away from the presenter to explore, or rejoin them"),
+        Binding("v", "speaker_notes", "Notes", id="room_notes", show=False,
+                tooltip="The presenter's notes for this chapter (only on the presenter's "
+                        "screen)"),
     ]
 
     def __init__(self, workspace: Workspace, room: Room, role: str = "viewer",
@@ -229,10 +236,14 @@ class RoomTourApp(TourApp):
         self.following = role == "viewer"
         self.headcount = room.headcount
         self.last_key = time.monotonic()
+        self.talk_started = time.monotonic()
 
     # -- joining ------------------------------------------------------------------------
     def on_mount(self) -> None:  # after TourApp's own (Textual calls each class's handler)
         self.room.join(self)
+        if self.role == "presenter":
+            self.talk_started = time.monotonic()
+            self.set_interval(1.0, self._relabel)  # the talk's clock
 
     def on_unmount(self) -> None:
         self.room.leave(self)
@@ -242,7 +253,8 @@ class RoomTourApp(TourApp):
         """The header's word on the room: read by ``TourHeader``."""
         if self.role == "presenter":
             count = self.headcount
-            return f"presenting · {count.connected} here · {count.following} following"
+            return (f"presenting {talk_clock(time.monotonic() - self.talk_started)} · "
+                    f"{count.connected} here · {count.following} following")
         return "following · j explores" if self.following else "exploring · j rejoins"
 
     def _relabel(self) -> None:
@@ -295,6 +307,19 @@ class RoomTourApp(TourApp):
             self._relabel()
             self.room.counted()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "speaker_notes" and self.role != "presenter":
+            return False  # a viewer is not offered the presenter's notes
+        return super().check_action(action, parameters)
+
+    def action_speaker_notes(self) -> None:
+        if isinstance(self.screen, NotesScreen):
+            self.screen.dismiss()
+            return
+        slug = CHAPTERS[max(self.current, 0)].slug
+        self.push_screen(NotesScreen(CHAPTERS[max(self.current, 0)].title,
+                                     speaker_notes().get(slug, "No notes for this chapter.")))
+
     def action_follow(self) -> None:
         if self.role == "presenter":
             self.notify("You are the presenter: the room follows you.", timeout=3)
@@ -342,6 +367,57 @@ class RoomTourApp(TourApp):
         if self.following and self.room.presenter is not None:
             return True
         return bool(self.running_workers())
+
+
+def talk_clock(seconds: float) -> str:
+    """12:05, or 1:02:05 past the hour."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+NOTES_FILE = Path(__file__).parent / "notes.md"
+
+
+def speaker_notes(path: Path = NOTES_FILE) -> dict[str, str]:
+    """The presenter's notes, one ``## slug`` section per chapter."""
+    notes: dict[str, str] = {}
+    slug = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            slug = line[3:].strip()
+            notes[slug] = ""
+        elif slug is not None:
+            notes[slug] += line + "\n"
+    return {key: text.strip() for key, text in notes.items()}
+
+
+class NotesScreen(ModalScreen[None]):
+    """The presenter's notes for the chapter on screen; v or Esc closes them."""
+
+    DEFAULT_CSS = """
+    NotesScreen { align: center middle; }
+    NotesScreen > Static {
+        width: 90%; max-width: 100; height: auto; padding: 1 2;
+        border: round $accent; background: $panel;
+    }
+    """
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape,v", "dismiss_notes", "Close", id="notes_close"),
+    ]
+
+    def __init__(self, title: str, notes: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        note = Static(self.notes, markup=False)
+        note.border_title = f"Notes · {self.title_text}"
+        yield note
+
+    def action_dismiss_notes(self) -> None:
+        self.dismiss()
 
 
 class ChannelDriver(Driver):
