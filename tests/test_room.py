@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import asyncssh
@@ -467,3 +468,56 @@ async def test_the_presenter_has_a_talk_clock_and_notes_a_viewer_is_not_offered(
         assert not isinstance(presenter.screen, NotesScreen)
     viewer = RoomTourApp(workspace, room, role="viewer")
     assert viewer.check_action("speaker_notes", ()) is False
+
+
+async def test_a_browser_room_follows_the_presenter_and_votes_by_cookie(workspace, monkeypatch):
+    """`serve --room`: a browser's socket, a tour in this process, following the presenter;
+    the page asks nothing of the internet; over the cap, the room is full."""
+    import aiohttp
+
+    from tui.room_web import WebRoom
+
+    room = Room()
+    web_room = WebRoom(workspace, room, max_sessions=1)
+    port = await web_room.start("127.0.0.1", 0)
+    base = f"http://127.0.0.1:{port}"
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, \
+                aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(base + "/") as response:
+                page = await response.text()
+            urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", page)
+            urls += re.findall(r"""url\(\s*["']?([^"')]+)""", page)
+            assert urls and all(u.startswith(base + "/") for u in urls), urls
+            for url in urls:
+                async with http.get(url) as response:
+                    assert response.status == 200, url
+            voter = {c.key: c.value for c in http.cookie_jar}["llm_tour_voter"]
+            async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=32") as ws:
+                seen = ""
+
+                async def until(*words: str, since: int = 0) -> None:
+                    nonlocal seen
+                    while not all(w in _plain(seen)[since:] for w in words):
+                        message = await asyncio.wait_for(ws.receive(), TIMEOUT)
+                        assert message.type == aiohttp.WSMsgType.BINARY, message
+                        seen += message.data.decode("utf-8", "replace")
+
+                await until(_where(0), "following")
+                assert web_room.viewers and next(iter(web_room.viewers)).app.voter == \
+                    f"web:{voter}"
+                mark = len(_plain(seen))
+                await pilot.press("n")
+                await until(_where(1), since=mark)
+                async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as second:
+                    message = await asyncio.wait_for(second.receive(), TIMEOUT)
+                    assert b"The room is full (1 of 1)" in message.data
+                mark = len(_plain(seen))
+                await ws.send_str(json.dumps(["stdin", "j"]))  # keys come as stdin
+                await until("exploring", since=mark)
+                await web_room.close("The presenter closed the room.")
+                await until("The presenter closed the room.")
+    finally:
+        await web_room.close()
+    assert not any((workspace.root / "sessions").iterdir())

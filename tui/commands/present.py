@@ -121,10 +121,13 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
               help="Minutes without a key press or anything to watch before a tab is closed.")
 @click.option("--fast-link", is_flag=True,
               help="Full frame rate and animations (default: 10 frames a second, no animation).")
+@click.option("--room", is_flag=True,
+              help="A room: you present in this terminal, every browser follows you (j steps "
+                   "away to explore, j again rejoins); all in this one process.")
 @pass_workspace
 def serve(workspace: Workspace, host: str, port: int, public_url: str | None,
           max_sessions: int, threads_per_session: int, idle_timeout: float,
-          fast_link: bool) -> None:
+          fast_link: bool, room: bool) -> None:
     """Serve the tour in a browser: each visitor gets their own tour in their own process.
 
     Each has a folder of their own for what they build, reads what you prepared, and
@@ -135,6 +138,27 @@ def serve(workspace: Workspace, host: str, port: int, public_url: str | None,
     warning = open_warning(host)
     if warning:
         click.secho(warning, fg="yellow", bold=True, err=True)
+    if room:
+        import asyncio
+        import os
+
+        from tui.room import room_environment
+
+        os.environ.update(room_environment(workspace, threads_per_session, not fast_link))
+        from tui.room_web import serve_room_web
+
+        def welcome(bound: int) -> str:
+            url = public_url or f"http://{host}:{bound}"
+            click.echo(f"llm-tour room in a browser on {host}:{bound}: open {url}")
+            return f"The room is open at {url}; the header says who is here and following."
+
+        try:
+            asyncio.run(serve_room_web(workspace, host, port, public_url, max_sessions,
+                                       idle_timeout * 60, welcome))
+        except OSError as error:
+            raise click.ClickException(f"Can't listen on {host}:{port}: "
+                                       f"{error.strerror or error}")
+        return
     serve_tour(workspace, host=host, port=port, public_url=public_url,
                threads=threads_per_session, slow_link=not fast_link, max_sessions=max_sessions,
                idle_timeout=idle_timeout * 60)
