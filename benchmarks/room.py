@@ -174,8 +174,7 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
         workspace = Workspace(root)
         room = Room()
         server = TourSSHServer(workspace, SSHConfig(
-            host="127.0.0.1", port=0, open_demo=True, max_sessions=max(30, n + 2),
-            max_connections=max(40, n + 12)), room=room)
+            host="127.0.0.1", port=0, open_demo=True, max_sessions=max(30, n + 2)), room=room)
         await server.start()
         presenter = RoomTourApp(workspace, room, role="presenter")
         result: dict = {"viewers": n}

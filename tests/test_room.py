@@ -521,3 +521,22 @@ async def test_a_browser_room_follows_the_presenter_and_votes_by_cookie(workspac
     finally:
         await web_room.close()
     assert not any((workspace.root / "sessions").iterdir())
+
+
+def test_a_stage_waiting_for_the_presenters_run_is_not_watching():
+    import threading
+
+    room = Room()
+    counts = []
+    stop = threading.Event()
+    waiting = room.follow_run("stage", stop.is_set, counts.append)
+    thread = threading.Thread(target=lambda: list(waiting))
+    thread.start()
+    for _ in range(200):
+        if counts:
+            break
+        threading.Event().wait(0.01)
+    assert counts == [1]  # waiting: the app counts it out of what is watched
+    stop.set()
+    thread.join(10)
+    assert counts == [1, -1]

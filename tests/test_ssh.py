@@ -297,12 +297,20 @@ async def test_a_session_that_computes_is_watched_not_idle(workspace, keys_file,
 async def test_a_login_without_a_terminal_is_closed(workspace, keys_file, client_key):
     """`ssh -N`: logged in, no session asked for; the server hangs up after a few seconds."""
     server = await _start(workspace, keys_file, session_timeout=0.3)
+    demo = TourSSHServer(workspace, SSHConfig(host="127.0.0.1", port=0, open_demo=True,
+                                              session_timeout=0.3))
+    await demo.start()
     try:
         conn = await _connect(server, client_key)
         await asyncio.wait_for(conn.wait_closed(), TIMEOUT)
         assert server.connections == []
+        conn = await asyncssh.connect("127.0.0.1", demo.port, username="anyone",
+                                      client_keys=None, known_hosts=None, agent_path=None)
+        await asyncio.wait_for(conn.wait_closed(), TIMEOUT)  # no key needed, the same rule
+        assert demo.connections == []
     finally:
         await server.close()
+        await demo.close()
 
 
 async def test_a_connection_that_never_logs_in_is_closed(workspace, keys_file):
@@ -321,9 +329,9 @@ async def test_a_connection_that_never_logs_in_is_closed(workspace, keys_file):
         await server.close()
 
 
-async def test_connections_are_capped_per_address_and_in_total(workspace, keys_file,
+async def test_connections_logging_in_are_capped_per_address_and_in_total(workspace, keys_file,
                                                                client_key):
-    server = await _start(workspace, keys_file, max_per_address=2, max_connections=3)
+    server = await _start(workspace, keys_file, max_per_address=2, max_pending=3)
     try:
         held = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
         with pytest.raises((asyncssh.Error, OSError)):

@@ -166,12 +166,19 @@ class Room:
         run = self.runs[group] = RoomRun(group, factory)
         return run
 
-    def follow_run(self, group: str, cancelled: Callable[[], bool]):
-        """A viewer's stage: the room's latest run of it, or the next the presenter starts."""
-        while group not in self.runs:
-            if cancelled():
-                return None
-            time.sleep(RoomRun.WAIT_S)
+    def follow_run(self, group: str, cancelled: Callable[[], bool],
+                   waiting: Callable[[int], None] = lambda change: None):
+        """A viewer's stage: the room's latest run of it, or the next the presenter starts
+        (``waiting(+1)`` and ``waiting(-1)`` around the wait for it)."""
+        if group not in self.runs:
+            waiting(1)
+            try:
+                while group not in self.runs:
+                    if cancelled():
+                        return None
+                    time.sleep(RoomRun.WAIT_S)
+            finally:
+                waiting(-1)
         return (yield from self.runs[group].follow(cancelled))
 
     # -- members -------------------------------------------------------------------
@@ -233,10 +240,20 @@ class RoomTourApp(TourApp):
         super().__init__(workspace, **kwargs)
         self.room = room
         self.role = role
+        if role == "viewer":
+            # The server's terminal is the presenter's: a viewer's last words (an error,
+            # "Stopped with Ctrl+C") stay out of it; errors are in the viewer's errors.log.
+            import io
+
+            from rich.console import Console
+
+            self.error_console = Console(file=io.StringIO(), stderr=False)
         self.following = role == "viewer"
         self.headcount = room.headcount
         self.last_key = time.monotonic()
         self.talk_started = time.monotonic()
+        self.waiting_runs = 0  # stages of this viewer waiting for the presenter to run them
+        self._waiting_lock = threading.Lock()
 
     # -- joining ------------------------------------------------------------------------
     def on_mount(self) -> None:  # after TourApp's own (Textual calls each class's handler)
@@ -346,7 +363,11 @@ class RoomTourApp(TourApp):
 
         if self.role == "presenter":
             return self.room.run(group, factory).follow(cancelled, owner=True)
-        return self.room.follow_run(group, cancelled)
+        return self.room.follow_run(group, cancelled, self._waiting)
+
+    def _waiting(self, change: int) -> None:
+        with self._waiting_lock:
+            self.waiting_runs += change
 
     # -- votes -------------------------------------------------------------------------
     def on_vote_panel_voted(self, message: Message) -> None:
@@ -366,7 +387,8 @@ class RoomTourApp(TourApp):
         or a stage of theirs is running (training, sampling, a crawl)."""
         if self.following and self.room.presenter is not None:
             return True
-        return bool(self.running_workers())
+        # A stage waiting for the presenter's run shows nothing yet: not something to watch.
+        return len(self.running_workers()) > self.waiting_runs
 
 
 def talk_clock(seconds: float) -> str:

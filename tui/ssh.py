@@ -53,9 +53,10 @@ from tui.session import (
 )
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
-# 30 sessions: a seminar room. Each child tour process is 315-530 MB resident (much of it
-# torch, shared between processes as file pages); 30 of them fit a 16 GB laptop, and
-# ``--room`` runs viewers inside the server process, where 30 fit in far less.
+# 30 sessions: a seminar room. Without --room each session is a child tour process of
+# 315-530 MB resident (much of it torch, shared as file pages), 10-16 GB for 30; with
+# --room every viewer runs inside the server process, a few MB each (benchmarks/room.py
+# measured 20 viewers through Data and Tokens at 459 MB resident for the whole room).
 DEFAULT_MAX_SESSIONS = 30
 WATCHING_CPU = 0.05  # share of one core the child uses while it computes something to watch
 MIN_SIZE = (20, 8)  # the smallest terminal handed to the tour (columns, rows)
@@ -69,9 +70,10 @@ class SSHConfig:
     authorized_keys: Path | None = None  # None and open_demo False: nobody gets in
     open_demo: bool = False  # anyone may connect, without a key
     max_sessions: int = DEFAULT_MAX_SESSIONS
-    # Connections, logged in or not: the sessions and a few logging in. Per address: a few
-    # viewers behind one NAT, not one machine holding the whole room.
-    max_connections: int = DEFAULT_MAX_SESSIONS + 10
+    # Connections not yet in a tour (logging in, or logged in without a terminal so far),
+    # in all and per address: a flood from one machine is held to a few, while a room
+    # behind one NAT, once in, has as many sessions from one address as it likes.
+    max_pending: int = 32
     max_per_address: int = 8
     login_timeout: float = 10.0  # seconds from TCP connect to logged in
     session_timeout: float = 5.0  # seconds from logged in to a terminal opened (ssh -N: closed)
@@ -464,9 +466,10 @@ class TourSSHServer:
     def connect(self, connection: _Connection) -> str:
         """Count a new connection in, or say why it is turned away ("" when it is welcome)."""
         config = self.config
-        same = sum(1 for c in self.connections if c.address == connection.address)
-        if len(self.connections) >= config.max_connections:
-            reason = "too many connections"
+        pending = [c for c in self.connections if not c.has_session]
+        same = sum(1 for c in pending if c.address == connection.address)
+        if len(pending) >= config.max_pending:
+            reason = "too many connections logging in"
         elif same >= config.max_per_address:
             reason = f"too many connections from {connection.address}"
         else:

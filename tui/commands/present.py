@@ -25,7 +25,8 @@ _DEFAULT_KEYS = Path("~/.ssh/authorized_keys").expanduser()
 @click.option("--max-sessions", default=30, show_default=True, type=click.IntRange(1),
               help="Most tours running at once; one more is told the room is full.")
 @click.option("--max-per-address", default=8, show_default=True, type=click.IntRange(1),
-              help="Most connections from one address (viewers behind one NAT share one).")
+              help="Most connections logging in at once from one address (a flood is held to a "
+                   "few; viewers behind one NAT, once in, are not limited).")
 @click.option("--threads-per-session", default=1, show_default=True, type=click.IntRange(1),
               help="CPU threads each session's training and sampling may use.")
 @click.option("--idle-timeout", default=15.0, show_default=True, type=click.FloatRange(0.1),
@@ -58,7 +59,7 @@ def ssh(workspace: Workspace, host: str, port: int, authorized_keys: Path | None
                     f"{host}:{port} gets a tour, without a key.", fg="yellow", bold=True, err=True)
     config = SSHConfig(host=host, port=port, authorized_keys=None if open_demo else authorized_keys,
                        open_demo=open_demo, max_sessions=max_sessions,
-                       max_connections=max_sessions + 10, max_per_address=max_per_address,
+                       max_per_address=max_per_address,
                        threads_per_session=threads_per_session, idle_timeout=idle_timeout * 60,
                        slow_link=not fast_link)
 
