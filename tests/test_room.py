@@ -9,6 +9,7 @@ import re
 import asyncssh
 import pytest
 
+from engine.workspace import Workspace
 from screens.registry import CHAPTERS
 from tui.room import Headcount, Room, RoomTourApp
 from tui.ssh import SSHConfig, TourSSHServer
@@ -540,3 +541,19 @@ def test_a_stage_waiting_for_the_presenters_run_is_not_watching():
     stop.set()
     thread.join(10)
     assert counts == [1, -1]
+
+
+def test_what_the_room_builds_is_linked_into_a_viewers_folder(workspace):
+    from tui.session import close_session, open_session
+
+    workspace.ensure()
+    viewer_folder = open_session(workspace, "room")
+    try:
+        workspace.path("dataset").write_bytes(b"built by the room's crawl")
+        viewer = RoomTourApp(Workspace(viewer_folder), Room(), role="viewer")
+        viewer.link_room_files()
+        linked = viewer_folder / workspace.path("dataset").name
+        assert linked.is_symlink() and linked.read_bytes() == b"built by the room's crawl"
+        viewer.link_room_files()  # again: nothing changes, nothing breaks
+    finally:
+        close_session(viewer_folder)

@@ -306,8 +306,18 @@ class RoomTourApp(TourApp):
         if self.following:
             self.go_to(message.position)
 
+    def link_room_files(self) -> None:
+        """What the room's runs built (a dataset, a tokenizer) shows up in this viewer's folder."""
+        from tui.session import SESSIONS_DIR, link_prepared
+
+        root = self.workspace.root
+        if self.role == "viewer" and root.parent.name == SESSIONS_DIR:
+            with contextlib.suppress(OSError):
+                link_prepared(Workspace(root.parent.parent), root)
+
     def go_to(self, position: Position) -> None:
         """Show the presenter's chapter and step."""
+        self.link_room_files()
         chapter = max(0, min(position.chapter, len(CHAPTERS) - 1))
         self.goto(chapter)
         screen = self.get_screen(CHAPTERS[chapter].slug)
@@ -363,7 +373,12 @@ class RoomTourApp(TourApp):
 
         if self.role == "presenter":
             return self.room.run(group, factory).follow(cancelled, owner=True)
-        return self.room.follow_run(group, cancelled, self._waiting)
+        return self._follow_and_link(group, cancelled)
+
+    def _follow_and_link(self, group: str, cancelled: Callable[[], bool]):
+        result = yield from self.room.follow_run(group, cancelled, self._waiting)
+        self.link_room_files()  # the run may have written the room's dataset or tokenizer
+        return result
 
     def _waiting(self, change: int) -> None:
         with self._waiting_lock:

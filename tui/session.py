@@ -157,10 +157,24 @@ def open_session(shared: Workspace, kind: str, owner: int | None = None) -> Path
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=root))
     (folder / OWNER_FILE).write_text(str(owner or os.getpid()))
-    for source in shared.root.iterdir():
-        if source.is_file() and not _private(source.name):
-            (folder / source.name).symlink_to(source.resolve())
+    link_prepared(shared, folder)
     return folder
+
+
+def link_prepared(shared: Workspace, folder: Path) -> int:
+    """Link what the presenter has prepared into a visitor's folder, where the visitor has
+    nothing of that name yet (a room's visitor gets what the room's runs built since they
+    came in). Returns how many links were made."""
+    made = 0
+    for source in shared.root.iterdir():
+        target = folder / source.name
+        if source.is_file() and not _private(source.name) and not os.path.lexists(target):
+            try:
+                target.symlink_to(source.resolve())
+            except FileExistsError:
+                continue
+            made += 1
+    return made
 
 
 def _private(name: str) -> bool:
