@@ -4,14 +4,17 @@ The server (``llm-tour ssh --room``: the hub, every viewer's tour in this proces
 presenter's tour headless) runs here; the viewers run in a child process, each an
 asyncssh client with a PTY from its own loopback address (127.0.0.10, .11, ...). For
 each N it prints the server's memory (RSS and PSS, from /proc), the lag from the
-presenter's move to the moment every viewer's screen shows the new chapter (p50, p95,
-max), and the key round trip (a viewer presses j and sees "exploring": p50, p95).
+presenter's move to the moment every viewer's screen shows it (steps inside the first
+chapter, then new chapters, which each viewer builds on first sight), and the key round
+trip (every viewer presses j and sees "exploring", then j and "following"), at rest in
+the first chapter and after the walk (Data's crawl and Tokens' training, the room's runs,
+still drawing on every screen).
 
 Then a flood: many half-open TCP connections (connected, never a byte) and ``ssh -N``
 style connections (logged in, no terminal), from two other addresses, and one more
 viewer, whose time to the first frame of the tour is printed (the goal: under 3 s).
 
-    python benchmarks/room.py --viewers 1,5,10 [--chapters 3]
+    python benchmarks/room.py --viewers 1,5,10,30 [--chapters 2] [--steps 2]
 
 Bounded: every wait ends after ``--timeout`` seconds with a line saying what was not seen.
 """
@@ -23,7 +26,6 @@ import asyncio
 import json
 import os
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -164,7 +166,8 @@ async def flood(port: int, half_open: int, no_session: int, timeout: float) -> d
 
 # -- the server and the presenter (this process) ----------------------------------------------
 
-async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int, int] | None):
+async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int, int] | None,
+                   steps: int = 2):
     from engine.workspace import Workspace
     from screens.registry import CHAPTERS
     from tui.room import Room, RoomTourApp
@@ -201,8 +204,24 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             await asyncio.sleep(1.0)
             result["memory_mb_before"] = before
             result["memory_mb_in"] = memory()
-            lags = []
+            lags: list[float] = []
             missing = 0
+            for step in range(1, steps + 1):  # steps inside the first chapter: nothing to build
+                t0 = time.monotonic()
+                send(do="expect", word=f"step {step + 1}/", t0=t0)
+                await pilot.press("space")
+                answer = await reply()
+                lags += answer["lags"]
+                missing += answer["missing"]
+            if steps:
+                result["step_lag_s"] = {"p50": round(pct(lags, 0.5), 3),
+                                        "p95": round(pct(lags, 0.95), 3),
+                                        "max": round(max(lags, default=float("nan")), 3)}
+                send(do="keys")
+                keys = (await reply())["times"]
+                result["key_s_at_rest"] = {"p50": round(pct(keys, 0.5), 3),
+                                           "p95": round(pct(keys, 0.95), 3), "n": len(keys)}
+            lags = []
             for chapter in range(1, chapters + 1):
                 t0 = time.monotonic()
                 send(do="expect", word=f"{chapter + 1}/{len(CHAPTERS)} · "
@@ -235,6 +254,8 @@ def main() -> None:
     parser.add_argument("--viewers", default="1,5,10")
     parser.add_argument("--chapters", type=int, default=2,
                         help="how many chapters the presenter moves on (2: Data, Tokens)")
+    parser.add_argument("--steps", type=int, default=2,
+                        help="steps the presenter takes in the first chapter before moving on")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--flood", default="200,20",
                         help="half-open connections and logged-in ones without a terminal")
@@ -253,7 +274,8 @@ def main() -> None:
             import subprocess
 
             subprocess.run([sys.executable, __file__, "--one", str(n), "--chapters",
-                            str(args.chapters), "--timeout", str(args.timeout), "--flood",
+                            str(args.chapters), "--steps", str(args.steps),
+                            "--timeout", str(args.timeout), "--flood",
                             args.flood, *extra], check=False)
         return
     os.environ.setdefault("TEXTUAL_FPS", "10")  # the room's slow-link settings
@@ -261,8 +283,8 @@ def main() -> None:
     os.environ.setdefault("LLM_TOUR_OFFLINE", "1")
     os.environ.setdefault("LLM_TOUR_REMOTE", "1")
     flood_args = (half_open, no_session) if args.with_flood else None
-    print(json.dumps(asyncio.run(one_room(args.one, args.chapters, args.timeout, flood_args))),
-          flush=True)
+    print(json.dumps(asyncio.run(one_room(args.one, args.chapters, args.timeout, flood_args,
+                                          args.steps))), flush=True)
 
 
 if __name__ == "__main__":
