@@ -18,6 +18,7 @@ REMOTE = "LLM_TOUR_REMOTE"  # "1": a remote visitor; "add your own page" reads n
 VOTES = "LLM_TOUR_VOTES"  # the one vote store every visitor of a tour server votes into
 SLOW_LINK = "LLM_TOUR_SLOW_LINK"  # "1": a remote screen; fewer frames, no animation
 USER = "LLM_TOUR_USER"  # the visitor's name on a tour served over SSH
+VOTER = "LLM_TOUR_VOTER"  # who votes: an SSH key's fingerprint, a user, a browser cookie
 
 
 def _flag(name: str) -> bool:
@@ -46,6 +47,11 @@ def remote() -> bool:
 
 def slow_link() -> bool:
     return _flag(SLOW_LINK)
+
+
+def voter() -> str | None:
+    """Who votes, as a tour server knows them (a key's fingerprint, a user, a cookie)."""
+    return os.environ.get(VOTER) or None
 
 
 def shared_votes() -> Path | None:

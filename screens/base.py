@@ -111,6 +111,24 @@ class ModelChanged(Message):
         self.kind = kind
 
 
+def remote_viewer() -> bool:
+    """This tour serves a remote viewer (over SSH or in a browser): what would read the
+    server's files or fetch a URL they type is not offered (``engine.data.ownpage``)."""
+    from engine import settings
+
+    return settings.remote()
+
+
+def room_stream(node: Any, group: str, factory: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    """The events of a stage, from ``factory()``; in a room (an app with ``shared_run``,
+    see ``tui.room``) one run serves every tour: the presenter's runs it, a viewer's sees
+    its events. Called in the stage's worker thread; the iterator has ``close()``."""
+    shared = getattr(node.app, "shared_run", None)
+    if shared is not None:
+        return shared(group, factory)
+    return iter(factory())
+
+
 def stage_cancelled() -> bool:
     """True once the stage running in this thread was cancelled: an engine stage's
     ``stop=`` callback, called from inside the stream."""

@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, RichLog, Static
 
 from engine.events import StageState
-from screens.base import ChapterScreen
+from screens.base import ChapterScreen, remote_viewer, room_stream
 
 TALK_PAGE = "http://travel-notes.example/europe/capitals"
 
@@ -490,6 +490,11 @@ class OwnPage(Vertical):
     """
 
     def compose(self) -> ComposeResult:
+        if remote_viewer():  # it would read the server's files and URLs: not offered at all
+            yield Static(Text("Adding a page of your own is switched off in a shared tour: "
+                              "run llm-tour on your own machine to try it.", style="dim"),
+                         id="own-page-off")
+            return
         yield Input(placeholder="path/to/page.html or https://…", id="own-page-input")
         yield Static(id="own-page-result")
 
@@ -560,6 +565,11 @@ class DataScreen(ChapterScreen):
                         "same steps; Esc leaves the box"),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "own_page" and remote_viewer():
+            return False  # a remote viewer is not offered their own page
+        return super().check_action(action, parameters)
+
     def action_own_page(self) -> None:
         """Straight to the own-page box, from anywhere in the chapter: its step first."""
         if not self.query("#own-page-input"):
@@ -613,7 +623,8 @@ class DataScreen(ChapterScreen):
             state.error = f"{type(error).__name__}: {error}"
             self.refresh_views()
 
-        self.run_stage(lambda: run(ws, config), "data-run", on_event=shown,
+        stream = lambda: room_stream(self, "data-run", lambda: run(ws, config))  # noqa: E731
+        self.run_stage(stream, "data-run", on_event=shown,
                        on_done=lambda _: self.refresh_views(), on_error=failed,
                        on_cancel=self.refresh_views)
 

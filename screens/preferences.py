@@ -220,7 +220,9 @@ class VotePanel(Widget, can_focus=True):
         store, session = chapter.store, chapter.session
 
         def voting():
-            (store.change_vote if changed else store.vote)(prompt_id, ranking, session)
+            # A changed mind counts once; so does a viewer known by name (a room's SSH key,
+            # a browser's cookie) who ranks again or comes back.
+            store.vote(prompt_id, ranking, session, replace=changed or chapter.voter_known)
             yield chapter.standing(prompt_id)
 
         def recorded(standing: Standing) -> None:
@@ -499,7 +501,7 @@ class PreferencesScreen(ChapterScreen):
 
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
-        self.session = new_session()
+        self._session: str | None = None
         self.prompts: list[PromptSet] = list(TALK_PROMPTS)
         self.position = 0
         self.ballots: dict[str, Ballot] = {}
@@ -511,6 +513,18 @@ class PreferencesScreen(ChapterScreen):
         self._totals = (0, 0)
 
     # -- state shared by the panels ---------------------------------------------------
+    @property
+    def session(self) -> str:
+        """Whose votes these are: the viewer the tour knows (``app.voter``: a room's SSH key
+        or user, a browser's cookie), or a fresh id for this tour."""
+        if self._session is None:
+            self._session = getattr(self.app, "voter", None) or new_session()
+        return self._session
+
+    @property
+    def voter_known(self) -> bool:
+        return bool(getattr(self.app, "voter", None))
+
     @property
     def store(self) -> VoteStore:
         if self._store is None:
@@ -659,7 +673,8 @@ class PreferencesScreen(ChapterScreen):
                 elif isinstance(event, Nudged):
                     state.now = dict(event.after)
                     state.margin = event.margin_after
-                    state.saved_to = str(event.saved_to or "")
+                    shown = getattr(self.app, "shown", str)  # a remote viewer: no server paths
+                    state.saved_to = shown(str(event.saved_to or ""))
                 elif isinstance(event, SampleToken):
                     state.question = event.question
                     state.sample += event.text

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Checkbox, Input, RichLog, Sparkline, Static
 
-from screens.base import ChapterScreen, stage_cancelled
+from screens.base import ChapterScreen, room_stream, stage_cancelled
 from screens.widgets.token_spans import TokenSpans, token_label, token_style
 
 if TYPE_CHECKING:
@@ -455,7 +455,7 @@ class BpeTraining(Vertical):
             merges: list[Merge] = []
             batch: list[Merge] = []
             last_post = 0.0
-            for merge in train_bpe(corpus, target):
+            for merge in room_stream(self, "bpe-train", lambda: train_bpe(corpus, target)):
                 if stage_cancelled():
                     return
                 merges.append(merge)

@@ -179,3 +179,51 @@ def test_a_remote_visitor_cannot_add_a_page_from_the_servers_files_or_urls(works
     for source in (str(secret), "http://127.0.0.1:9/", "~/.ssh/id_ed25519"):
         with pytest.raises(OwnPageError, match="switched off in a shared tour"):
             list(check_page(workspace, source))
+
+
+def test_a_remote_viewer_sees_no_server_paths(workspace):
+    from tui.session import hide_paths
+
+    folder = open_session(workspace, "ssh")
+    try:
+        line = f"Saved to {folder / 'chat.pt'}; the prepared one is {workspace.path('base')}."
+        shown = hide_paths(line, folder)
+        assert shown == f"Saved to chat.pt; the prepared one is {workspace.path('base').name}."
+        assert str(workspace.root) not in hide_paths(f"Can't write {folder}", folder)
+    finally:
+        close_session(folder)
+
+
+async def test_a_remote_viewers_notifications_and_error_notes_name_no_server_path(
+        workspace, monkeypatch):
+    from tui.app import TourApp
+    from tui.errors import error_note
+
+    monkeypatch.setenv(REMOTE_ENV, "1")
+    folder = open_session(workspace, "ssh")
+    try:
+        app = TourApp(Workspace(folder), presenting=True)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            app.notify(f"Could not read {folder / 'base.pt'}", severity="error")
+            await pilot.pause()
+            assert [n.message for n in app._notifications] == ["Could not read base.pt"]
+            text = str(error_note(ValueError("bad"), folder / "errors.log", app.shown).render())
+            assert "errors.log" in text and str(folder) not in text
+    finally:
+        close_session(folder)
+
+
+async def test_a_remote_viewer_is_not_offered_their_own_page(workspace, monkeypatch):
+    from screens.registry import find_chapter
+    from tui.app import TourApp
+
+    monkeypatch.setenv(REMOTE_ENV, "1")
+    app = TourApp(workspace, start=find_chapter("data"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.check_action("own_page", ()) is False
+        screen.step = screen.step_count - 1
+        await pilot.pause()
+        assert not screen.query("#own-page-input") and screen.query("#own-page-off")

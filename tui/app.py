@@ -17,6 +17,7 @@ from engine.workspace import Workspace
 from screens.registry import CHAPTERS
 from tui.errors import ErrorNote, error_note, failed_part, log_error
 from tui.help import HelpScreen, collect_bindings
+from tui.session import hide_paths
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -135,6 +136,7 @@ class TourApp(App[None]):
         self.failure: BaseException | None = None  # the error that ended the tour, if one did
         self.error_log = None  # where its traceback was written
         self.notice = notice
+        self.voter = settings.voter()  # who votes, when the server knows them
         self._theme_name = theme or self.workspace.read_state().get("theme", "dark")
         # Set before mounting, so the first frame is styled once, in the right theme.
         self.theme = THEMES.get(self._theme_name, THEMES["dark"])
@@ -295,11 +297,18 @@ class TourApp(App[None]):
         """Give the content the whole screen (the stylesheet hides what ``-presenting`` hides)."""
         self.toggle_class("-presenting")
 
+    def shown(self, text: str) -> str:
+        """Text as this viewer may see it: a remote viewer sees no server paths."""
+        if settings.remote():
+            return hide_paths(text, self.workspace.root)
+        return text
+
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """While presenting, passing remarks stay off the screen; warnings and errors don't."""
         if severity == "information" and self.has_class("-presenting"):
             return
+        message = self.shown(message)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def _handle_exception(self, error: Exception) -> None:
@@ -319,7 +328,7 @@ class TourApp(App[None]):
         if isinstance(part, Widget):
             part.remove()  # its message loop has ended: it would never update again
         screen.query(ErrorNote).remove()
-        screen.mount(error_note(error, log))
+        screen.mount(error_note(error, log, self.shown))
 
     def _remember(self, **changes: object) -> None:
         """Keep where the viewer is; a workspace that can't be written never stops the tour."""

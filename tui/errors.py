@@ -11,6 +11,7 @@ the App or a whole screen still ends the tour, since nothing sensible is left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -62,8 +63,10 @@ def log_error(folder: Path, error: BaseException) -> Path:
     return Workspace(folder).log_error(error)
 
 
-def error_note(error: BaseException, log: Path | None) -> ErrorNote:
+def error_note(error: BaseException, log: Path | None,
+               shown: Callable[[str], str] = str) -> ErrorNote:
+    """The note for a failed part; ``shown`` is how this viewer may see it (no server paths)."""
     cause = error.error if isinstance(error, WorkerFailed) else error
     where = f" Details: {log}" if log is not None else ""
     return ErrorNote(Text.assemble(("Something went wrong here: ", "bold"),
-                                   printable(f"{type(cause).__name__}: {cause}.{where}")))
+                                   printable(shown(f"{type(cause).__name__}: {cause}.{where}"))))

@@ -31,6 +31,64 @@ OFFLINE_ENV = settings.OFFLINE
 REMOTE_ENV = settings.REMOTE
 THREADS_ENV = settings.THREADS
 SLOW_LINK_ENV = settings.SLOW_LINK
+VOTER_ENV = settings.VOTER
+
+# Leave the alternate screen, cursor shown, every mouse mode off, keys and paste back to normal:
+# what a terminal needs after a tour that was cut off, whatever the tour had switched on.
+RESTORE = ("\x1b[<u\x1b[?2004l\x1b[?1004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l"
+           "\x1b[?1006l\x1b[?7h\x1b[0m\x1b[?25h\x1b[?1049l")
+
+
+def full_message(cap: int) -> str:
+    return f"The room is full ({cap} of {cap}). Please try again in a moment."
+
+
+def idle_message(timeout: float) -> str:
+    minutes = timeout / 60
+    amount = f"{minutes:g} minutes" if minutes >= 1 else f"{timeout:g} seconds"
+    return f"Closed after {amount} without a key press or anything to watch."
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a process and every process below it (Linux /proc; 0.0 elsewhere).
+
+    A visitor's tour computing something (training, sampling, a crawl in a child process)
+    uses CPU; a tour waiting for a key uses next to none. That is how a server tells a
+    viewer watching a run from one who walked away, without asking the tour."""
+    total = 0.0
+    todo, seen = [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        proc = Path(f"/proc/{current}")
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+            for task in (proc / "task").iterdir():
+                todo.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def hide_paths(text: str, workspace_root: Path) -> str:
+    """A remote viewer's copy of a message: no path of the server's folders in it.
+
+    ``.../sessions/ssh-xyz/chat.pt`` becomes ``chat.pt`` (the visitor's own folder and the
+    presenter's workspace above it), and a bare folder becomes "the tour's folder"; a
+    viewer learns nothing of where, or as whom, the server keeps its files."""
+    roots = {workspace_root, workspace_root.resolve()}
+    for root in list(roots):
+        if root.parent.name == SESSIONS_DIR:
+            roots |= {root.parent.parent, root.parent.parent.resolve()}
+    home = Path.home()
+    for root in sorted({str(r) for r in roots if str(r) not in ("/", str(home))},
+                       key=len, reverse=True):
+        text = text.replace(root + os.sep, "").replace(root, "the tour's folder")
+    return text
+
 
 # What a visitor's process inherits from the server's environment; nothing else
 # (no credentials or tokens the server happens to hold).
@@ -101,10 +159,24 @@ def open_session(shared: Workspace, kind: str, owner: int | None = None) -> Path
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=root))
     (folder / OWNER_FILE).write_text(str(owner or os.getpid()))
-    for source in shared.root.iterdir():
-        if source.is_file() and not _private(source.name):
-            (folder / source.name).symlink_to(source.resolve())
+    link_prepared(shared, folder)
     return folder
+
+
+def link_prepared(shared: Workspace, folder: Path) -> int:
+    """Link what the presenter has prepared into a visitor's folder, where the visitor has
+    nothing of that name yet (a room's visitor gets what the room's runs built since they
+    came in). Returns how many links were made."""
+    made = 0
+    for source in shared.root.iterdir():
+        target = folder / source.name
+        if source.is_file() and not _private(source.name) and not os.path.lexists(target):
+            try:
+                target.symlink_to(source.resolve())
+            except FileExistsError:
+                continue
+            made += 1
+    return made
 
 
 def _private(name: str) -> bool:
@@ -118,7 +190,7 @@ def close_session(folder: Path) -> None:
 
 
 def session_env(shared: Workspace, folder: Path, limits: SessionLimits,
-                client: dict[str, str] | None = None) -> dict[str, str]:
+                client: dict[str, str] | None = None, voter: str = "") -> dict[str, str]:
     """The whole environment of a visitor's process."""
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
     passed = CLIENT_ENV if not limits.slow_link else tuple(n for n in CLIENT_ENV
@@ -136,6 +208,8 @@ def session_env(shared: Workspace, folder: Path, limits: SessionLimits,
         "HOME": str(folder),
         "PYTHONUNBUFFERED": "1",
     })
+    if voter:
+        env[VOTER_ENV] = voter
     return env
 
 
@@ -144,7 +218,7 @@ def tour_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "tui.cli", *args]
 
 
-def run_web_visitor(shared_root: str, limits: SessionLimits) -> int:
+def run_web_visitor(shared_root: str, limits: SessionLimits, voter: str = "") -> int:
     """One browser visitor: own folder, own environment, then the tour in this process.
 
     textual-serve starts this for every visitor (``python -m tui.serve --visitor``).
@@ -155,7 +229,7 @@ def run_web_visitor(shared_root: str, limits: SessionLimits) -> int:
         # textual-serve's settings (its web driver, the page's size), then the visitor's own
         env = {name: value for name, value in os.environ.items()
                if name.startswith(("TEXTUAL_", "TERM_PROGRAM", "COLUMNS", "ROWS"))}
-        env.update(session_env(shared, folder, limits))
+        env.update(session_env(shared, folder, limits, voter=voter))
         import subprocess
 
         return subprocess.call(tour_command(), cwd=folder, env=env)

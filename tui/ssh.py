@@ -6,7 +6,18 @@ no SFTP or scp, no port, agent or X11 forwarding. Each session runs ``llm-tour``
 child process on its own pseudo-terminal (PTY), with the client's window size passed
 on at the start and on every resize. Each child gets a workspace folder of its own
 (see ``tui.session``), a cap on torch threads, no URL fetching, and the shared vote
-store; sessions are capped in number and closed when idle.
+store.
+
+The server holds up against a room and against a flood: connections are capped in
+total and per address, a connection gets ``login_timeout`` seconds to log in and then
+``session_timeout`` seconds to open its terminal (an ``ssh -N`` that never does is
+closed), one terminal per connection, and a refused accept (EMFILE: out of file
+descriptors) waits a second before the next try (asyncio's own back-off, see
+``_quiet_accept_errors``). A session is idle when nobody typed *and* nothing is
+being watched: a tour that computes (training, sampling, a crawl: CPU time in the
+child) is watched. Every way a session ends on the server's side (idle, the cap,
+the server stopping) leaves the viewer's terminal as it found it (``RESTORE``) and
+says why in one line.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import os
 import re
 import signal
 import struct
+import sys
 import termios
 import time
 from collections.abc import Callable
@@ -29,9 +41,25 @@ import asyncssh
 
 from engine import settings
 from engine.workspace import Workspace
-from tui.session import SessionLimits, close_session, open_session, session_env, tour_command
+from tui.session import (
+    RESTORE,
+    SessionLimits,
+    close_session,
+    cpu_seconds,
+    full_message,
+    idle_message,
+    open_session,
+    session_env,
+    tour_command,
+)
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
+# 30 sessions: a seminar room. Without --room each session is a child tour process of
+# 315-530 MB resident (much of it torch, shared as file pages), 10-16 GB for 30; with
+# --room every viewer runs inside the server process, a few MB each (benchmarks/room.py
+# measured 20 viewers through Data and Tokens at 459 MB resident for the whole room).
+DEFAULT_MAX_SESSIONS = 30
+WATCHING_CPU = 0.05  # share of one core the child uses while it computes something to watch
 MIN_SIZE = (20, 8)  # the smallest terminal handed to the tour (columns, rows)
 TERM_NAME = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
@@ -42,10 +70,18 @@ class SSHConfig:
     port: int = 2222
     authorized_keys: Path | None = None  # None and open_demo False: nobody gets in
     open_demo: bool = False  # anyone may connect, without a key
-    max_sessions: int = 8
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    # Connections not yet in a tour (logging in, or logged in without a terminal so far),
+    # in all and per address: a flood from one machine is held to a few, while a room
+    # behind one NAT, once in, has as many sessions from one address as it likes.
+    max_pending: int = 32
+    max_per_address: int = 8
+    login_timeout: float = 10.0  # seconds from TCP connect to logged in
+    session_timeout: float = 5.0  # seconds from logged in to a terminal opened (ssh -N: closed)
     threads_per_session: int = 1
-    idle_timeout: float = 15 * 60  # seconds without a key press before a session is closed
+    idle_timeout: float = 15 * 60  # seconds without a key press or anything to watch
     slow_link: bool = True  # fewer frames and no animation: kind to a shared Wi-Fi
+    idle_check: float = 5.0  # seconds between looks at whether a session is idle
     command: list[str] = field(default_factory=tour_command)  # what each session runs
 
 
@@ -85,9 +121,10 @@ def _take_terminal() -> None:
 class TourSession(asyncssh.SSHServerSession):
     """One SSH channel: a PTY, a child tour process, and the bytes between them."""
 
-    def __init__(self, server: TourSSHServer, username: str) -> None:
+    def __init__(self, server: TourSSHServer, username: str, voter: str = "") -> None:
         self.server = server
         self.username = username
+        self.voter = voter
         self.chan: asyncssh.SSHServerChannel | None = None
         self.pty = False
         self.term = "xterm-256color"
@@ -99,7 +136,10 @@ class TourSession(asyncssh.SSHServerSession):
         self._pending = bytearray()  # input the child hasn't read yet
         self._reading = False
         self._closed = False
+        self._farewell = ""  # the line shown when the server ends the session
+        self._cpu = 0.0  # the child's CPU seconds at the last idle check
         self._tasks: set[asyncio.Task] = set()
+        self._main: asyncio.Task | None = None
 
     # -- what the client may ask for ------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
@@ -126,7 +166,7 @@ class TourSession(asyncssh.SSHServerSession):
 
     # -- running the tour -------------------------------------------------------
     def session_started(self) -> None:
-        self._spawn(self._run())
+        self._main = asyncio.get_running_loop().create_task(self._run())
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -136,8 +176,7 @@ class TourSession(asyncssh.SSHServerSession):
     async def _run(self) -> None:
         assert self.chan is not None
         if not self.server.admit(self):
-            self.chan.write(f"The tour is full ({self.server.config.max_sessions} sessions). "
-                            "Please try again in a moment.\r\n".encode())
+            self.chan.write((RESTORE + self.server.full_message() + "\r\n").encode())
             self.chan.exit(1)
             return
         try:
@@ -147,12 +186,15 @@ class TourSession(asyncssh.SSHServerSession):
             self.server.release(self)
             self.chan.exit(1)
             return
-        self._spawn(self._watch_idle())
+        idle = asyncio.get_running_loop().create_task(self._watch_idle())
         status = await self.process.wait()
+        idle.cancel()
         await self._drain_output()
         await self._cleanup()
         if not self._closed:
             with contextlib.suppress(OSError, asyncssh.Error):
+                if self._farewell:  # cut off by the server: put the terminal back, say why
+                    self.chan.write((RESTORE + "\r\n" + self._farewell + "\r\n").encode())
                 self.chan.exit(max(status, 0))
 
     async def _start_child(self) -> None:
@@ -161,7 +203,7 @@ class TourSession(asyncssh.SSHServerSession):
         env = session_env(self.server.workspace, self.folder,
                           SessionLimits(threads=config.threads_per_session,
                                         slow_link=config.slow_link),
-                          client=dict(self.chan.get_environment()))
+                          client=dict(self.chan.get_environment()), voter=self.voter)
         env["TERM"] = self.term
         env[settings.USER] = self.username
         master, slave = os.openpty()
@@ -266,20 +308,31 @@ class TourSession(asyncssh.SSHServerSession):
         self._spawn(self._hang_up())
 
     # -- ending ------------------------------------------------------------------
+    def watching(self) -> bool:
+        """Something is on the move for this viewer: the child computed since the last look
+        (a training run, sampling, a crawl). A tour waiting for a key uses next to no CPU."""
+        if self.process is None:
+            return False
+        now = cpu_seconds(self.process.pid)
+        busy = now - self._cpu
+        self._cpu = now
+        return busy >= WATCHING_CPU * self.server.config.idle_check
+
     async def _watch_idle(self) -> None:
         timeout = self.server.config.idle_timeout
+        check = self.server.config.idle_check
         while self.process is not None and self.process.returncode is None:
-            idle = time.monotonic() - self.last_input
-            if idle >= timeout:
-                if self.chan is not None and not self._closed:
-                    minutes = timeout / 60
-                    with contextlib.suppress(OSError, asyncssh.Error):
-                        self.chan.write(b"\x1b[?1049l\x1b[0m\r\n")
-                        self.chan.write(f"Closed after {minutes:g} minutes without a key press."
-                                        "\r\n".encode())
-                await self._hang_up()
+            await asyncio.sleep(min(timeout, check))
+            if self.watching():
+                self.last_input = time.monotonic()
+            if time.monotonic() - self.last_input >= timeout:
+                await self.end(idle_message(timeout))
                 return
-            await asyncio.sleep(min(timeout - idle, 5.0) + 0.05)
+
+    async def end(self, farewell: str) -> None:
+        """End the session from the server's side, saying why once the tour has stopped."""
+        self._farewell = farewell
+        await self._hang_up()
 
     async def _hang_up(self, grace: float = 3.0) -> None:
         """Stop the child like a closed terminal would: SIGHUP, then SIGTERM, then SIGKILL."""
@@ -314,13 +367,55 @@ class _Connection(asyncssh.SSHServer):
         self.server = server
         self.conn: asyncssh.SSHServerConnection | None = None
         self.username = ""
+        self.address = ""
+        self.fingerprint = ""  # of the key this connection logged in with
+        self.has_session = False
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        peer = conn.get_extra_info("peername")
+        self.address = str(peer[0]) if peer else ""
+        refusal = self.server.connect(self)
+        if refusal:
+            # Before the handshake there is no terminal to write to: close at once.
+            asyncio.get_running_loop().call_soon(conn.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.server.disconnect(self)
+
+    def auth_completed(self) -> None:
+        # Logged in: a terminal is due within a few seconds (``ssh -N`` never opens one).
+        self._timer = asyncio.get_running_loop().call_later(
+            self.server.config.session_timeout, self._no_session)
+
+    def _no_session(self) -> None:
+        if not self.has_session and self.conn is not None:
+            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION,
+                                 "No terminal was opened: llm-tour serves a tour and nothing else.")
 
     def begin_auth(self, username: str) -> bool:
         self.username = username
         return not self.server.config.open_demo  # open demo: no authentication at all
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        """A key in the authorized keys file gets in; the server keeps its fingerprint, which
+        is how a viewer's votes count once, whatever they reconnect from."""
+        keys = self.server.authorized
+        if keys is None or keys.validate(key, self.address, self.address) is None:
+            return False
+        self.fingerprint = key.get_fingerprint()  # asyncssh checks the signature next
+        return True
+
+    @property
+    def voter(self) -> str:
+        """Who votes: the key's fingerprint, or the user name when there was no key."""
+        return f"ssh-key:{self.fingerprint}" if self.fingerprint else f"ssh-user:{self.username}"
 
     def password_auth_supported(self) -> bool:
         return False
@@ -330,8 +425,15 @@ class _Connection(asyncssh.SSHServer):
 
     def session_requested(self):
         assert self.conn is not None
+        if self.has_session:
+            return False  # one tour per connection
+        self.has_session = True
         channel = self.conn.create_server_channel(encoding=None)
-        return channel, TourSession(self.server, self.username)
+        if self.server.room is not None:
+            from tui.room_ssh import ViewerSession
+
+            return channel, ViewerSession(self.server, self.username, self.voter)
+        return channel, TourSession(self.server, self.username, self.voter)
 
     def connection_requested(self, *args) -> bool:
         return False  # no local port forwarding
@@ -349,12 +451,40 @@ class _Connection(asyncssh.SSHServer):
 class TourSSHServer:
     """The listening server and the sessions it runs."""
 
-    def __init__(self, workspace: Workspace, config: SSHConfig | None = None) -> None:
+    def __init__(self, workspace: Workspace, config: SSHConfig | None = None,
+                 room=None) -> None:
         self.workspace = workspace
         self.config = config or SSHConfig()
+        self.room = room  # a tui.room.Room: every session a viewer in this process
+        self.authorized: asyncssh.SSHAuthorizedKeys | None = None
         self.sessions: list[TourSession] = []
+        self.connections: list[_Connection] = []
+        self.refused = 0  # connections turned away at the door, since the start
         self.host_key: asyncssh.SSHKey | None = None
         self._acceptor: asyncssh.SSHAcceptor | None = None
+
+    # -- connections ----------------------------------------------------------------
+    def connect(self, connection: _Connection) -> str:
+        """Count a new connection in, or say why it is turned away ("" when it is welcome)."""
+        config = self.config
+        pending = [c for c in self.connections if not c.has_session]
+        same = sum(1 for c in pending if c.address == connection.address)
+        if len(pending) >= config.max_pending:
+            reason = "too many connections logging in"
+        elif same >= config.max_per_address:
+            reason = f"too many connections from {connection.address}"
+        else:
+            self.connections.append(connection)
+            return ""
+        self.refused += 1
+        return reason
+
+    def disconnect(self, connection: _Connection) -> None:
+        if connection in self.connections:
+            self.connections.remove(connection)
+
+    def full_message(self) -> str:
+        return full_message(self.config.max_sessions)
 
     # -- sessions -----------------------------------------------------------------
     def admit(self, session: TourSession) -> bool:
@@ -374,23 +504,22 @@ class TourSSHServer:
             if config.authorized_keys is None:
                 raise ValueError("Give --authorized-keys FILE, or --open-demo to let anyone in.")
             # Read now, so a bad file is an error at start, not at each login.
-            authorized = asyncssh.read_authorized_keys(str(config.authorized_keys))
-        else:
-            authorized = None
+            self.authorized = asyncssh.read_authorized_keys(str(config.authorized_keys))
         self.host_key = load_host_key(self.workspace)
+        _quiet_accept_errors(asyncio.get_running_loop())
         self._acceptor = await asyncssh.create_server(
             lambda: _Connection(self),
             config.host,
             config.port,
             server_host_keys=[self.host_key],
-            authorized_client_keys=authorized,
+            authorized_client_keys=None,  # checked by _Connection, which keeps the fingerprint
             encoding=None,
             line_editor=False,
             allow_scp=False,
             agent_forwarding=False,
             x11_forwarding=False,
             allow_pty=True,
-            login_timeout=30,
+            login_timeout=config.login_timeout,
             keepalive_interval=30,
             server_version="llm-tour",
         )
@@ -406,15 +535,47 @@ class TourSSHServer:
         assert self.host_key is not None
         return self.host_key.get_fingerprint()
 
-    async def close(self) -> None:
-        """Stop listening and end every session."""
+    async def close(self, farewell: str = "The tour server was stopped.") -> None:
+        """Stop listening and end every session, each viewer's terminal put back."""
         if self._acceptor is not None:
             self._acceptor.close()
-            await self._acceptor.wait_closed()
-        await asyncio.gather(*(session._hang_up() for session in list(self.sessions)),
+        sessions = list(self.sessions)
+        await asyncio.gather(*(session.end(farewell) for session in sessions),
                              return_exceptions=True)
+        mains = [session._main for session in sessions if session._main is not None]
+        if mains:  # each session's own task writes the farewell and exits
+            await asyncio.wait(mains, timeout=5)
         for session in list(self.sessions):
             await session._cleanup()
+        for connection in list(self.connections):
+            if connection.conn is not None:
+                connection.conn.close()
+        if self._acceptor is not None:
+            await self._acceptor.wait_closed()
+
+
+def _quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Out of file descriptors (EMFILE, ENFILE), asyncio stops accepting for a second
+    (``ACCEPT_RETRY_DELAY``) instead of spinning, and reports it with a traceback each
+    time. Report it as one line, at most once a minute, and leave the rest as it was."""
+    previous = loop.get_exception_handler()
+    last = [0.0]
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE,
+                                                           errno.ENOBUFS, errno.ENOMEM):
+            if time.monotonic() - last[0] >= 60:
+                last[0] = time.monotonic()
+                print(f"llm-tour ssh: can't accept a connection ({os.strerror(error.errno)});"
+                      " trying again every second.", file=sys.stderr, flush=True)
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 async def serve_forever(workspace: Workspace, config: SSHConfig,

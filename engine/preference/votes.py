@@ -322,11 +322,14 @@ class VoteStore:
         return PromptSet(prompt_id, question, tuple(Candidate(*r) for r in rows), source)
 
     # -- voting --------------------------------------------------------------------------
-    def vote(self, prompt_id: str, ranking: Sequence[str], session: str) -> Vote:
-        """Record a ranking of all the prompt's candidates, best first."""
+    def vote(self, prompt_id: str, ranking: Sequence[str], session: str,
+             replace: bool = False) -> Vote:
+        """Record a ranking of all the prompt's candidates, best first. With ``replace``, it
+        takes the place of the session's earlier votes on the prompt, in one transaction:
+        a room's viewer who ranks again, or comes back, still counts once."""
         prompt = self.prompt(prompt_id)
         ranking = _check_ranking(prompt, ranking)
-        return self._insert(prompt.id, session, "ranking", ranking)
+        return self._insert(prompt.id, session, "ranking", ranking, replace)
 
     def change_vote(self, prompt_id: str, ranking: Sequence[str], session: str) -> Vote:
         """A session ranks a prompt again: the new ranking replaces the session's earlier

@@ -39,7 +39,10 @@ class TourHeader(Widget):
             " · ",
             (self.titles[self.index], "bold $accent"),
         )
-        right_text = (f"step {self.step + 1}/{self.steps}  " if self.steps > 1 else "") + "llm-tour "
+        room = getattr(self.app, "room_label", "")  # in a room: following, exploring, presenting
+        right_text = ((f"{room}  " if room else "")
+                      + (f"step {self.step + 1}/{self.steps}  " if self.steps > 1 else "")
+                      + "llm-tour ")
         right = Content.styled(right_text, "dim")
         gap = max(1, width - left.cell_length - right.cell_length)
         line = Content.assemble(left, " " * gap, right).truncate(width)

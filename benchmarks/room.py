@@ -1,0 +1,292 @@
+"""A room under load: N real SSH viewers with PTYs follow a presenter on 127.0.0.1.
+
+The server (``llm-tour ssh --room``: the hub, every viewer's tour in this process, the
+presenter's tour headless) runs here; the viewers run in a child process, each an
+asyncssh client with a PTY from its own loopback address (127.0.0.10, .11, ...). For
+each N it prints the server's memory (RSS and PSS, from /proc), the lag from the
+presenter's move to the moment every viewer's screen shows it (steps inside the first
+chapter, then new chapters, which each viewer builds on first sight), and the key round
+trip (every viewer presses j and sees "exploring", then j and "following"), at rest in
+the first chapter and after the walk (Data's crawl and Tokens' training, the room's runs,
+still drawing on every screen).
+
+Then a flood: many half-open TCP connections (connected, never a byte) and ``ssh -N``
+style connections (logged in, no terminal), from two other addresses, and one more
+viewer, whose time to the first frame of the tour is printed (the goal: under 3 s).
+
+    python benchmarks/room.py --viewers 1,5,10,30 [--chapters 2] [--steps 2]
+
+Bounded: every wait ends after ``--timeout`` seconds with a line saying what was not seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
+SIZE = (100, 30)
+
+
+def memory() -> dict[str, float]:
+    """This process's resident and proportional set sizes, in MB."""
+    status = Path("/proc/self/status").read_text()
+    rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+    try:
+        rollup = Path("/proc/self/smaps_rollup").read_text()
+        pss = int(re.search(r"Pss:\s+(\d+)", rollup).group(1)) / 1024
+    except (OSError, AttributeError):
+        pss = float("nan")
+    return {"rss_mb": round(rss, 1), "pss_mb": round(pss, 1)}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+# -- the viewers (a child process) ----------------------------------------------------------
+
+class Screen:
+    def __init__(self, process) -> None:
+        self.process = process
+        self.text = ""
+        self.changed = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        while chunk := await self.process.stdout.read(65536):
+            self.text += ANSI.sub("", chunk)
+            self.changed.set()
+
+    async def until(self, word: str, since: int, timeout: float) -> float:
+        """Seconds until ``word`` shows after ``since`` characters (of the kept tail)."""
+        while word not in self.text[since:]:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), timeout)
+        return time.monotonic()
+
+
+async def viewers_main(port: int, n: int, timeout: float) -> None:
+    import asyncssh
+
+    def say(**fields) -> None:
+        print(json.dumps(fields), flush=True)
+
+    async def connect(address: str):
+        conn = await asyncssh.connect("127.0.0.1", port, username="bench", client_keys=None,
+                                      known_hosts=None, agent_path=None,
+                                      local_addr=(address, 0))
+        process = await conn.create_process(term_type="xterm-256color", term_size=SIZE)
+        return conn, Screen(process)
+
+    pairs = await asyncio.gather(*(connect(f"127.0.0.{10 + i}") for i in range(n)))
+    screens = [screen for _, screen in pairs]
+    await asyncio.gather(*(s.until("following", 0, timeout) for s in screens))
+    say(event="ready")
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["do"] == "expect":  # the presenter moved at command["t0"]
+            marks = [len(s.text) for s in screens]
+            # the header's "N/M · Title" appears on each screen
+            word = command["word"]
+            seen = await asyncio.gather(*(s.until(word, 0 if command.get("any") else m, timeout)
+                                          for s, m in zip(screens, marks)),
+                                        return_exceptions=True)
+            lags = [t - command["t0"] for t in seen if isinstance(t, float)]
+            say(event="lag", lags=lags, missing=sum(1 for t in seen if not isinstance(t, float)))
+        elif command["do"] == "keys":
+            times = []
+            for key, word in (("j", "exploring"), ("j", "following")):
+                marks = [len(s.text) for s in screens]
+                start = time.monotonic()
+                for s in screens:
+                    s.process.stdin.write(key)
+                seen = await asyncio.gather(*(s.until(word, m, timeout)
+                                              for s, m in zip(screens, marks)),
+                                            return_exceptions=True)
+                times += [t - start for t in seen if isinstance(t, float)]
+            say(event="keys", times=times)
+        elif command["do"] == "flood":
+            say(event="flood", **await flood(port, command["half_open"], command["no_session"],
+                                             timeout))
+        elif command["do"] == "quit":
+            break
+    for conn, _ in pairs:
+        conn.close()
+
+
+async def flood(port: int, half_open: int, no_session: int, timeout: float) -> dict:
+    import asyncssh
+
+    held = []
+    for _ in range(half_open):  # connected, never a byte: the login timeout ends them
+        try:
+            held.append(await asyncio.open_connection("127.0.0.1", port,
+                                                      local_addr=("127.0.0.2", 0)))
+        except OSError:
+            pass
+    logged_in = []
+
+    async def idle_login():
+        try:
+            return await asyncssh.connect("127.0.0.1", port, username="flood", client_keys=None,
+                                          known_hosts=None, agent_path=None,
+                                          local_addr=("127.0.0.3", 0))
+        except (OSError, asyncssh.Error):
+            return None
+
+    logged_in = [c for c in await asyncio.gather(*(idle_login() for _ in range(no_session)))
+                 if c is not None]
+    start = time.monotonic()
+    import asyncssh as _a
+
+    async with _a.connect("127.0.0.1", port, username="late", client_keys=None,
+                          known_hosts=None, agent_path=None,
+                          local_addr=("127.0.0.4", 0)) as conn:
+        process = await conn.create_process(term_type="xterm-256color", term_size=SIZE)
+        screen = Screen(process)
+        seen = await screen.until("following", 0, timeout)
+    for _, writer in held:
+        writer.close()
+    for conn in logged_in:
+        conn.close()
+    return {"late_viewer_s": round(seen - start, 2), "half_open_held": len(held),
+            "no_session_logged_in": len(logged_in)}
+
+
+# -- the server and the presenter (this process) ----------------------------------------------
+
+async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int, int] | None,
+                   steps: int = 2):
+    from engine.workspace import Workspace
+    from screens.registry import CHAPTERS
+    from tui.room import Room, RoomTourApp
+    from tui.ssh import SSHConfig, TourSSHServer
+
+    with tempfile.TemporaryDirectory() as root:
+        workspace = Workspace(root)
+        room = Room()
+        server = TourSSHServer(workspace, SSHConfig(
+            host="127.0.0.1", port=0, open_demo=True, max_sessions=max(30, n + 2)), room=room)
+        await server.start()
+        presenter = RoomTourApp(workspace, room, role="presenter")
+        result: dict = {"viewers": n}
+        async with presenter.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            before = memory()
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--client", str(server.port), str(n),
+                "--timeout", str(timeout), stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, env={**os.environ})
+
+            async def reply() -> dict:
+                line = await asyncio.wait_for(child.stdout.readline(), timeout * 3)
+                if not line:
+                    raise RuntimeError("the viewers' process ended")
+                return json.loads(line)
+
+            def send(**command) -> None:
+                child.stdin.write((json.dumps(command) + "\n").encode())
+
+            started = time.monotonic()
+            assert (await reply())["event"] == "ready"
+            result["all_in_s"] = round(time.monotonic() - started, 2)
+            await asyncio.sleep(1.0)
+            result["memory_mb_before"] = before
+            result["memory_mb_in"] = memory()
+            lags: list[float] = []
+            missing = 0
+            for step in range(1, steps + 1):  # steps inside the first chapter: nothing to build
+                t0 = time.monotonic()
+                send(do="expect", word=f"step {step + 1}/", t0=t0)
+                await pilot.press("space")
+                answer = await reply()
+                lags += answer["lags"]
+                missing += answer["missing"]
+            if steps:
+                result["step_lag_s"] = {"p50": round(pct(lags, 0.5), 3),
+                                        "p95": round(pct(lags, 0.95), 3),
+                                        "max": round(max(lags, default=float("nan")), 3)}
+                send(do="keys")
+                keys = (await reply())["times"]
+                result["key_s_at_rest"] = {"p50": round(pct(keys, 0.5), 3),
+                                           "p95": round(pct(keys, 0.95), 3), "n": len(keys)}
+            lags = []
+            for chapter in range(1, chapters + 1):
+                t0 = time.monotonic()
+                send(do="expect", word=f"{chapter + 1}/{len(CHAPTERS)} · "
+                                       f"{CHAPTERS[chapter].title}", t0=t0)
+                await pilot.press("n")
+                answer = await reply()
+                lags += answer["lags"]
+                missing += answer["missing"]
+            result["lag_s"] = {"p50": round(pct(lags, 0.5), 3), "p95": round(pct(lags, 0.95), 3),
+                               "max": round(max(lags, default=float("nan")), 3),
+                               "missing": missing}
+            send(do="keys")
+            keys = (await reply())["times"]
+            result["key_s"] = {"p50": round(pct(keys, 0.5), 3), "p95": round(pct(keys, 0.95), 3),
+                               "n": len(keys)}
+            result["memory_mb_after_walk"] = memory()
+            if flood_args is not None:
+                send(do="flood", half_open=flood_args[0], no_session=flood_args[1])
+                answer = await reply()
+                answer.pop("event")
+                result["flood"] = answer | {"refused_at_the_door": server.refused}
+            send(do="quit")
+            await child.wait()
+        await server.close()
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--viewers", default="1,5,10")
+    parser.add_argument("--chapters", type=int, default=2,
+                        help="how many chapters the presenter moves on (2: Data, Tokens)")
+    parser.add_argument("--steps", type=int, default=2,
+                        help="steps the presenter takes in the first chapter before moving on")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--flood", default="200,20",
+                        help="half-open connections and logged-in ones without a terminal")
+    parser.add_argument("--client", nargs=2, type=int, metavar=("PORT", "N"))
+    parser.add_argument("--one", type=int, metavar="N", help="one room of N, in this process")
+    parser.add_argument("--with-flood", action="store_true")
+    args = parser.parse_args()
+    if args.client:
+        asyncio.run(viewers_main(args.client[0], args.client[1], args.timeout))
+        return
+    half_open, no_session = (int(x) for x in args.flood.split(","))
+    if args.one is None:  # each N in a fresh process, so memory is that room's alone
+        counts = [int(x) for x in args.viewers.split(",")]
+        for i, n in enumerate(counts):
+            extra = ["--with-flood"] if i == len(counts) - 1 else []
+            import subprocess
+
+            subprocess.run([sys.executable, __file__, "--one", str(n), "--chapters",
+                            str(args.chapters), "--steps", str(args.steps),
+                            "--timeout", str(args.timeout), "--flood",
+                            args.flood, *extra], check=False)
+        return
+    os.environ.setdefault("TEXTUAL_FPS", "10")  # the room's slow-link settings
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    os.environ.setdefault("LLM_TOUR_OFFLINE", "1")
+    os.environ.setdefault("LLM_TOUR_REMOTE", "1")
+    flood_args = (half_open, no_session) if args.with_flood else None
+    print(json.dumps(asyncio.run(one_room(args.one, args.chapters, args.timeout, flood_args,
+                                          args.steps))), flush=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    main()

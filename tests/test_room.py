@@ -1,0 +1,559 @@
+"""A room: real asyncssh viewers with PTYs on 127.0.0.1 follow a presenter's tour."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import asyncssh
+import pytest
+
+from engine.workspace import Workspace
+from screens.registry import CHAPTERS
+from tui.room import Headcount, Room, RoomTourApp
+from tui.ssh import SSHConfig, TourSSHServer
+
+ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
+TIMEOUT = 60  # seconds; the machine may be busy
+SIZE = (120, 32)
+
+
+def _plain(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@pytest.fixture
+def client_key():
+    return asyncssh.generate_private_key("ssh-ed25519")
+
+
+@pytest.fixture
+def keys_file(tmp_path, client_key):
+    path = tmp_path / "authorized_keys"
+    path.write_bytes(client_key.export_public_key())
+    return path
+
+
+class Viewer:
+    """One viewer's terminal: what it has shown so far, and keys to type."""
+
+    def __init__(self, process) -> None:
+        self.process = process
+        self.seen: list[str] = []
+        self.mark = 0
+
+    def text(self) -> str:
+        return _plain("".join(self.seen))
+
+    async def until(self, *words: str) -> str:
+        """Read on until every word has been shown since the last ``mark()``."""
+
+        async def loop() -> str:
+            while True:
+                text = self.text()[self.mark:]
+                if all(word in text for word in words):
+                    return text
+                chunk = await self.process.stdout.read(65536)
+                if not chunk:
+                    raise AssertionError(f"the session ended; it showed: {text[-1500:]!r}")
+                self.seen.append(chunk)
+
+        return await asyncio.wait_for(loop(), TIMEOUT)
+
+    def set_mark(self) -> None:
+        self.mark = len(self.text())
+
+    def press(self, keys: str) -> None:
+        self.set_mark()
+        self.process.stdin.write(keys)
+
+
+async def _viewer(server: TourSSHServer, key, stack) -> Viewer:
+    conn = await stack.enter_async_context(asyncssh.connect(
+        "127.0.0.1", server.port, username="viewer", client_keys=[key], known_hosts=None,
+        agent_path=None))
+    process = await conn.create_process(term_type="xterm-256color", term_size=SIZE)
+    return Viewer(process)
+
+
+async def _eventually(check, what: str) -> None:
+    for _ in range(int(TIMEOUT / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
+
+
+def _where(index: int) -> str:
+    return f"{index + 1}/{len(CHAPTERS)} · {CHAPTERS[index].title}"
+
+
+async def _room(workspace, keys_file, **overrides):
+    room = Room()
+    config = SSHConfig(host="127.0.0.1", port=0, authorized_keys=keys_file, **overrides)
+    server = TourSSHServer(workspace, config, room=room)
+    await server.start()
+    return room, server
+
+
+async def test_viewers_follow_the_presenter_step_away_and_rejoin(workspace, keys_file,
+                                                                 client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, AsyncExitStack() as stack:
+            one = await _viewer(server, client_key, stack)
+            two = await _viewer(server, client_key, stack)
+            for viewer in (one, two):
+                await viewer.until(_where(0), "following")
+            await _eventually(lambda: presenter.headcount == Headcount(2, 2), "2 following")
+            assert "2 here · 2 following" in presenter.room_label
+
+            one.set_mark(), two.set_mark()
+            await pilot.press("n")  # the presenter moves on: both viewers go too
+            for viewer in (one, two):
+                await viewer.until(_where(1))
+
+            one.press("j")  # the first viewer steps away to explore
+            await one.until("exploring")
+            await _eventually(lambda: presenter.headcount == Headcount(2, 1), "1 following")
+            one.press("n")
+            await one.until(_where(2))
+
+            two.set_mark()
+            await pilot.press("n")
+            await pilot.press("n")  # the presenter is at chapter 4; the explorer stays at 3
+            await two.until(_where(3))
+            explorer = server.sessions[0].app
+            assert explorer.current == 2 and not explorer.following
+
+            one.press("j")  # one key rejoins, where the presenter is now
+            await one.until(_where(3), "following")
+            await _eventually(lambda: presenter.headcount == Headcount(2, 2), "2 following")
+    finally:
+        await server.close()
+    assert server.sessions == [] and room.viewers == []
+
+
+async def test_a_viewer_moving_on_their_own_is_exploring(workspace, keys_file, client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE), AsyncExitStack() as stack:
+            viewer = await _viewer(server, client_key, stack)
+            await viewer.until(_where(0), "following")
+            viewer.press("n")
+            await viewer.until(_where(1), "exploring")
+            await _eventually(lambda: presenter.headcount == Headcount(1, 0), "0 following")
+    finally:
+        await server.close()
+
+
+RESTORE_MODES = ("\x1b[?1049l", "\x1b[?25h", "\x1b[?1000l", "\x1b[?1002l", "\x1b[?1003l",
+                 "\x1b[?1006l")
+
+
+def _restored_after_last_frame(raw: str) -> bool:
+    tail = raw[raw.rindex("\x1b[?1049h"):]
+    return all(mode in tail for mode in RESTORE_MODES)
+
+
+async def test_an_explorer_with_nothing_to_watch_is_closed_and_restored(workspace, keys_file,
+                                                                        client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file, idle_timeout=0.6, idle_check=0.2)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE), AsyncExitStack() as stack:
+            follower = await _viewer(server, client_key, stack)
+            explorer = await _viewer(server, client_key, stack)
+            await follower.until("following")
+            await explorer.until("following")
+            explorer.press("j")
+            await explorer.until("Closed after", "without a key press or anything to watch")
+            await asyncio.wait_for(explorer.process.wait_closed(), TIMEOUT)
+            assert _restored_after_last_frame("".join(explorer.seen))
+            # the follower typed nothing either, but watches the presenter: still in the room
+            assert len(server.sessions) == 1 and server.sessions[0].app.following
+    finally:
+        await server.close()
+
+
+async def test_closing_the_room_restores_every_viewer_and_says_why(workspace, keys_file,
+                                                                   client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file)
+    async with AsyncExitStack() as stack:
+        viewer = await _viewer(server, client_key, stack)
+        await viewer.until(_where(0), "following")
+        await server.close("The presenter closed the room.")
+        await viewer.until("The presenter closed the room.")
+        await asyncio.wait_for(viewer.process.wait_closed(), TIMEOUT)
+    assert _restored_after_last_frame("".join(viewer.seen))
+    assert server.sessions == [] and not any((workspace.root / "sessions").iterdir())
+
+
+async def test_a_full_room_says_so(workspace, keys_file, client_key):
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file, max_sessions=1)
+    try:
+        async with AsyncExitStack() as stack:
+            first = await _viewer(server, client_key, stack)
+            await first.until("following")
+            second = await _viewer(server, client_key, stack)
+            await second.until("The room is full (1 of 1)")
+            await asyncio.wait_for(second.process.wait_closed(), TIMEOUT)
+            assert second.process.exit_status == 1
+    finally:
+        await server.close()
+
+
+async def test_room_votes_land_in_one_tally_and_a_viewer_counts_once(workspace, tmp_path,
+                                                                    monkeypatch):
+    """Two viewers (two keys) vote on their own screens; the tally moves on every screen;
+    the first one reconnects and votes again, which replaces their vote."""
+    from contextlib import AsyncExitStack
+
+    from engine.preference.votes import VoteStore
+    from screens.registry import find_chapter
+    from tui.session import VOTES_ENV
+
+    monkeypatch.setenv(VOTES_ENV, str(workspace.path("votes")))
+    alice, bob = (asyncssh.generate_private_key("ssh-ed25519") for _ in range(2))
+    keys_file = tmp_path / "authorized_keys"
+    keys_file.write_bytes(alice.export_public_key() + bob.export_public_key())
+    room, server = await _room(workspace, keys_file)
+    chapter = find_chapter("preferences")
+    presenter = RoomTourApp(workspace, room, role="presenter", start=chapter)
+    try:
+        async with presenter.run_test(size=SIZE) as pilot:
+            await _eventually(lambda: room.position.chapter == chapter, "at Preferences")
+            async with AsyncExitStack() as stack:
+                one = await _viewer(server, alice, stack)
+                two = await _viewer(server, bob, stack)
+                for viewer in (one, two):
+                    await viewer.until(_where(chapter), "Press 1-")
+                one.press("12")  # the third answer falls into place: the vote is sent
+                await one.until("Vote recorded", "1 vote from 1 session")
+                two.set_mark()
+                await two.until("1 vote from 1 session")  # the tally moved on the other screen
+                two.press("21")
+                await two.until("Vote recorded", "2 votes from 2 sessions")
+                await one.until("2 votes from 2 sessions")
+                standings = presenter.get_screen("preferences").standings
+                await _eventually(lambda: any(s.tally.votes == 2 for s in standings.values()),
+                                  "the presenter's tally at 2")
+            await pilot.pause()
+            async with AsyncExitStack() as stack:  # the first viewer comes back, votes again
+                again = await _viewer(server, alice, stack)
+                await again.until(_where(chapter), "Press 1-")
+                again.press("32")
+                await again.until("Vote recorded", "2 votes from 2 sessions")
+        votes = VoteStore.open(workspace).votes()
+        assert len(votes) == 2 and len({v.session for v in votes}) == 2
+        assert all(v.session.startswith("ssh-key:SHA256:") for v in votes)
+        assert alice.get_fingerprint() in {v.session.split(":", 1)[1] for v in votes}
+        mine, other = sorted(votes, key=lambda v: v.session != f"ssh-key:{alice.get_fingerprint()}")
+        assert mine.id > other.id  # the vote again took the place of the first one
+    finally:
+        await server.close()
+
+
+def test_a_known_voter_ranking_again_replaces_their_vote(workspace):
+    from engine.preference.prompts import TALK_PROMPTS
+    from engine.preference.votes import VoteStore
+
+    store = VoteStore.open(workspace, prompts=TALK_PROMPTS)
+    prompt = TALK_PROMPTS[0]
+    ids = list(prompt.candidate_ids)
+    store.vote(prompt.id, ids, "ssh-key:SHA256:a", replace=True)
+    store.vote(prompt.id, ids[::-1], "ssh-key:SHA256:b", replace=True)
+    store.vote(prompt.id, ids[::-1], "ssh-key:SHA256:a", replace=True)
+    assert store.counts(prompt.id) == (2, 2)
+    assert {v.session: v.ranking for v in store.votes(prompt.id)}["ssh-key:SHA256:a"] == \
+        tuple(ids[::-1])
+    store.vote(prompt.id, ids, "a-fresh-tour")  # an unknown voter adds, as before
+    store.vote(prompt.id, ids, "a-fresh-tour")
+    assert store.counts(prompt.id) == (4, 3)
+
+
+def test_a_room_run_is_run_once_and_every_follower_sees_all_of_it():
+    import threading
+
+    from tui.room import RoomRun
+
+    room = Room()
+    gate = threading.Event()
+    calls = []
+
+    def stage():
+        calls.append(1)
+        yield "first"
+        gate.wait(10)
+        yield "second"
+        return "done"
+
+    never = lambda: False  # noqa: E731
+    late = room.follow_run("stage", never)  # a viewer asks before the presenter started it
+    run = room.run("stage", stage)
+    owner = run.follow(never, owner=True)
+    assert next(owner) == "first" and next(late) == "first"
+    gate.set()
+    for follower in (owner, late):
+        assert next(follower) == "second"
+        with pytest.raises(StopIteration) as end:
+            next(follower)
+        assert end.value.value == "done"
+    replay = room.follow_run("stage", never)  # one who comes later sees it all, at once
+    assert list(replay) == ["first", "second"]
+    assert calls == [1]
+
+    def broken():
+        yield "one"
+        raise ValueError("the stage broke")
+
+    failing = RoomRun("broken", broken).follow(never)
+    assert next(failing) == "one"
+    with pytest.raises(ValueError, match="the stage broke"):
+        next(failing)
+
+
+def test_the_presenter_stopping_a_room_run_stops_it_for_everyone():
+    import threading
+
+    room = Room()
+    started = threading.Event()
+
+    def endless():
+        while True:
+            started.set()
+            yield "tick"
+
+    run = room.run("stage", endless)
+    owner = run.follow(lambda: False, owner=True)
+    assert next(owner) == "tick"
+    owner.close()  # the presenter's worker ends early: Ctrl+C, or the chapter left
+    run._thread.join(10)
+    assert run.done and run.stopped
+
+
+async def test_viewers_following_into_the_data_chapter_see_the_one_room_crawl(
+        workspace, keys_file, client_key, monkeypatch):
+    from contextlib import AsyncExitStack
+
+    import engine.data.pipeline as pipeline
+    from engine.data.crawler import CrawlConfig
+    from screens.data import DataScreen
+    from screens.registry import find_chapter
+
+    monkeypatch.setattr(DataScreen, "crawl_config",
+                        staticmethod(lambda: CrawlConfig(max_pages=12, politeness=0.0)))
+    crawls = []
+    real_run = pipeline.run
+
+    def counted(*args, **kwargs):
+        crawls.append(args[0].root)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", counted)
+    room, server = await _room(workspace, keys_file)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    data = find_chapter("data")
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, AsyncExitStack() as stack:
+            viewers = [await _viewer(server, client_key, stack) for _ in range(2)]
+            for viewer in viewers:
+                await viewer.until("following")
+            await pilot.press("n")
+            for viewer in viewers:
+                await viewer.until(_where(data))
+            screens = [presenter.get_screen("data")] + [
+                s.app.get_screen("data") for s in server.sessions]
+            await _eventually(lambda: all(s.run_state.finished is not None for s in screens),
+                              "every tour saw the crawl end")
+            kept = {len(s.run_state.rows) for s in screens}
+            assert len(kept) == 1 and kept != {0}  # the same rows on every screen
+            assert crawls == [workspace.root]  # one crawl, the room's, in its workspace
+    finally:
+        await server.close()
+
+
+async def test_llm_tour_ssh_room_presents_in_its_terminal_and_closes_the_room(workspace):
+    """`llm-tour ssh --room` on a real PTY: the presenter's tour there, a viewer over SSH
+    follows it, the presenter sees them, q closes the room and the viewer is told."""
+    import fcntl
+    import os
+    import pty
+    import signal
+    import struct
+    import sys
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 110, 0, 0))
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui.cli", "ssh", "--room", "--open-demo", "--port", "0",
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        env={**os.environ, "LLM_TOUR_HOME": str(workspace.root)})
+    os.close(slave)
+    os.set_blocking(master, False)
+    shown = b""
+
+    async def presenter_shows(word: bytes) -> None:
+        nonlocal shown
+        for _ in range(int(TIMEOUT / 0.05)):
+            if word in shown:
+                return
+            try:
+                shown += os.read(master, 65536)
+            except BlockingIOError:
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"the presenter's terminal never showed {word!r}: {shown[-800:]!r}")
+
+    try:
+        await presenter_shows(b"presenting")
+        port = int(re.search(rb"ssh -p (\d+)", shown).group(1))
+        async with asyncssh.connect("127.0.0.1", port, username="room", client_keys=None,
+                                    known_hosts=None, agent_path=None) as conn:
+            viewer = Viewer(await conn.create_process(term_type="xterm-256color",
+                                                      term_size=(110, 30)))
+            await viewer.until(_where(0), "following")
+            await presenter_shows(b"1 here")
+            viewer.set_mark()
+            os.write(master, b"n")
+            await viewer.until(_where(1))
+            viewer.set_mark()
+            os.write(master, b"q")
+            await viewer.until("The presenter closed the room.")
+            await asyncio.wait_for(viewer.process.wait_closed(), TIMEOUT)
+        assert await asyncio.wait_for(server.wait(), TIMEOUT) == 0
+        assert not any((workspace.root / "sessions").iterdir())
+    finally:
+        if server.returncode is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            await server.wait()
+        os.close(master)
+
+
+def test_every_chapter_has_speaker_notes_and_the_clock_reads_like_one():
+    from tui.room import speaker_notes, talk_clock
+
+    notes = speaker_notes()
+    assert set(notes) == {chapter.slug for chapter in CHAPTERS}
+    assert all(text.strip() for text in notes.values())
+    assert (talk_clock(0), talk_clock(725), talk_clock(3725)) == ("0:00", "12:05", "1:02:05")
+
+
+async def test_the_presenter_has_a_talk_clock_and_notes_a_viewer_is_not_offered(workspace):
+    from tui.room import NotesScreen, speaker_notes
+
+    room = Room()
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    async with presenter.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert presenter.room_label.startswith("presenting 0:0")
+        await pilot.press("n", "v")
+        await pilot.pause()
+        assert isinstance(presenter.screen, NotesScreen)
+        assert presenter.screen.notes == speaker_notes()[CHAPTERS[1].slug]
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(presenter.screen, NotesScreen)
+    viewer = RoomTourApp(workspace, room, role="viewer")
+    assert viewer.check_action("speaker_notes", ()) is False
+
+
+async def test_a_browser_room_follows_the_presenter_and_votes_by_cookie(workspace, monkeypatch):
+    """`serve --room`: a browser's socket, a tour in this process, following the presenter;
+    the page asks nothing of the internet; over the cap, the room is full."""
+    import aiohttp
+
+    from tui.room_web import WebRoom
+
+    room = Room()
+    web_room = WebRoom(workspace, room, max_sessions=1)
+    port = await web_room.start("127.0.0.1", 0)
+    base = f"http://127.0.0.1:{port}"
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, \
+                aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(base + "/") as response:
+                page = await response.text()
+            urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", page)
+            urls += re.findall(r"""url\(\s*["']?([^"')]+)""", page)
+            assert urls and all(u.startswith(base + "/") for u in urls), urls
+            for url in urls:
+                async with http.get(url) as response:
+                    assert response.status == 200, url
+            voter = {c.key: c.value for c in http.cookie_jar}["llm_tour_voter"]
+            async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=32") as ws:
+                seen = ""
+
+                async def until(*words: str, since: int = 0) -> None:
+                    nonlocal seen
+                    while not all(w in _plain(seen)[since:] for w in words):
+                        message = await asyncio.wait_for(ws.receive(), TIMEOUT)
+                        assert message.type == aiohttp.WSMsgType.BINARY, message
+                        seen += message.data.decode("utf-8", "replace")
+
+                await until(_where(0), "following")
+                assert web_room.viewers and next(iter(web_room.viewers)).app.voter == \
+                    f"web:{voter}"
+                mark = len(_plain(seen))
+                await pilot.press("n")
+                await until(_where(1), since=mark)
+                async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as second:
+                    message = await asyncio.wait_for(second.receive(), TIMEOUT)
+                    assert b"The room is full (1 of 1)" in message.data
+                mark = len(_plain(seen))
+                await ws.send_str(json.dumps(["stdin", "j"]))  # keys come as stdin
+                await until("exploring", since=mark)
+                await web_room.close("The presenter closed the room.")
+                await until("The presenter closed the room.")
+    finally:
+        await web_room.close()
+    assert not any((workspace.root / "sessions").iterdir())
+
+
+def test_a_stage_waiting_for_the_presenters_run_is_not_watching():
+    import threading
+
+    room = Room()
+    counts = []
+    stop = threading.Event()
+    waiting = room.follow_run("stage", stop.is_set, counts.append)
+    thread = threading.Thread(target=lambda: list(waiting))
+    thread.start()
+    for _ in range(200):
+        if counts:
+            break
+        threading.Event().wait(0.01)
+    assert counts == [1]  # waiting: the app counts it out of what is watched
+    stop.set()
+    thread.join(10)
+    assert counts == [1, -1]
+
+
+def test_what_the_room_builds_is_linked_into_a_viewers_folder(workspace):
+    from tui.session import close_session, open_session
+
+    workspace.ensure()
+    viewer_folder = open_session(workspace, "room")
+    try:
+        workspace.path("dataset").write_bytes(b"built by the room's crawl")
+        viewer = RoomTourApp(Workspace(viewer_folder), Room(), role="viewer")
+        viewer.link_room_files()
+        linked = viewer_folder / workspace.path("dataset").name
+        assert linked.is_symlink() and linked.read_bytes() == b"built by the room's crawl"
+        viewer.link_room_files()  # again: nothing changes, nothing breaks
+    finally:
+        close_session(viewer_folder)

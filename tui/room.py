@@ -1,0 +1,537 @@
+"""A room: one presenter drives, every viewer follows on their own screen.
+
+``llm-tour ssh --room`` runs the presenter's tour in the terminal that started it and
+every viewer's tour inside the same process, each drawn onto its SSH channel by a
+``ChannelDriver``. One process holds Textual, the chapters and (once a chapter needs
+it) torch once for the whole room, instead of a process of 315-530 MB per viewer.
+
+The hub is ``Room``: the presenter's tour tells it where it is (``Position``, a chapter
+and a step), the room passes that to every viewer's tour as a message on its own queue,
+and tells the presenter how many are in the room and following (``Headcount``). Nothing
+is polled. A viewer follows by default; ``j`` steps away to explore (any move of their
+own does too) and ``j`` again rejoins the presenter where they are now.
+
+Who presents: the terminal that ran ``llm-tour ssh --room``. Nobody can become the
+presenter over SSH, so no key or password decides it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.driver import Driver
+from textual.geometry import Size
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from engine.workspace import Workspace
+from screens.registry import CHAPTERS
+from screens.widgets.tour_header import TourHeader
+from tui.app import TourApp
+from tui.session import RESTORE
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the presenter is: a chapter (0-based) and a step in it."""
+
+    chapter: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Headcount:
+    """Who is in the room: viewers connected, and how many of them follow the presenter."""
+
+    connected: int
+    following: int
+
+
+class RoomMoved(Message):
+    """The presenter moved (delivered to each viewer's tour)."""
+
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
+
+
+class RoomCounted(Message):
+    """The room's headcount changed (delivered to the presenter's tour)."""
+
+    def __init__(self, headcount: Headcount) -> None:
+        super().__init__()
+        self.headcount = headcount
+
+
+class RoomVoted(Message):
+    """Someone in the room voted on a prompt (delivered to every other tour)."""
+
+    def __init__(self, prompt_id: str) -> None:
+        super().__init__()
+        self.prompt_id = prompt_id
+
+
+class RoomRun:
+    """One run of a stage for the whole room: a thread runs the engine's stream once and
+    keeps its events; every tour that follows it gets them all, from the first, as they
+    come. A room of 30 crawls and trains once, not 30 times in one process."""
+
+    WAIT_S = 0.25  # how often a follower waiting for the next event looks at its worker
+
+    def __init__(self, group: str, factory: Callable[[], Iterable[Any]]) -> None:
+        self.group = group
+        self.events: list[Any] = []
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+        self.stopped = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._produce, args=(factory,), daemon=True,
+                                        name=f"room-run-{group}")
+        self._thread.start()
+
+    def _produce(self, factory: Callable[[], Iterable[Any]]) -> None:
+        iterator: Iterator[Any] | None = None
+        try:
+            iterator = iter(factory())
+            while not self.stopped:
+                try:
+                    event = next(iterator)
+                except StopIteration as end:
+                    self.result = end.value
+                    break
+                with self._changed:
+                    self.events.append(event)
+                    self._changed.notify_all()
+        except BaseException as error:  # handed to every follower, in its own worker
+            self.error = error
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+            with self._changed:
+                self.done = True
+                self._changed.notify_all()
+
+    def follow(self, cancelled: Callable[[], bool], owner: bool = False):
+        """The run's events from the first; the owner (the presenter) closing it early
+        stops the run for everyone."""
+        seen = 0
+        try:
+            while True:
+                with self._changed:
+                    while seen >= len(self.events) and not self.done:
+                        self._changed.wait(self.WAIT_S)
+                        if cancelled():
+                            return None
+                    batch, done = self.events[seen:], self.done
+                seen += len(batch)
+                yield from batch
+                if done and seen >= len(self.events):
+                    if self.error is not None:
+                        raise self.error
+                    return self.result
+        finally:
+            if owner and not self.done:
+                self.stopped = True
+
+
+class Room:
+    """The hub between the presenter's tour and the viewers' tours, all in one process."""
+
+    def __init__(self) -> None:
+        self.position = Position(0, 0)
+        self.presenter: RoomTourApp | None = None
+        self.viewers: list[RoomTourApp] = []
+        self.runs: dict[str, RoomRun] = {}  # the latest run of each stage
+
+    def run(self, group: str, factory: Callable[[], Iterable[Any]]) -> RoomRun:
+        """The presenter starts a stage: a new room run of it (the old one is stopped)."""
+        old = self.runs.get(group)
+        if old is not None and not old.done:
+            old.stopped = True
+        run = self.runs[group] = RoomRun(group, factory)
+        return run
+
+    def follow_run(self, group: str, cancelled: Callable[[], bool],
+                   waiting: Callable[[int], None] = lambda change: None):
+        """A viewer's stage: the room's latest run of it, or the next the presenter starts
+        (``waiting(+1)`` and ``waiting(-1)`` around the wait for it)."""
+        if group not in self.runs:
+            waiting(1)
+            try:
+                while group not in self.runs:
+                    if cancelled():
+                        return None
+                    time.sleep(RoomRun.WAIT_S)
+            finally:
+                waiting(-1)
+        return (yield from self.runs[group].follow(cancelled))
+
+    # -- members -------------------------------------------------------------------
+    def join(self, app: RoomTourApp) -> None:
+        if app.role == "presenter":
+            self.presenter = app
+        else:
+            self.viewers.append(app)
+        self.counted()
+
+    def leave(self, app: RoomTourApp) -> None:
+        if app is self.presenter:
+            self.presenter = None
+        elif app in self.viewers:
+            self.viewers.remove(app)
+        self.counted()
+
+    @property
+    def headcount(self) -> Headcount:
+        return Headcount(len(self.viewers), sum(1 for v in self.viewers if v.following))
+
+    def counted(self) -> None:
+        """Tell the presenter who is here (after a join, a leave, a viewer stepping away)."""
+        if self.presenter is not None:
+            self.presenter.post_message(RoomCounted(self.headcount))
+
+    def voted(self, voter: RoomTourApp, prompt_id: str) -> None:
+        """A vote landed in the room's votes file: every other screen redraws its tally."""
+        for app in [self.presenter, *self.viewers]:
+            if app is not None and app is not voter:
+                app.post_message(RoomVoted(prompt_id))
+
+    # -- moving ------------------------------------------------------------------------
+    def move(self, position: Position) -> None:
+        """The presenter is somewhere new: every viewer is told; those following go too."""
+        if position == self.position:
+            return
+        self.position = position
+        for viewer in self.viewers:
+            viewer.post_message(RoomMoved(position))
+
+
+class RoomTourApp(TourApp):
+    """The tour in a room: the presenter's, which leads, or a viewer's, which follows."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("j", "follow", "Follow", id="room_follow",
+                tooltip="In a room: step away from the presenter to explore, or rejoin them"),
+        Binding("v", "speaker_notes", "Notes", id="room_notes", show=False,
+                tooltip="The presenter's notes for this chapter (only on the presenter's "
+                        "screen)"),
+    ]
+
+    def __init__(self, workspace: Workspace, room: Room, role: str = "viewer",
+                 **kwargs) -> None:
+        if role == "viewer":
+            kwargs.setdefault("start", room.position.chapter)
+            kwargs.setdefault("step", room.position.step)
+        super().__init__(workspace, **kwargs)
+        self.room = room
+        self.role = role
+        if role == "viewer":
+            # The server's terminal is the presenter's: a viewer's last words (an error,
+            # "Stopped with Ctrl+C") stay out of it; errors are in the viewer's errors.log.
+            import io
+
+            from rich.console import Console
+
+            self.error_console = Console(file=io.StringIO(), stderr=False)
+        self.following = role == "viewer"
+        self.headcount = room.headcount
+        self.last_key = time.monotonic()
+        self.talk_started = time.monotonic()
+        self.waiting_runs = 0  # stages of this viewer waiting for the presenter to run them
+        self._waiting_lock = threading.Lock()
+
+    # -- joining ------------------------------------------------------------------------
+    def on_mount(self) -> None:  # after TourApp's own (Textual calls each class's handler)
+        self.room.join(self)
+        if self.role == "presenter":
+            self.talk_started = time.monotonic()
+            self.set_interval(1.0, self._relabel)  # the talk's clock
+
+    def on_unmount(self) -> None:
+        self.room.leave(self)
+
+    @property
+    def room_label(self) -> str:
+        """The header's word on the room: read by ``TourHeader``."""
+        if self.role == "presenter":
+            count = self.headcount
+            return (f"presenting {talk_clock(time.monotonic() - self.talk_started)} · "
+                    f"{count.connected} here · {count.following} following")
+        return "following · j explores" if self.following else "exploring · j rejoins"
+
+    def _relabel(self) -> None:
+        if not self.screen_stack:  # not shown yet: the first header reads the label itself
+            return
+        for header in self.screen.query(TourHeader):
+            header.refresh()
+
+    # -- the presenter ---------------------------------------------------------------
+    def on_room_counted(self, message: RoomCounted) -> None:
+        self.headcount = message.headcount
+        self._relabel()
+
+    def _remember(self, **changes: object) -> None:
+        super()._remember(**changes)
+        if "step" not in changes or self.current < 0:
+            return
+        if self.role == "presenter":
+            self.room.move(Position(self.current, self.screen_step()))
+        elif self.following:
+            self.call_after_refresh(self._check_drift)
+
+    def screen_step(self) -> int:
+        screen = self.get_screen(CHAPTERS[self.current].slug)
+        return int(getattr(screen, "step", 0))
+
+    # -- a viewer ----------------------------------------------------------------------
+    def on_key(self, event: events.Key) -> None:
+        self.last_key = time.monotonic()
+
+    def on_room_moved(self, message: RoomMoved) -> None:
+        if self.following:
+            self.go_to(message.position)
+
+    def link_room_files(self) -> None:
+        """What the room's runs built (a dataset, a tokenizer) shows up in this viewer's folder."""
+        from tui.session import SESSIONS_DIR, link_prepared
+
+        root = self.workspace.root
+        if self.role == "viewer" and root.parent.name == SESSIONS_DIR:
+            with contextlib.suppress(OSError):
+                link_prepared(Workspace(root.parent.parent), root)
+
+    def go_to(self, position: Position) -> None:
+        """Show the presenter's chapter and step."""
+        self.link_room_files()
+        chapter = max(0, min(position.chapter, len(CHAPTERS) - 1))
+        self.goto(chapter)
+        screen = self.get_screen(CHAPTERS[chapter].slug)
+        if screen.is_mounted:
+            screen.step = max(0, min(position.step, screen.step_count - 1))
+        else:  # not drawn yet: it opens at that step
+            screen.start_at(position.step)
+
+    def _check_drift(self) -> None:
+        """A move of the viewer's own (a key, not the presenter): they are exploring now."""
+        if self.following and (self.current, self.screen_step()) != (
+                self.room.position.chapter, self.room.position.step):
+            self.following = False
+            self._relabel()
+            self.room.counted()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "speaker_notes" and self.role != "presenter":
+            return False  # a viewer is not offered the presenter's notes
+        return super().check_action(action, parameters)
+
+    def action_speaker_notes(self) -> None:
+        if isinstance(self.screen, NotesScreen):
+            self.screen.dismiss()
+            return
+        slug = CHAPTERS[max(self.current, 0)].slug
+        self.push_screen(NotesScreen(CHAPTERS[max(self.current, 0)].title,
+                                     speaker_notes().get(slug, "No notes for this chapter.")))
+
+    def action_follow(self) -> None:
+        if self.role == "presenter":
+            self.notify("You are the presenter: the room follows you.", timeout=3)
+            return
+        self.following = not self.following
+        if self.following:
+            self.go_to(self.room.position)
+        self._relabel()
+        self.room.counted()
+
+    # -- one run for the room --------------------------------------------------------
+    def shared_run(self, group: str, factory: Callable[[], Iterable[Any]]):
+        """A stage's events (``screens.base.room_stream``, in the stage's worker thread):
+        the presenter's tour runs it for the room, a viewer's follows the room's run."""
+        from textual.worker import NoActiveWorker, get_current_worker
+
+        try:
+            worker = get_current_worker()
+        except NoActiveWorker:
+            worker = None
+
+        def cancelled() -> bool:
+            return worker is not None and worker.is_cancelled
+
+        if self.role == "presenter":
+            return self.room.run(group, factory).follow(cancelled, owner=True)
+        return self._follow_and_link(group, cancelled)
+
+    def _follow_and_link(self, group: str, cancelled: Callable[[], bool]):
+        result = yield from self.room.follow_run(group, cancelled, self._waiting)
+        self.link_room_files()  # the run may have written the room's dataset or tokenizer
+        return result
+
+    def _waiting(self, change: int) -> None:
+        with self._waiting_lock:
+            self.waiting_runs += change
+
+    # -- votes -------------------------------------------------------------------------
+    def on_vote_panel_voted(self, message: Message) -> None:
+        """This tour's vote is in (``screens.preferences.VotePanel.Voted``): tell the room."""
+        self.room.voted(self, message.standing.prompt_id)
+
+    def on_room_voted(self, message: RoomVoted) -> None:
+        """Another vote is in the shared file: the chapter's tally reads it again."""
+        slug = "preferences"
+        if not self.is_screen_installed(slug):
+            return
+        for panel in self.get_screen(slug).query("VotePanel"):
+            panel.load_standing(panel.ballot.prompt.id)
+
+    def watching(self) -> bool:
+        """Something is on the move for this viewer: they follow a presenter who is here,
+        or a stage of theirs is running (training, sampling, a crawl)."""
+        if self.following and self.room.presenter is not None:
+            return True
+        # A stage waiting for the presenter's run shows nothing yet: not something to watch.
+        return len(self.running_workers()) > self.waiting_runs
+
+
+def talk_clock(seconds: float) -> str:
+    """12:05, or 1:02:05 past the hour."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+NOTES_FILE = Path(__file__).parent / "notes.md"
+
+
+def speaker_notes(path: Path = NOTES_FILE) -> dict[str, str]:
+    """The presenter's notes, one ``## slug`` section per chapter."""
+    notes: dict[str, str] = {}
+    slug = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            slug = line[3:].strip()
+            notes[slug] = ""
+        elif slug is not None:
+            notes[slug] += line + "\n"
+    return {key: text.strip() for key, text in notes.items()}
+
+
+class NotesScreen(ModalScreen[None]):
+    """The presenter's notes for the chapter on screen; v or Esc closes them."""
+
+    DEFAULT_CSS = """
+    NotesScreen { align: center middle; }
+    NotesScreen > Static {
+        width: 90%; max-width: 100; height: auto; padding: 1 2;
+        border: round $accent; background: $panel;
+    }
+    """
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape,v", "dismiss_notes", "Close", id="notes_close"),
+    ]
+
+    def __init__(self, title: str, notes: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        note = Static(self.notes, markup=False)
+        note.border_title = f"Notes · {self.title_text}"
+        yield note
+
+    def action_dismiss_notes(self) -> None:
+        self.dismiss()
+
+
+class ChannelDriver(Driver):
+    """Textual's side of a viewer's SSH channel: frames out, keys and sizes in.
+
+    Like Textual's Linux driver, without a terminal device: the bytes a client types are
+    fed to Textual's own escape-sequence parser, and every frame goes to ``write``.
+    """
+
+    def __init__(self, app, *, debug: bool = False, mouse: bool = True,
+                 size: tuple[int, int] | None = None,
+                 write: Callable[[str], None] = lambda data: None) -> None:
+        super().__init__(app, debug=debug, mouse=mouse, size=size)
+        self._write = write
+        from textual._xterm_parser import XTermParser
+
+        self._parser = XTermParser(debug)
+        self._decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
+        self._tick: asyncio.TimerHandle | None = None
+
+    def write(self, data: str) -> None:
+        self._write(data)
+
+    def start_application_mode(self) -> None:
+        self.resize(*(self._size or (80, 24)))
+        self.write("\x1b[?1049h\x1b[?25l\x1b[?1004h\x1b[?2004h\x1b[?7l")
+        if self._mouse:
+            self.write("\x1b[?1000h\x1b[?1003h\x1b[?1015h\x1b[?1006h")
+
+    def stop_application_mode(self) -> None:
+        self.write(RESTORE)
+
+    def disable_input(self) -> None:
+        self._parser = None
+
+    def feed(self, data: bytes) -> None:
+        """What the viewer typed: keys, mouse, paste."""
+        if self._parser is None:
+            return
+        for event in self._parser.feed(self._decode(data)):
+            self.process_message(event)
+        if self._tick is None:  # a lone Esc is a key only once nothing follows it
+            self._tick = asyncio.get_running_loop().call_later(0.1, self._on_tick)
+
+    def _on_tick(self) -> None:
+        self._tick = None
+        if self._parser is not None:
+            for event in self._parser.tick():
+                self.process_message(event)
+
+    def resize(self, width: int, height: int) -> None:
+        self._size = (width, height)
+        size = Size(width, height)
+        self.process_message(events.Resize(size, size))
+
+
+async def run_viewer(app: RoomTourApp, size: tuple[int, int], write: Callable[[str], None],
+                     started: Callable[[ChannelDriver], None]) -> None:
+    """Run one viewer's tour on a channel; ``started`` gets the driver once it exists."""
+
+    def driver(*args, **kwargs) -> ChannelDriver:
+        made = ChannelDriver(*args, write=write, **kwargs)
+        started(made)
+        return made
+
+    app.driver_class = driver
+    with contextlib.suppress(asyncio.CancelledError):
+        await app.run_async(size=size)
+
+
+def room_environment(workspace: Workspace, threads: int = 1, slow_link: bool = True) -> dict:
+    """What the room's process runs under: as a remote visitor's process would, since every
+    viewer's tour runs in it (the presenter's too: no page of one's own in a room)."""
+    from tui.session import OFFLINE_ENV, REMOTE_ENV, VOTES_ENV, slow_link_env, thread_env
+
+    env = {VOTES_ENV: str(workspace.path("votes").resolve()), OFFLINE_ENV: "1", REMOTE_ENV: "1",
+           **thread_env(threads)}
+    if slow_link:
+        env.update(slow_link_env())
+    return env

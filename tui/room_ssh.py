@@ -1,0 +1,122 @@
+"""The room over SSH: each viewer's channel runs a tour inside the server's process.
+
+See ``tui.room`` for the hub and the presenter; ``tui.ssh`` for the server, which makes
+a ``ViewerSession`` instead of a child process for each channel when it serves a room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable
+
+import asyncssh
+
+from engine.workspace import Workspace
+from tui.room import ChannelDriver, Room, RoomTourApp, run_viewer
+from tui.session import RESTORE, close_session, idle_message, open_session
+from tui.ssh import SSHConfig, TourSession, TourSSHServer
+
+
+class ViewerSession(TourSession):
+    """One viewer's SSH channel: a tour in this process, drawn by a ``ChannelDriver``."""
+
+    app: RoomTourApp | None = None
+    driver: ChannelDriver | None = None
+    paused = False  # the client is behind: frames are dropped until it catches up
+
+    async def _run(self) -> None:
+        assert self.chan is not None
+        server = self.server
+        if not server.admit(self):
+            self.chan.write((RESTORE + server.full_message() + "\r\n").encode())
+            self.chan.exit(1)
+            return
+        self.folder = open_session(server.workspace, "room")
+        self.app = RoomTourApp(Workspace(self.folder), server.room, role="viewer")
+        self.app.voter = self.voter
+        idle = asyncio.get_running_loop().create_task(self._watch_idle())
+        try:
+            await run_viewer(self.app, self.size, self._send, self._started)
+        finally:
+            idle.cancel()
+            await self._cleanup()
+        if not self._closed:
+            with contextlib.suppress(OSError, asyncssh.Error):
+                if self._farewell:
+                    self.chan.write(("\r\n" + self._farewell + "\r\n").encode())
+                self.chan.exit(0)
+
+    def _started(self, driver: ChannelDriver) -> None:
+        self.driver = driver
+
+    def _send(self, data: str) -> None:
+        if self.chan is not None and not self._closed and not self.paused:
+            with contextlib.suppress(OSError, asyncssh.Error):
+                self.chan.write(data.encode("utf-8", "replace"))
+
+    def data_received(self, data: bytes, datatype) -> None:
+        self.last_input = time.monotonic()
+        if self.driver is not None:
+            self.driver.feed(data)
+
+    def terminal_size_changed(self, width: int, height: int, pixwidth: int,
+                              pixheight: int) -> None:
+        self.size = (max(width, 20), max(height, 8))
+        if self.driver is not None:
+            self.driver.resize(*self.size)
+
+    def pause_writing(self) -> None:
+        # Textual can't wait for a slow client, and buffering every frame for it would grow
+        # without bound: frames are dropped until asyncssh has sent what it holds.
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        app = self.app
+        if app is not None and app.is_running:  # then the whole screen, drawn afresh
+            self._send("\x1b[2J")
+            app.call_later(lambda: app.screen.refresh(repaint=True))
+
+    def watching(self) -> bool:
+        return self.app is not None and self.app.watching()
+
+    async def _watch_idle(self) -> None:
+        timeout = self.server.config.idle_timeout
+        check = self.server.config.idle_check
+        while True:
+            await asyncio.sleep(min(timeout, check))
+            if self.watching():
+                self.last_input = time.monotonic()
+            if time.monotonic() - self.last_input >= timeout:
+                await self.end(idle_message(timeout))
+                return
+
+    async def _hang_up(self, grace: float = 3.0) -> None:
+        if self.app is not None and self.app.is_running:
+            self.app.exit()
+
+    async def _cleanup(self) -> None:
+        if self.folder is not None:
+            close_session(self.folder)
+            self.folder = None
+        self.server.release(self)
+
+
+async def serve_room(workspace: Workspace, config: SSHConfig,
+                     announce: Callable[[TourSSHServer], str]) -> None:
+    """The room: the SSH server for the viewers and the presenter's tour in this terminal.
+    When the presenter leaves the tour, the room closes."""
+    room = Room()
+    server = TourSSHServer(workspace, config, room=room)
+    await server.start()
+    presenter = RoomTourApp(workspace, room, role="presenter", notice=announce(server))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM,):
+        loop.add_signal_handler(sig, presenter.exit)
+    try:
+        await presenter.run_async()
+    finally:
+        await server.close("The presenter closed the room.")
