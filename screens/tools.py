@@ -352,8 +352,8 @@ class ToolsScreen(ChapterScreen):
             line.update(Content.styled(self.load_error, "$error"))
         elif self.loaded is not None:
             tools = ", ".join(self.registry.names())
-            step = (self.loaded.meta or {}).get("step")
-            line.update(Content.assemble((self.loaded.artifact.path.name, "bold"),
+            step = self.loaded.steps
+            line.update(Content.assemble((self.loaded.path.name, "bold"),
                                          f", {self.loaded.artifact.label}",
                                          f", {step:,} steps" if step else "",
                                          (" · tools: ", "bold"), tools))
