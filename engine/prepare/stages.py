@@ -497,11 +497,14 @@ def _training_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
     return figures
 
 
+CARD_EVAL_ITEMS = 10  # per category: the card's short version of `llm-tour eval`
+
+
 def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
                     ) -> list[Figure]:
     from engine.chat.format import Turn
     from engine.model.checkpoint import load_checkpoint
-    from engine.training.sft import held_out_capital_answers, reply
+    from engine.training.sft import reply
     from engine.tokenizer.tour import load_tokenizer
 
     tok, _ = load_tokenizer(ws)
@@ -522,9 +525,17 @@ def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
     key = "answers:" + json.dumps(list(config.questions))
     for question, answer in _measured(record, key, artifact.path, answers):
         figures.append(Figure(question, answer))
-    held_out = _measured(record, "held_out", artifact.path,
-                         lambda: str(held_out_capital_answers(model, tok)))
-    figures.append(Figure("held-out countries", held_out))
+    def whole_turns() -> str:
+        from engine.chat.eval import CHAT_CATEGORIES, evaluate_report
+        from engine.tools.registry import default_registry
+
+        registry = default_registry(ws)
+        report = evaluate_report(model, tok, registry, categories=CHAT_CATEGORIES,
+                                 per_category=CARD_EVAL_ITEMS)
+        return f"{report.headline()}: {report.short()}"
+
+    evaluation = _measured(record, f"eval:{CARD_EVAL_ITEMS}", artifact.path, whole_turns)
+    figures.append(Figure("unseen names, whole turns (`llm-tour eval` for all)", evaluation))
     return figures
 
 
