@@ -46,17 +46,25 @@ def _bucket(kind: str, text: str) -> float:
 
 
 @lru_cache(maxsize=1)
-def _held_out_names() -> frozenset[str]:
-    from engine.chat.conversations import held_out_capitals
+def _country_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(held-out, trained) country and capital names."""
+    from engine.chat.conversations import held_out_capitals, trained_capitals
 
-    rows = held_out_capitals()
-    return frozenset(_key(n) for row in rows for n in (row.country, row.capital))
+    def names(rows: list) -> frozenset[str]:
+        return frozenset(_key(n) for row in rows for n in (row.country, row.capital))
+
+    return names(held_out_capitals()), names(trained_capitals())
 
 
 def is_eval_name(name: str) -> bool:
-    """Whether a place name is kept for evaluation (never in a training conversation)."""
+    """Whether a place name is kept for evaluation (never in a training conversation):
+    the held-out countries and their capitals, and names in the evaluation bucket, but
+    never a country or capital the capital questions train on."""
     key = _key(name)
-    return key in _held_out_names() or _bucket("name", key) < EVAL_SHARE
+    held_out, trained = _country_names()
+    if key in held_out:
+        return True
+    return key not in trained and _bucket("name", key) < EVAL_SHARE
 
 
 def normalise_expression(expression: str) -> str:
