@@ -47,6 +47,7 @@ class SFTConfig:
     pretrain_share: float = 0.5  # of each batch, drawn from train.bin (keeps the facts)
     eval_interval: int = 25
     eval_batches: int = 2
+    copy_interval: int = 100  # steps between copy probes (engine.inference.evaluate.copy_probe)
     seed: int = 1337
     device: str = "auto"
     threads: int | None = None
@@ -183,6 +184,7 @@ def sft_train_config(base_train_config: dict[str, Any] | TrainConfig,
         decay_steps=None,
         eval_interval=config.eval_interval,
         eval_batches=config.eval_batches,
+        copy_interval=config.copy_interval,
         probe_prompt="",
         sample_prompt="",
         checkpoint_interval=0,

@@ -38,7 +38,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
 
     from engine.training import sft as tuning
     from engine.model.checkpoint import CheckpointMismatch
-    from engine.training.loop import EvalLoss, TrainDone, TrainStart, TrainStep
+    from engine.training.loop import CopyProbe, EvalLoss, TrainDone, TrainStart, TrainStep
 
     config = tuning.SFTConfig(device=device, threads=threads)
     if steps is not None:
@@ -78,6 +78,9 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
                                     figures=f"loss {event.loss:.3f} · held-out {val}")
                 elif isinstance(event, EvalLoss):
                     val = f"{event.val_loss:.3f}"
+                elif isinstance(event, CopyProbe):
+                    chat = f"; {event.chat}" if event.chat is not None else ""
+                    console.print(Text(f"step {event.step:>5} {event.text}{chat}", "dim"))
                 elif isinstance(event, TrainDone):
                     done = event
                 elif isinstance(event, tuning.SFTReply):
