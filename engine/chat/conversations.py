@@ -410,6 +410,19 @@ def load_conversations(config: ConversationsConfig | None = None,
     return list(_build(config or ConversationsConfig(), copying or CopyingConfig()))
 
 
+DATA_SETS = ("copying", "classic")
+
+
+def training_set(name: str = "copying") -> list[Conversation]:
+    """The conversations a fine-tune trains on: ``copying`` (:func:`load_conversations`, the
+    default) or ``classic``, the first set (:func:`vocabulary_texts`), kept to compare with."""
+    if name == "copying":
+        return load_conversations()
+    if name == "classic":
+        return list(_build_classic(ConversationsConfig()))
+    raise ValueError(f"unknown conversation set {name!r}; choose one of {', '.join(DATA_SETS)}")
+
+
 @lru_cache(maxsize=1)
 def _build_held_out() -> tuple[Conversation, ...]:
     """Capital questions and weather turns about the held-out countries, in the format of

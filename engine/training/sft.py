@@ -29,7 +29,7 @@ import torch
 
 from engine.chat import format as chat
 from engine.chat.format import Turn
-from engine.chat.conversations import Conversation, held_out_conversations, load_conversations
+from engine.chat.conversations import Conversation, held_out_conversations, training_set
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.model.versions import ModelVersions
 from engine.workspace import Workspace
@@ -47,6 +47,7 @@ class SFTConfig:
     pretrain_share: float = 0.5  # of each batch, drawn from train.bin (keeps the facts)
     eval_interval: int = 25
     eval_batches: int = 2
+    data: str = "copying"  # the conversation set (engine.chat.conversations.training_set)
     copy_interval: int = 100  # steps between copy probes (engine.inference.evaluate.copy_probe)
     seed: int = 1337
     device: str = "auto"
@@ -215,7 +216,7 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
     n_rows = train_config.batch_size
     n_pre = round(n_rows * config.pretrain_share)
     n_conv = max(1, n_rows - n_pre)
-    conversations = load_conversations()
+    conversations = training_set(config.data)
     held_out = held_out_conversations()
     conv_batches = ConversationBatches(conversations, tokenizer, train_config.block_size, n_conv,
                                        config.seed, val_conversations=held_out)
