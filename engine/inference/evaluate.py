@@ -253,7 +253,7 @@ def copy_probe(model: GPT, tokenizer: Any, kind: str = "text",
         else:
             from engine.chat.format import TOOL_CALL, Turn, prompt_ids
 
-            call = COPY_CALL.format(name=name)
+            call = " " + COPY_CALL.format(name=name)  # a turn's text follows a space
             start = call.index(name)
             before, target = _span(tokenizer, call, start, start + len(name))
             context = [*prompt_ids([Turn("user", COPY_QUESTION.format(name=name))], tokenizer),
