@@ -143,11 +143,13 @@ def main(argv: list[str] | None = None) -> None:
         name, _, path = spec.partition("=")
         model, _ = load_checkpoint(path, tokenizer)
         rows.append(measure(name, model, tokenizer, registry, args.limit, 0.0, []))
-        print(f"measured {name}", flush=True)
+        print_table(rows)  # the table so far: a stopped run still leaves its rows
+        sys.stdout.flush()
     for spec in args.recipe:
         rows.append(run_recipe(spec, parse_recipe(spec, args.threads), source, registry,
                                args.limit, args.copy_interval))
-        print(f"measured {spec}", flush=True)
+        print_table(rows)
+        sys.stdout.flush()
     print()
     print_table(rows)
     print()

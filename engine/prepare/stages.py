@@ -97,7 +97,8 @@ STAGES: tuple[Stage, ...] = (
           ("model/*.py", "training/loop.py"), _run_train,
           lambda config: {"preset": config.preset}),
     Stage("sft", "Fine-tuning into an assistant", ("chat",), ("base", "tokenizer", "train_shard"),
-          ("training/sft.py", "training/loop.py", "chat/*.py", "model/*.py"), _run_sft,
+          ("training/sft.py", "training/loop.py", "chat/*.py", "chat/places.txt",
+           "model/*.py"), _run_sft,
           lambda config: {"steps": config.sft_steps}),
 )
 
