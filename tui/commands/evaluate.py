@@ -27,9 +27,12 @@ from tui.commands import pass_workspace
 @click.option("--json", "as_json", is_flag=True, help="Print every item and its verdict as JSON.")
 @click.option("--show-wrong", type=click.IntRange(min=0), default=3, show_default=True,
               help="Wrong turns to print per category, with what was wrong.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="CPU threads for torch (one is fastest for a model this small, and kind "
+                   "to a shared machine).")
 @pass_workspace
 def evaluate(ws, kind: str, checkpoint: str | None, limit: int | None, as_json: bool,
-             show_wrong: int) -> None:
+             show_wrong: int, threads: int) -> None:
     """Ask the model questions about names and numbers no training conversation holds,
     through the app's own tool loop (greedy), and count the turns that are right as a
     whole: the right tool, the exact argument, the tool's result used in the reply.
@@ -38,9 +41,11 @@ def evaluate(ws, kind: str, checkpoint: str | None, limit: int | None, as_json: 
     """
     from engine.chat.eval import CATEGORIES, CHAT_CATEGORIES, EvalReport, evaluate as run
     from engine.model.checkpoint import CheckpointMismatch
+    from engine.model.device import set_threads
     from engine.tools.registry import default_registry
     from engine.workspace import BrokenArtifact
 
+    set_threads(threads)
     try:
         loaded = _load(ws, kind, checkpoint)
     except (LookupError, CheckpointMismatch, FileNotFoundError, BrokenArtifact) as error:
