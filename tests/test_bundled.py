@@ -48,3 +48,22 @@ def test_the_bundled_chat_model_answers_held_out_capitals_as_an_assistant(shippe
     assert result.total > 0
     assert result.in_format >= 0.9 * result.total, result
     assert result.fraction >= 0.7, result
+
+
+def test_the_bundled_chat_model_gets_whole_turns_right_on_names_it_never_saw(shipped):
+    """`llm-tour eval` on the shipped chat model (the figures measured when it was made:
+    weather 7/40, calculator 7/40, small talk 18/20, search 0/12, capitals 164/168). The
+    product asks for 95% (80% for search); these floors only keep it from sliding back."""
+    from engine.chat.eval import EvalReport, evaluate
+    from engine.tools.registry import default_registry
+    from engine.workspace import BUNDLED_DIR, Workspace
+
+    tok, _, chat = shipped
+    report = EvalReport(tuple(evaluate(chat, tok, default_registry(Workspace(BUNDLED_DIR)),
+                                       categories=("weather", "calculator", "small talk",
+                                                   "capitals"))))
+    got = {c.category: c for c in report.by_category()}
+    assert got["weather"].right >= 5, report.short()
+    assert got["calculator"].right >= 5, report.short()
+    assert got["small talk"].right >= 16, report.short()
+    assert got["capitals"].fraction >= 0.95, report.short()

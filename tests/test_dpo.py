@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -131,6 +133,22 @@ def test_dpo_raises_the_preferred_minus_rejected_margin():
         assert last.after[c] - last.after[r] > last.before[c] - last.before[r]
     changed = any(not torch.equal(start[k], v) for k, v in model.state_dict().items())
     assert changed and not model.training
+
+
+def test_dpo_steps_run_without_dropout():
+    """The loss compares the model with its frozen reference; with dropout on in the model
+    alone, a step that changes nothing would still report a changed answer (and its first
+    loss would not be log 2)."""
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=264, block_size=320, n_layer=2, n_head=2, n_embd=32,
+                          dropout=0.5))
+    events = list(dpo(model, ByteTokenizer(), talk_preferences(),
+                      DPOConfig(steps=3, learning_rate=0.0)))
+    first, steps = events[0], [e for e in events if isinstance(e, DPOStep)]
+    assert steps[0].loss == pytest.approx(math.log(2), abs=1e-6)
+    for step in steps:
+        for key, value in step.logps.items():
+            assert value == pytest.approx(first.logps[key], abs=1e-4)
 
 
 def test_dpo_needs_preferences():

@@ -11,7 +11,7 @@ import pytest
 from engine.chat import format as chat
 from engine.training import sft
 from engine.chat.format import Turn
-from engine.chat.conversations import all_texts
+from engine.chat.conversations import vocabulary_texts
 from screens.conversations import MASKED, SPECIAL, ConversationsScreen, model_text
 from screens.registry import find_chapter
 from tui.app import TourApp
@@ -24,7 +24,7 @@ def _tokenizer():
     from engine.tokenizer.tour import CompactGPT4Tokenizer
 
     docs = [f"{c.country} is a country in {c.continent}. {c.sentence}" for c in load_capitals()]
-    return CompactGPT4Tokenizer.from_texts(docs + all_texts()), docs
+    return CompactGPT4Tokenizer.from_texts(docs + vocabulary_texts()), docs
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ async def test_the_dataset_as_a_person_and_as_the_model_sees_it(base_ready):
         assert isinstance(screen, ConversationsScreen)
         person = text_of(screen.query_one("#dataset-person"))
         model = text_of(screen.query_one("#dataset-model"))
-        assert "User: What is the weather like in Paris today?" in person
+        assert "User: What's the weather in Paris today?" in person
         assert 'Assistant calls a tool: weather({ city: "Paris" })' in person
         assert "Tool result: 72°F and clear" in person
         assert '<|assistant|><|tool_call|> weather({ city: "Paris" })<|end|>' in model

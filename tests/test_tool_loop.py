@@ -305,28 +305,6 @@ def test_chat_without_a_model_says_how_to_make_one(workspace):
 # -- the real chat model -----------------------------------------------------------------
 
 
-@pytest.mark.bundled
-def test_the_chat_model_calls_the_weather_tool_for_cities_it_never_saw(workspace):
-    """With the chat model the tour ships (fine-tuned on the default preset), a weather
-    question about a held-out city gets a well-formed call for most of those cities."""
-    import pytest
-
-    from engine.chat.conversations import held_out_cities
-    from engine.tools.evaluate import CallReport, held_out_weather_calls
-    from engine.model.load import load_model
-
-    if workspace.find("chat") is None:
-        pytest.skip("no chat model is bundled: `llm-tour prepare` makes one, and "
-                    "`llm-tour chat --held-out` measures it")
-    loaded = load_model(workspace, "chat")
-    cities = held_out_cities()
-    assert cities
-    report = CallReport(tuple(held_out_weather_calls(loaded.model, loaded.tokenizer,
-                                                     default_registry(workspace), cities)))
-    assert report.total == len(cities)
-    assert report.fraction >= 0.5, str(report)
-
-
 def test_continuation_probability_reads_the_models_certainty(workspace):
     import torch
 

@@ -13,6 +13,7 @@ from engine.data.facts import load_capitals
 from engine.inference.evaluate import capital_accuracy, greedy_continue, next_token_probs, probe
 from engine.model.gpt import GPT
 from engine.training.loop import (
+    CopyProbe,
     EvalLoss,
     Probe,
     Sample,
@@ -267,3 +268,29 @@ def test_the_first_window_ends_before_paris_and_other_seeds_draw_elsewhere():
     assert len(other) == 5 and other != window
     assert find(np.asarray([1, 2, 3, 2, 3]), np.asarray([2, 3])) == 1
     assert find(np.asarray([1, 2]), np.asarray([3])) is None
+
+
+def test_the_copy_probe_is_reported_during_training(batches):
+    cfg = config(max_steps=4, copy_interval=2)
+    probes = [e for e in train(cfg, batches(cfg), TOK) if isinstance(e, CopyProbe)]
+    assert [p.step for p in probes] == [0, 2, 4]
+    for p in probes:
+        assert p.chat is None  # a base model is not asked for tool calls
+        assert p.text.kind == "text" and p.text.total == 40
+        assert 0 <= p.text.copied <= p.text.total
+
+
+def test_the_copy_probe_asks_for_exactly_the_second_mention():
+    from engine.inference.evaluate import COPY_TEXT, _span, probe_names
+
+    names = probe_names()
+    assert len(set(names)) == len(names) == 40
+    from engine.chat.pools import is_eval_name
+
+    assert all(is_eval_name(n) for n in names)
+    for name in names[:5] + names[-5:]:
+        text = COPY_TEXT.format(name=name)
+        start = text.index(name, text.index(name) + 1)
+        context, target = _span(TOK, text, start, start + len(name))
+        assert TOK.decode(context) == text[:start]
+        assert TOK.decode(context + target) == text[:start + len(name)]

@@ -13,6 +13,7 @@ from screens.registry import CHAPTERS, find_chapter
 from tui import __version__
 from tui.commands import chat as _chat
 from tui.commands import data as _data
+from tui.commands import evaluate as _evaluate
 from tui.commands import models as _models
 from tui.commands import present as _present
 from tui.commands import sample as _sample
@@ -147,6 +148,7 @@ prepare.add_command(_train.train)
 prepare.add_command(_sft.sft)
 cli.add_command(_sample.sample)
 cli.add_command(_chat.chat)
+cli.add_command(_evaluate.evaluate)
 cli.add_command(_votes.votes)
 cli.add_command(_models.models)
 cli.add_command(_models.reset)

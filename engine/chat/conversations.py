@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from engine.chat.copying import PARIS, CopyingConfig, copying_conversations, weather_turns
 from engine.chat.format import Turn
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def calculator_call(expression: str) -> str:
 class Conversation:
     """One training example: its kind (for stats and for picking examples) and its turns."""
 
-    kind: str  # "handwritten", "capital", "weather", "calculator", "search", "followup"
+    kind: str  # "handwritten", "capital", "weather", "calculator", "search", "smalltalk",
+    # "followup"
     turns: tuple[Turn, ...]
 
     @property
@@ -349,7 +351,7 @@ class ConversationsConfig:
 
 
 @lru_cache(maxsize=4)
-def _build(config: ConversationsConfig) -> tuple[Conversation, ...]:
+def _build_classic(config: ConversationsConfig) -> tuple[Conversation, ...]:
     rng = random.Random(config.seed)
     trained = trained_capitals()
     out = _handwritten()
@@ -361,16 +363,78 @@ def _build(config: ConversationsConfig) -> tuple[Conversation, ...]:
     return tuple(out)
 
 
-def load_conversations(config: ConversationsConfig | None = None) -> list[Conversation]:
-    """Every training conversation, in a fixed order."""
-    return list(_build(config or ConversationsConfig()))
+def vocabulary_texts() -> list[str]:
+    """The conversation texts the tokenizer's vocabulary is built from (with the dataset).
+
+    These are the first conversation set the tour had (about 130 trained cities, their
+    simulated readings, a few hundred sums). The vocabulary stays as it was built from them,
+    so the shipped base model keeps fitting the tokenizer that `llm-tour prepare` builds;
+    the names and numbers of the copying conversations are drawn from pools far larger than
+    any vocabulary and are meant to be read in pieces, down to the byte fallback."""
+    return [c.text for c in _build_classic(ConversationsConfig())]
+
+
+def _handwritten_typed() -> list[Conversation]:
+    """The hand-written examples again, typed the way a room types them."""
+    out = []
+    for conversation in _handwritten():
+        question = conversation.turns[0].text
+        for variant in {question.lower(), question.rstrip("?.!").lower(), question.rstrip("?.!")}:
+            if variant != question:
+                out.append(Conversation("handwritten", (Turn("user", variant),
+                                                        *conversation.turns[1:])))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _build(config: ConversationsConfig, copying: CopyingConfig) -> tuple[Conversation, ...]:
+    rng = random.Random(config.seed)
+    out = _handwritten() + _handwritten_typed()
+    out += _capital_conversations(rng, trained_capitals(), config.capital_phrasings)
+    out.append(Conversation("weather", PARIS))
+    out += [Conversation(kind, turns) for kind, turns in copying_conversations(copying)]
+    seen: set[tuple[Turn, ...]] = set()
+    unique = []
+    for conversation in out:  # a greeting may be both hand-written and generated
+        if conversation.turns not in seen:
+            seen.add(conversation.turns)
+            unique.append(conversation)
+    return tuple(unique)
+
+
+def load_conversations(config: ConversationsConfig | None = None,
+                       copying: CopyingConfig | None = None) -> list[Conversation]:
+    """Every training conversation, in a fixed order: the hand-written ones (also typed
+    the way people type), the capital questions, and the copying conversations
+    (:mod:`engine.chat.copying`), every one unique."""
+    return list(_build(config or ConversationsConfig(), copying or CopyingConfig()))
+
+
+DATA_SETS = ("copying", "classic")
+
+
+def training_set(name: str = "copying") -> list[Conversation]:
+    """The conversations a fine-tune trains on: ``copying`` (:func:`load_conversations`, the
+    default) or ``classic``, the first set (:func:`vocabulary_texts`), kept to compare with."""
+    if name == "copying":
+        return load_conversations()
+    if name == "classic":
+        return list(_build_classic(ConversationsConfig()))
+    raise ValueError(f"unknown conversation set {name!r}; choose one of {', '.join(DATA_SETS)}")
 
 
 @lru_cache(maxsize=1)
 def _build_held_out() -> tuple[Conversation, ...]:
+    """Capital questions and weather turns about the held-out countries, in the format of
+    the training set (readings at random, like every weather conversation)."""
     rng = random.Random(SEED + 1)
     rows = held_out_capitals()
-    return tuple(_capital_conversations(rng, rows, 1) + _weather_conversations(rng, rows, 1))
+    out = _capital_conversations(rng, rows, 1)
+    for row in rows:
+        question = rng.choice(WEATHER_PHRASINGS["today"]).format(city=row.capital)
+        out.append(Conversation("weather", (Turn("user", question),
+                                            *weather_turns(rng, row.capital))))
+    return tuple(out)
 
 
 def held_out_conversations() -> list[Conversation]:
@@ -380,8 +444,8 @@ def held_out_conversations() -> list[Conversation]:
 
 
 def all_texts(config: ConversationsConfig | None = None) -> list[str]:
-    """The plain text of every conversation (user and assistant turns, tool calls and
-    results), so the tokenizer's vocabulary covers them."""
+    """The plain text of every training conversation (user and assistant turns, tool calls
+    and results)."""
     return [conversation.text for conversation in load_conversations(config)]
 
 
@@ -389,7 +453,8 @@ def examples() -> list[Conversation]:
     """A few conversations to show, one of each kind, the talk's own first."""
     everything = load_conversations()
     shown: list[Conversation] = []
-    for kind in ("weather", "handwritten", "capital", "calculator", "search", "followup"):
+    for kind in ("weather", "handwritten", "capital", "calculator", "search", "smalltalk",
+                 "followup"):
         pool = [c for c in everything if c.kind == kind]
         if kind == "weather":
             pool = [c for c in pool if "Paris" in c.turns[0].text] or pool

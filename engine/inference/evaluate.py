@@ -133,3 +133,97 @@ def capital_accuracy(model: GPT, tokenizer: Tokenizer, capitals: Iterable) -> Ca
         ok = got.startswith(want) and not got[len(want):len(want) + 1].isalnum()
         answers.append(CapitalAnswer(fact.country, fact.capital, got, ok))
     return CapitalAccuracy(answers)
+
+
+# -- the copy probe ----------------------------------------------------------------------------
+
+COPY_PROBE_NAMES = 40
+COPY_TEXT = "The town of {name} has an old market. Visitors to {name} buy bread there."
+COPY_QUESTION = "What's the weather in {name} today?"
+COPY_CALL = 'weather({{ city: "{name}" }})'
+
+
+@dataclass(frozen=True)
+class CopyProbeResult:
+    """How often the model repeats a name it was just shown, token for token."""
+
+    kind: str  # "text": plain text; "chat": the name from the question into the tool call
+    copied: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.copied / self.total if self.total else 0.0
+
+    def __str__(self) -> str:
+        return f"copied {self.copied} of {self.total} unseen names ({self.kind})"
+
+
+def _span(tokenizer: Tokenizer, text: str, start: int, end: int) -> tuple[list[int], list[int]]:
+    """The tokens of ``text`` before the span ``text[start:end]`` and the tokens that
+    complete it (a token that straddles the span's start belongs to the span)."""
+    ids = tokenizer.encode(text)
+    byte_start, byte_end = len(text[:start].encode()), len(text[:end].encode())
+    size = getattr(tokenizer, "token_bytes", None)
+    offset, first, last = 0, None, None
+    for i, token in enumerate(ids):
+        offset += len(size(token)) if size else len(tokenizer.decode([token]).encode())
+        if first is None and offset > byte_start:
+            first = i
+        if offset >= byte_end:
+            last = i
+            break
+    assert first is not None and last is not None
+    return ids[:first], ids[first:last + 1]
+
+
+def probe_names(count: int = COPY_PROBE_NAMES) -> list[str]:
+    """Names kept out of every training conversation (the evaluation bucket): half real
+    places, half made up."""
+    import random
+
+    from engine.chat.pools import invented_name, is_eval_name, real_places
+
+    rng = random.Random(7)
+    real = [p for p in real_places() if is_eval_name(p) and len(p) <= 16]
+    rng.shuffle(real)
+    names = real[:count // 2]
+    while len(names) < count:
+        name = invented_name(rng)
+        if is_eval_name(name) and name not in names and len(name) <= 16:
+            names.append(name)
+    return names
+
+
+@torch.no_grad()
+def copy_probe(model: GPT, tokenizer: Tokenizer, kind: str = "text",
+               names: list[str] | None = None) -> CopyProbeResult:
+    """Show a made-up name, then ask for it again: is every token of its second mention the
+    model's first choice? In plain text (``kind="text"``: "The town of X has an old market.
+    Visitors to X"), or in the chat format (``"chat"``: a weather question about X, then the
+    call ``weather({ city: "X" })``). Greedy decoding repeats the name exactly when this holds."""
+    names = names if names is not None else probe_names()
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    copied = 0
+    for name in names:
+        if kind == "text":
+            text = COPY_TEXT.format(name=name)
+            start = text.index(name, text.index(name) + len(name))
+            context, target = _span(tokenizer, text, start, start + len(name))
+        else:
+            from engine.chat.format import TOOL_CALL, Turn, prompt_ids
+
+            call = " " + COPY_CALL.format(name=name)  # a turn's text follows a space
+            start = call.index(name)
+            before, target = _span(tokenizer, call, start, start + len(name))
+            context = [*prompt_ids([Turn("user", COPY_QUESTION.format(name=name))], tokenizer),
+                       tokenizer.special[TOOL_CALL], *before]
+        ids = (context + target)[-(model.config.block_size + 1):]
+        idx = torch.tensor([ids[:-1]], dtype=torch.long, device=device)
+        logits, _ = model(idx)
+        guesses = logits[0, -len(target):].argmax(dim=-1).tolist()
+        copied += guesses == target
+    model.train(was_training)
+    return CopyProbeResult(kind, copied, len(names))

@@ -239,7 +239,10 @@ def dpo(model: torch.nn.Module, tokenizer: Tokenizer, preferences: Sequence[Pref
 
     # One forward pass per step: the pass that computes step k's loss also measures where
     # step k-1 left the model, so each step is reported one pass later.
-    model.train()
+    # Dropout stays off (eval mode; gradients still flow): DPO compares the model's
+    # log-probabilities with the frozen reference's, and dropout noise on one side only would
+    # be read as a change the votes asked for, and would move an unvoted model.
+    model.eval()
     try:
         loss_before = 0.0
         for step in range(1, config.steps + 1):

@@ -98,7 +98,8 @@ STAGES: tuple[Stage, ...] = (
           ("model/*.py", "training/loop.py"), _run_train,
           lambda config: {"preset": config.preset}),
     Stage("sft", "Fine-tuning into an assistant", ("chat",), ("base", "tokenizer", "train_shard"),
-          ("training/sft.py", "training/loop.py", "chat/*.py", "model/*.py"), _run_sft,
+          ("training/sft.py", "training/loop.py", "chat/*.py", "chat/places.txt",
+           "model/*.py"), _run_sft,
           lambda config: {"steps": config.sft_steps}),
 )
 
@@ -500,11 +501,14 @@ def _training_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
     return figures
 
 
+CARD_EVAL_ITEMS = 10  # per category: the card's short version of `llm-tour eval`
+
+
 def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
                     ) -> list[Figure]:
     from engine.chat.format import Turn
     from engine.model.load import load_model
-    from engine.training.sft import held_out_capital_answers, reply
+    from engine.training.sft import reply
 
     loaded = load_model(ws, "chat")
     model, tok, artifact = loaded.model, loaded.tokenizer, loaded.artifact
@@ -521,9 +525,18 @@ def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
     key = "answers:" + json.dumps(list(config.questions))
     for question, answer in _measured(record, key, artifact.path, answers):
         figures.append(Figure(question, answer))
-    held_out = _measured(record, "held_out", artifact.path,
-                         lambda: str(held_out_capital_answers(model, tok)))
-    figures.append(Figure("held-out countries", held_out))
+
+    def whole_turns() -> str:
+        from engine.chat.eval import CHAT_CATEGORIES, evaluate_report
+        from engine.tools.registry import default_registry
+
+        registry = default_registry(ws)
+        report = evaluate_report(model, tok, registry, categories=CHAT_CATEGORIES,
+                                 per_category=CARD_EVAL_ITEMS)
+        return f"{report.headline()}: {report.short()}"
+
+    evaluation = _measured(record, f"eval:{CARD_EVAL_ITEMS}", artifact.path, whole_turns)
+    figures.append(Figure("unseen names, whole turns (`llm-tour eval` for all)", evaluation))
     return figures
 
 

@@ -351,10 +351,11 @@ def dataset_texts(path: str | Path) -> list[str]:
 
 
 def conversation_texts() -> list[str]:
-    """Every conversation's text, so the vocabulary covers what fine-tuning will encode."""
-    from engine.chat.conversations import all_texts
+    """The conversation texts the vocabulary covers, beside the dataset
+    (:func:`engine.chat.conversations.vocabulary_texts`)."""
+    from engine.chat.conversations import vocabulary_texts
 
-    return [t for t in all_texts() if t]
+    return [t for t in vocabulary_texts() if t]
 
 
 # -- the stage ----------------------------------------------------------------------------

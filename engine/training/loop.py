@@ -30,8 +30,10 @@ from engine.model import device as devices
 from engine.model.checkpoint import CheckpointMismatch, load_checkpoint, save_checkpoint
 from engine.inference.evaluate import (
     CapitalAccuracy,
+    CopyProbeResult,
     ProbeResult,
     capital_accuracy,
+    copy_probe,
     greedy_continue,
     probe,
 )
@@ -78,6 +80,9 @@ class TrainConfig:
     sample_interval: int = 100  # steps between greedy samples
     sample_prompt: str = "The capital of France is"
     sample_tokens: int = 24
+    # steps between copy probes: does the model repeat a name it never saw, just shown to it
+    # (engine.inference.evaluate.copy_probe)? 0 turns it off
+    copy_interval: int = 100
     checkpoint_interval: int = 100  # steps between checkpoints (and one at the end)
 
     def model_config(self, vocab_size: int) -> GPTConfig:
@@ -106,7 +111,7 @@ PRESETS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(n_layer=2, n_head=2, n_embd=32, block_size=32, batch_size=8,
                         dropout=0.0, max_steps=30, learning_rate=1e-2, eval_interval=10,
                         eval_batches=2, probe_interval=5, sample_interval=10, sample_tokens=8,
-                        checkpoint_interval=10),
+                        copy_interval=0, checkpoint_interval=10),
 }
 
 
@@ -238,6 +243,16 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class CopyProbe:
+    """How often the model repeats an unseen name it was just shown: in plain text, and (for
+    a chat model) from the question into a tool call."""
+
+    step: int
+    text: CopyProbeResult
+    chat: CopyProbeResult | None = None
+
+
+@dataclass(frozen=True)
 class Checkpointed:
     step: int
     path: str
@@ -254,7 +269,8 @@ class TrainDone:
     path: str | None
 
 
-TrainEvent = TrainStart | TrainStep | EvalLoss | Probe | Sample | Checkpointed | TrainDone
+TrainEvent = (TrainStart | TrainStep | EvalLoss | Probe | Sample | CopyProbe | Checkpointed
+              | TrainDone)
 
 
 # -- the loop -----------------------------------------------------------------------------------
@@ -362,6 +378,10 @@ def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer,
                                                       or step == config.max_steps):
             ids = greedy_continue(model, sample_ids, config.sample_tokens, stop_ids)
             yield Sample(step, config.sample_prompt, tokenizer.decode(ids))
+        if config.copy_interval and (step % config.copy_interval == 0
+                                     or step == config.max_steps):
+            chat = copy_probe(model, tokenizer, "chat") if kind == "chat" else None
+            yield CopyProbe(step, copy_probe(model, tokenizer, "text"), chat)
 
     yield TrainStart(devices.describe(device, dtype), model.num_params(), model.param_counts(),
                      run.step, config.max_steps, tokens_per_step, resumed_from)

@@ -116,8 +116,8 @@ class _Transcript:
 @click.option("--show-context", is_flag=True,
               help="Print how many tokens of the context window each step uses.")
 @click.option("--held-out", is_flag=True,
-              help="Instead of chatting, ask for the weather in every city kept out of the "
-                   "fine-tuning conversations and count the well-formed tool calls.")
+              help="Instead of chatting, ask for the weather in cities no fine-tuning "
+                   "conversation names and count the whole turns that are right.")
 @pass_workspace
 def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: int,
          max_calls: int, max_tokens: int, checkpoint: str | None, show_context: bool,
@@ -193,15 +193,28 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
 
 
 def _held_out(loaded, registry, out: Console) -> None:
-    from engine.tools.evaluate import QUESTION, CallReport, held_out_weather_calls
+    """The weather questions of ``llm-tour eval`` (cities no training conversation names),
+    scored as whole turns: the exact city in the call, the reading and the city in the reply."""
+    from engine.chat.eval import evaluate
 
-    out.print(Text(f"Asking {QUESTION!r} for each held-out city (greedy):", "dim"))
-    checks = []
-    for check in held_out_weather_calls(loaded.model, loaded.tokenizer, registry):
-        checks.append(check)
-        mark = ("✓", "green") if check.names_city else (("~", "yellow") if check.well_formed
-                                                         else ("✗", "red"))
-        out.print(Text.assemble((f"  {mark[0]} ", mark[1]), (f"{check.city:<18} ", "bold"),
-                                (printable(check.call_text[:70], newlines=False), "")),
-                 soft_wrap=True)
-    out.print(Text(str(CallReport(tuple(checks))), "bold"))
+    out.print(Text("Asking for the weather in cities no training conversation names (greedy):",
+                   "dim"))
+    rows = []
+    for row in evaluate(loaded.model, loaded.tokenizer, registry, categories=("weather",)):
+        rows.append(row)
+        city = next((c.args.get("city") for c in row.transcript.calls if c.name == "weather"),
+                    None)
+        exact = isinstance(city, str) and " ".join(city.split()) == row.item.city
+        mark = ("✓", "green") if row.right else (("~", "yellow") if exact else ("✗", "red"))
+        out.print(Text.assemble((f"  {mark[0]} ", mark[1]), (f"{row.item.city:<20} ", "bold"),
+                                (printable(row.transcript.answer[:60] or row.why,
+                                           newlines=False), ""),
+                                ("" if row.right else f"  ({printable(row.why)})", "dim")),
+                  soft_wrap=True)
+    right = sum(r.right for r in rows)
+    exact = sum(any(c.name == "weather" and isinstance(c.args.get("city"), str)
+                    and " ".join(c.args["city"].split()) == r.item.city
+                    for c in r.transcript.calls) for r in rows)
+    out.print(Text(f"{right} of {len(rows)} whole turns right (the exact city called, its "
+                   f"reading and the city in the reply); {exact} of {len(rows)} calls named "
+                   "the city exactly", "bold"))

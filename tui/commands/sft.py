@@ -37,7 +37,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
     from engine.training import sft as tuning
     from engine.model.checkpoint import CheckpointMismatch
     from engine.model.load import NoModel
-    from engine.training.loop import TrainDone, TrainStart, TrainStep
+    from engine.training.loop import CopyProbe, TrainDone, TrainStart, TrainStep
 
     config = tuning.SFTConfig(device=device, threads=threads)
     if steps is not None:
@@ -70,6 +70,9 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
                     held_out = "-" if state.val_loss is None else f"{state.val_loss:.3f}"
                     show_state(progress, task, state, figures=f"{state.label} · held-out "
                                                               f"{held_out}")
+                elif isinstance(event, CopyProbe):
+                    chat = f"; {event.chat}" if event.chat is not None else ""
+                    console.print(Text(f"step {event.step:>5} {event.text}{chat}", "dim"))
                 elif isinstance(event, TrainDone):
                     done = event
                 elif isinstance(event, tuning.SFTReply):

@@ -76,6 +76,8 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
                                        f"{event.tokens_per_s:,.0f} tok/s")
                 elif isinstance(event, training.Probe):
                     console.print(_probe_line(event, Text))
+                elif isinstance(event, training.CopyProbe):
+                    console.print(Text(f"step {event.step:>5} {event.text}", "dim"))
                 elif isinstance(event, training.Sample):
                     console.print(Text.assemble((f"step {event.step:>5} sample ", "dim"),
                                                 (printable(event.prompt), "bold"),

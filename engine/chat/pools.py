@@ -1,0 +1,156 @@
+"""The names and numbers conversations are built from, split once into training and evaluation.
+
+A model this small memorises a few thousand conversations easily. To make it learn to copy a
+name from the question into the tool call (and a reading from the tool result into the reply),
+the names must come from a pool far larger than it can store: real place names
+(``places.txt``, from the time-zone database plus a list of well-known cities) and invented
+ones built from syllables, in many spellings (hyphens, apostrophes, accents, two words), so
+that names split into many different token patterns, down to the compact vocabulary's byte
+fallback.
+
+The split between training and evaluation is a rule, not a list: a name or an expression is
+kept for evaluation when a hash of it falls in a small bucket (and the capitals of the
+held-out countries always are). Training generators skip every such name and expression;
+the evaluation draws only from them. So no evaluation item can appear in training, however
+many conversations are generated, and a test can check it for any name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from functools import lru_cache
+from pathlib import Path
+
+PLACES_FILE = Path(__file__).with_name("places.txt")
+EVAL_SHARE = 0.08  # of all names and expressions, chosen by hash: evaluation only
+
+_ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "gr", "h", "j", "k", "kh", "kr", "l", "m",
+           "n", "ny", "p", "qu", "r", "s", "sh", "st", "t", "th", "tr", "v", "w", "y", "z",
+           "zh", "")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ei", "ou", "ia", "y", "aa", "é", "ö", "ø", "å",
+           "á", "ü")
+_CODAS = ("", "", "", "n", "r", "l", "s", "k", "m", "th", "sk", "nd", "rt", "x", "ng")
+_PLAIN_VOWELS = ("a", "e", "i", "o", "u", "ai", "ou", "ia")
+
+
+def _key(text: str) -> str:
+    from engine.tools.weather import normalise_city
+
+    return normalise_city(text)
+
+
+def _bucket(kind: str, text: str) -> float:
+    digest = hashlib.sha256(f"{kind}|{text}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(held-out, trained) country and capital names."""
+    from engine.chat.conversations import held_out_capitals, trained_capitals
+
+    def names(rows: list) -> frozenset[str]:
+        return frozenset(_key(n) for row in rows for n in (row.country, row.capital))
+
+    return names(held_out_capitals()), names(trained_capitals())
+
+
+def is_eval_name(name: str) -> bool:
+    """Whether a place name is kept for evaluation (never in a training conversation):
+    the held-out countries and their capitals, and names in the evaluation bucket, but
+    never a country or capital the capital questions train on."""
+    key = _key(name)
+    held_out, trained = _country_names()
+    if key in held_out:
+        return True
+    return key not in trained and _bucket("name", key) < EVAL_SHARE
+
+
+def normalise_expression(expression: str) -> str:
+    """An expression with its whitespace removed: "17*23" and "17 * 23" are one expression."""
+    return "".join(expression.split())
+
+
+def is_eval_expression(expression: str) -> bool:
+    """Whether an arithmetic expression is kept for evaluation."""
+    return _bucket("expression", normalise_expression(expression)) < EVAL_SHARE
+
+
+@lru_cache(maxsize=1)
+def real_places() -> tuple[str, ...]:
+    """Real place names, one a line in ``places.txt``."""
+    lines = PLACES_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip())
+
+
+def invented_name(rng: random.Random) -> str:
+    """A made-up place name, in one of several shapes: "Vorlask", "Quen-Dari", "Ost Mel",
+    "Tz'ilu", "Brøndhaven"."""
+    def word(syllables: int, plain: bool = False) -> str:
+        vowels = _PLAIN_VOWELS if plain else _VOWELS
+        return "".join(rng.choice(_ONSETS) + rng.choice(vowels) + rng.choice(_CODAS)
+                       for _ in range(syllables))
+
+    shape = rng.random()
+    if shape < 0.45:
+        name = word(rng.randint(2, 3), plain=rng.random() < 0.6)
+    elif shape < 0.6:
+        name = f"{word(rng.randint(1, 2), True)}-{word(rng.randint(1, 2), True).capitalize()}"
+    elif shape < 0.75:
+        name = f"{word(rng.randint(1, 2))} {word(rng.randint(1, 2)).capitalize()}"
+    elif shape < 0.85:
+        name = f"{word(1, True)}'{word(rng.randint(1, 2), True)}"
+    elif shape < 0.93:
+        name = word(rng.randint(1, 2)) + rng.choice(("ville", "burg", "haven", "stad", "pur",
+                                                     "abad", "grad", "polis", "ton", "holm"))
+    else:
+        name = f"{rng.choice(('Port', 'San', 'New', 'Lake', 'Upper', 'Fort'))} " \
+               f"{word(rng.randint(1, 2), True).capitalize()}"
+    name = name.strip(" -'")
+    return (name[:1].upper() + name[1:]) if len(name) >= 3 else "Ulo" + name
+
+
+def training_place(rng: random.Random) -> str:
+    """A place name for a training conversation: real (not a trained country's capital,
+    which the capital questions already cover) or invented, never an evaluation name."""
+    while True:
+        if rng.random() < 0.5:
+            name = rng.choice(real_places())
+        else:
+            name = invented_name(rng)
+        if not is_eval_name(name) and len(name) <= 24:
+            return name
+
+
+EVAL_SEED = 20260528
+
+
+@lru_cache(maxsize=4)
+def eval_places(count: int) -> tuple[str, ...]:
+    """``count`` evaluation place names: every held-out capital first, then real and
+    invented names from the evaluation bucket, in a fixed order."""
+    from engine.chat.conversations import held_out_cities
+
+    rng = random.Random(EVAL_SEED)
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def add(name: str) -> None:
+        if _key(name) not in seen and is_eval_name(name) and len(name) <= 24:
+            seen.add(_key(name))
+            out.append(name)
+
+    capitals = list(held_out_cities())
+    rng.shuffle(capitals)
+    real = [p for p in real_places() if is_eval_name(p)]
+    rng.shuffle(real)
+    # a third each: held-out capitals, other real places, invented names
+    third = max(1, count // 3)
+    for name in capitals[:third]:
+        add(name)
+    for name in real[:third]:
+        add(name)
+    while len(out) < count:
+        add(invented_name(rng))
+    return tuple(out[:count])
