@@ -7,7 +7,6 @@ for "The capital of France is", greedy samples), and this screen draws them as t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -84,7 +83,8 @@ class TrainingScreen(ChapterScreen):
 
     preset_name: ClassVar[str] = "default"
     runner: ClassVar[str] = "process"  # "process" (keys stay quick) or "thread"
-    threads: ClassVar[int | None] = None  # torch threads for the run; None: the engine decides
+    # torch threads for the run; None: the thread policy's (engine.threads, every core but one)
+    threads: ClassVar[int | None] = None
 
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
@@ -197,7 +197,7 @@ class TrainingScreen(ChapterScreen):
 
         from engine.training import loop as train
 
-        config = train.preset(self.preset_name, threads=self.threads or _spare_one_core())
+        config = train.preset(self.preset_name, threads=self.threads)
         meta = self.existing
         if retrain or meta is None:
             return config, False
@@ -249,17 +249,17 @@ class TrainingScreen(ChapterScreen):
             self.update_status("Stopping after this step, and keeping a checkpoint…")
 
     def train_in_background(self, config: TrainConfig, resume: bool) -> None:
-        from engine.training.child import TrainingProcess, TrainingThread
+        from engine.training.child import StageRunner, pretrain_job
 
-        runner = TrainingProcess if self.runner == "process" else TrainingThread
-        self.proc = runner(self.app.workspace.root, config, resume=resume)
+        self.proc = StageRunner(pretrain_job, str(self.app.workspace.root), config, resume,
+                                where=self.runner)
 
         def failed(error: BaseException) -> None:
             self.running = False
             self.note = Content.styled(f"Training stopped: {_explain(error)}", "$error")
             self.update_status()
 
-        self.run_stage(partial(_child_events, self.proc), "training-run",
+        self.run_stage(partial(self.proc.events, stage_cancelled), "training-run",
                        on_event=self.show_training_event, on_error=failed)
 
     def show_training_event(self, event: Any) -> None:
@@ -374,43 +374,6 @@ def _read_existing(workspace: Any) -> _Existing:
         return _Existing(read_meta(base) if base.exists() else None)
     except (OSError, ValueError):
         return _Existing(None)
-
-
-def _child_events(proc: Any) -> Iterator[Any]:
-    """The events of a training child (process or thread), until it has ended; closing the
-    stream (the stage was cancelled) stops the child, which checkpoints first."""
-    from engine.training.child import ProcessEnded, TrainFailed
-
-    proc.start()
-    try:
-        while True:
-            event = proc.get(timeout=0.1)
-            if event is None:
-                if stage_cancelled():
-                    return
-                continue
-            yield event
-            if isinstance(event, (ProcessEnded, TrainFailed)) and proc.ended:
-                return
-    finally:
-        if not proc.ended:
-            proc.stop()
-        proc.join(30)
-
-
-def _spare_one_core() -> int | None:
-    """Threads for a run inside the tour: every core but one, which stays with the screen
-    (measured: keys answer faster and, on a busy machine, training is faster too). A cap
-    set in LLM_TOUR_THREADS (a shared server) is left to the engine."""
-    import os
-
-    if os.environ.get("LLM_TOUR_THREADS"):
-        return None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
 
 
 def _flat(text: str) -> str:

@@ -8,7 +8,6 @@ spends its time in small matmuls and Python, where bf16 autocast only adds casts
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,11 +17,7 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 DTYPES = ("auto", "float32", "bfloat16")
 
 
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+from engine.threads import THREADS_ENV, threads_for, usable_cores  # noqa: F401 (re-exported)
 
 
 def choose_device(name: str | None = "auto") -> torch.device:
@@ -55,15 +50,10 @@ def choose_dtype(device: torch.device, name: str | None = "auto") -> torch.dtype
     return torch.float32
 
 
-THREADS_ENV = "LLM_TOUR_THREADS"  # a cap set by whoever runs the tour (a shared server)
-
-
 def set_threads(threads: int | None = None) -> int:
-    """Give torch's CPU kernels ``threads`` threads: the ``LLM_TOUR_THREADS`` cap if it is set,
-    else every usable core."""
-    if not threads:
-        env = os.environ.get(THREADS_ENV, "")
-        threads = int(env) if env.isdigit() and int(env) > 0 else usable_cores()
+    """Give torch's CPU kernels ``threads`` threads; without a number, the thread policy's
+    for a training run (engine.threads: every usable core, within ``LLM_TOUR_THREADS``)."""
+    threads = threads or threads_for("headless-training")
     torch.set_num_threads(threads)
     return threads
 

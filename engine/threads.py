@@ -1,0 +1,68 @@
+"""How many CPU threads torch gets, for every part of the tour: one policy, in one place.
+
+A tiny model spends its time in small matmuls and Python, so extra threads buy little, and
+threads that outnumber the free cores cost a lot: a thread that waits for a descheduled
+sibling at every matmul stalls the whole step. Measured by ``benchmarks/threads.py`` (the
+same sampling with one and with two threads, on a quiet machine and beside two busy
+processes), the policy is:
+
+``headless-training``
+    ``llm-tour prepare`` / ``llm-tour train``: nothing else runs, so every usable core.
+``tour-training-child``
+    the training child of the tour (``engine.training.child``): every core but one, which
+    stays with the screen, so keys answer while it trains.
+``inference``
+    sampling, chatting and quizzing the tiny model: one thread (the fastest when quiet, and
+    many times faster than torch's default under load).
+``visitor``
+    each SSH or browser visitor's process: one, so a room of visitors shares the cores.
+
+Whoever runs the tour may cap every role with ``LLM_TOUR_THREADS`` (a shared server does).
+This module imports nothing heavy: the app and the CLI ask it before torch is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+
+THREADS_ENV = "LLM_TOUR_THREADS"  # a cap set by whoever runs the tour (a shared server)
+ROLES = ("headless-training", "tour-training-child", "inference", "visitor")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), else every core."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def thread_cap() -> int | None:
+    """The ``LLM_TOUR_THREADS`` cap, if one is set to a positive whole number."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def threads_for(role: str) -> int:
+    """Torch threads for ``role`` (one of :data:`ROLES`), within the ``LLM_TOUR_THREADS`` cap."""
+    cores = usable_cores()
+    if role == "headless-training":
+        threads = cores
+    elif role == "tour-training-child":
+        threads = max(1, cores - 1)
+    elif role in ("inference", "visitor"):
+        threads = 1
+    else:
+        raise ValueError(f"unknown thread role {role!r}; choose one of {', '.join(ROLES)}")
+    cap = thread_cap()
+    return min(threads, cap) if cap else threads
+
+
+def use_threads(role: str) -> int:
+    """Give torch the threads of ``role`` (this imports torch) and return how many."""
+    import torch
+
+    threads = threads_for(role)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
