@@ -66,3 +66,15 @@ def use_threads(role: str) -> int:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
+
+
+def before_torch(role: str) -> None:
+    """For a process that has not imported torch yet (the tour's screen process): have torch
+    start with the threads of ``role``, without importing it now. torch reads OpenMP's
+    variable when it starts; one the user set is left alone."""
+    import sys
+
+    if "torch" in sys.modules:
+        use_threads(role)
+    else:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads_for(role)))

@@ -73,8 +73,11 @@ def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: s
         from tui.session import slow_link_env
 
         os.environ.update(slow_link_env())
+    from engine.threads import before_torch
     from tui.app import TourApp
 
+    # The screen's process only samples (training runs in its child): one thread is fastest.
+    before_torch("inference")
     step = _starting_step(workspace) if notice else 0
     app = TourApp(workspace, start=start, theme=theme, notice=notice, presenting=present,
                   step=step)

@@ -17,9 +17,10 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.threads import THREADS_ENV, threads_for
 from engine.workspace import ARTIFACTS, ENV_VAR, Workspace
 
 SESSIONS_DIR = "sessions"
@@ -27,7 +28,6 @@ OWNER_FILE = "owner.pid"
 VOTES_ENV = "LLM_TOUR_VOTES"  # the shared vote store (engine/preference/votes.py reads it)
 OFFLINE_ENV = "LLM_TOUR_OFFLINE"  # "1": the crawler fetches nothing outside the sample web
 REMOTE_ENV = "LLM_TOUR_REMOTE"  # "1": a remote visitor; "add your own page" reads no file or URL
-THREADS_ENV = "LLM_TOUR_THREADS"  # torch threads for one visitor's training and sampling
 SLOW_LINK_ENV = "LLM_TOUR_SLOW_LINK"  # "1": fewer frames, no animation
 
 # What a visitor's process inherits from the server's environment; nothing else
@@ -42,7 +42,7 @@ CLIENT_ENV = ("COLORTERM", "LANG", "LC_ALL", "LC_CTYPE")
 class SessionLimits:
     """What one visitor's process may use. Defaults suit a laptop serving a small room."""
 
-    threads: int = 1  # torch/BLAS threads per visitor
+    threads: int = field(default_factory=lambda: threads_for("visitor"))  # torch/BLAS threads
     slow_link: bool = True  # a remote screen: 10 frames a second, no animation
     fps: int = 10
 

@@ -142,10 +142,13 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
     from engine.tools.registry import default_registry
     from engine.workspace import BrokenArtifact
 
+    from engine.threads import use_threads
+
     try:
         loaded = load_chat_model(ws, checkpoint)
     except (NoChatModel, CheckpointMismatch, FileNotFoundError, BrokenArtifact) as error:
         raise click.ClickException(str(error)) from None
+    use_threads("inference")  # the tiny model samples fastest on one thread (engine.threads)
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     registry = default_registry(ws)
