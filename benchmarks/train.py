@@ -7,6 +7,8 @@
    bare loop's speed with bf16 autocast against fp32.
 3. The default preset trained to the end on a copy of the workspace: final loss, capitals
    (and with --without-dropout the same run with dropout 0, to see what dropout buys).
+   With --time-to-quality, presets side by side (default: the default and the live one):
+   when " Paris" first tops the probe, when the run ends, and the capitals quiz.
 4. Key-to-screen latency while a stage runs: pretraining (the Training chapter),
    fine-tuning (Conversations) and the preference nudge (Preferences), each in the
    training child process and in a thread of the UI's own process, against the same keys
@@ -14,6 +16,7 @@
 
     python benchmarks/train.py --workdir WORKSPACE [--steps 100] [--skip-full-run]
     python benchmarks/train.py --skip-speed --skip-full-run --stages pretrain sft nudge
+    python benchmarks/train.py --skip-speed --skip-full-run --skip-latency --time-to-quality
 """
 
 from __future__ import annotations
@@ -155,6 +158,40 @@ def _stage_running(screen, stage: str) -> bool:
     return screen.nudge.running
 
 
+def time_to_quality(ws: Workspace, preset: str, threads: int | None) -> list[tuple[str, str]]:
+    """Train ``preset`` from scratch on a copy of the workspace, as the Training chapter does:
+    the step and seconds at which " Paris" first tops the probe for "The capital of France
+    is" (and whether it stays there), the whole run's time, and the capitals quiz."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Workspace(tmp)
+        for name in ("tokenizer", "train_shard", "val_shard"):
+            shutil.copy(ws.find(name).path, copy.path(name))
+        config = train.preset(preset, threads=threads)
+        first = last_lost = None
+        on_top = False
+        done = accuracy = None
+        start = time.perf_counter()
+        for event in train.pretrain(copy, config, resume=False):
+            if isinstance(event, train.Probe) and event.result.top:
+                on_top = event.result.top[0][0] == config.probe_answer
+                if on_top and first is None:
+                    first = (event.step, time.perf_counter() - start)
+                elif not on_top and first is not None:
+                    last_lost = event.step
+            elif isinstance(event, train.TrainDone):
+                done = (event.step, time.perf_counter() - start)
+            elif isinstance(event, train.CapitalsEvaluated):
+                accuracy = event.accuracy
+    label = f"{preset} preset"
+    top = (f"step {first[0]:,} of {config.max_steps:,}, {first[1]:.0f} s"
+           + (" (and stays)" if not last_lost else
+              f" (off it last at step {last_lost:,}; on top at the end: {on_top})")
+           if first else "never")
+    return [(f'{label}: " Paris" on top', top),
+            (f"{label}: run finished", f"step {done[0]:,} at {done[1]:.0f} s"),
+            (f"{label}: capitals right", str(accuracy))]
+
+
 async def key_latency(ws: Workspace, runner: str | None, seconds: float,
                       ui_threads: int | None, stage: str = "pretrain"
                       ) -> tuple[float, float, int]:
@@ -257,6 +294,9 @@ def main() -> None:
     parser.add_argument("--stages", nargs="*", choices=STAGES, default=list(STAGES),
                         help="stages whose key latency is measured (training, fine-tuning, "
                              "the preference nudge)")
+    parser.add_argument("--time-to-quality", nargs="*", metavar="PRESET", default=None,
+                        help="train these presets (default: default and live) and time when "
+                             '" Paris" tops the probe, as the Training chapter shows it')
     parser.add_argument("--without-dropout", action="store_true",
                         help="also train the default preset with dropout 0, for comparison")
     parser.add_argument("--ui-threads", type=int, nargs="*", default=[None],
@@ -305,6 +345,9 @@ def main() -> None:
                  ("bare loop achieved, bf16", (f"{t16 * flops / 1e9:,.2f} GFLOP/s = "
                                               f"{share_of_peak(t16 * flops, peak16)}")))
 
+    if args.time_to_quality is not None:
+        for name in args.time_to_quality or ["default", "live"]:
+            emit(*time_to_quality(ws, name, threads))
     if not args.skip_full_run:
         emit(*full_run(ws, threads))
         if args.without_dropout:

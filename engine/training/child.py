@@ -170,7 +170,8 @@ class StageRunner:
         finally:
             if not self.ended:
                 self.stop()
-            self.join(ORPHAN_GRACE)
+            if not self.join(ORPHAN_GRACE):  # checkpoints are written atomically: no harm
+                self.kill()
             self.close()
 
     @property
