@@ -2,8 +2,9 @@
 
 For each thread count (1, 2, ... up to the usable cores): tokens/s sampling from the
 workspace's base model (the KV cache on, as the tour samples) and training steps/s of the
-default preset, first on a quiet machine, then beside two busy processes (pure-Python
-loops, started before and stopped after the measurement). Rounds alternate the thread
+default preset, first on the machine as it is (quiet, on a presenter's laptop; the load
+average is printed), then beside two busy processes (pure-Python loops, started before
+and stopped after the measurement). Rounds alternate the thread
 counts so load hits all alike; the best of the rounds is kept, and every figure is
 printed as a ratio to one thread measured in the same run.
 
@@ -70,9 +71,9 @@ def measure(counts: list[int], rounds: int, work) -> dict[int, float]:
 
 
 def show(what: str, quiet: dict[int, float], loaded: dict[int, float], unit: str) -> None:
-    print(f"\n{what} ({unit}; ratio to 1 thread in the same conditions)")
-    print(f"{'threads':>8}{'quiet':>12}{'ratio':>8}{'2 busy':>12}{'ratio':>8}"
-          f"{'busy/quiet':>12}")
+    print(f"\n{what} ({unit}, best of the rounds; ratio to 1 thread in the same conditions)")
+    print(f"{'threads':>8}{'as found':>12}{'ratio':>8}{'+2 busy':>12}{'ratio':>8}"
+          f"{'busy/found':>12}")
     for n in quiet:
         print(f"{n:>8}{quiet[n]:>12.1f}{quiet[n] / quiet[1]:>7.2f}x{loaded[n]:>12.1f}"
               f"{loaded[n] / loaded[1]:>7.2f}x{loaded[n] / quiet[n]:>11.2f}x")

@@ -3,14 +3,16 @@
 A tiny model spends its time in small matmuls and Python, so extra threads buy little, and
 threads that outnumber the free cores cost a lot: a thread that waits for a descheduled
 sibling at every matmul stalls the whole step. Measured by ``benchmarks/threads.py`` (the
-same sampling with one and with two threads, on a quiet machine and beside two busy
-processes), the policy is:
+same sampling and training with one and with two threads, as found and beside two busy
+processes) on two shared cores: sampling on two threads ran at 0.10x the speed of one
+thread, and at 0.09x beside two busy processes; training the default preset on two threads
+ran 1.24x as fast as on one, and 1.44x beside the busy processes. So the policy is:
 
 ``headless-training``
     ``llm-tour prepare`` / ``llm-tour train``: nothing else runs, so every usable core.
 ``tour-training-child``
     the training child of the tour (``engine.training.child``): every core but one, which
-    stays with the screen, so keys answer while it trains.
+    stays with the screen, so keys answer while it trains (on two cores: one thread).
 ``inference``
     sampling, chatting and quizzing the tiny model: one thread (the fastest when quiet, and
     many times faster than torch's default under load).
