@@ -57,7 +57,9 @@ def first_frame_seconds(argv: list[str], marker: bytes, env: dict, timeout: floa
             if ready:
                 try:
                     chunk = os.read(master, 65536)
-                except OSError:
+                except OSError:  # the process closed the terminal: it has ended
+                    if not marker and proc.wait() == 0:
+                        return time.perf_counter() - start
                     break
                 seen += chunk
                 if marker and marker in seen and (
