@@ -1,11 +1,14 @@
-"""Time from process start to the first painted frame: llm-tour vs a minimal Textual app.
+"""Start-up times: the tour's first frame against a minimal Textual app, and the headless
+commands' first token against ``python -c "import torch"``, measured in the same run.
 
-Both run in a real pseudo-terminal (100x32); the clock stops when the first frame's
-text reaches the terminal (for llm-tour: the header, "1/N · Welcome"). The tour paints
-its frame first and fills in the chapter's text right after, so the time until that
-text is on screen is printed too. Runs alternate, and the medians are compared.
+Everything runs in a real pseudo-terminal (100x32). For the app the clock stops when the
+first frame's text reaches the terminal (for llm-tour: the header, "1/N · Welcome"); the
+tour paints its frame first and fills in the chapter's text right after, so the time until
+that text is on screen is printed too. For ``llm-tour sample`` and ``llm-tour chat -p`` it
+stops at the first character the model writes (after the prompt, or after "assistant> ").
+Runs alternate, and the medians are compared.
 
-    python benchmarks/startup.py [--runs 7]
+    python benchmarks/startup.py [--runs 7] [--skip-app] [--skip-commands]
 """
 
 from __future__ import annotations
@@ -36,8 +39,11 @@ Minimal().run()
 """
 
 
-def first_frame_seconds(argv: list[str], marker: bytes, env: dict, timeout: float = 60.0) -> float:
-    """Start ``argv`` on a fresh PTY and return seconds until ``marker`` is printed."""
+def first_frame_seconds(argv: list[str], marker: bytes, env: dict, timeout: float = 60.0,
+                        after: bool = False) -> float:
+    """Start ``argv`` on a fresh PTY and return seconds until ``marker`` is printed (with
+    ``after``: until a visible character follows it; an empty marker waits for the process
+    to end)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 100, 0, 0))
     start = time.perf_counter()
@@ -51,12 +57,17 @@ def first_frame_seconds(argv: list[str], marker: bytes, env: dict, timeout: floa
             if ready:
                 try:
                     chunk = os.read(master, 65536)
-                except OSError:
+                except OSError:  # the process closed the terminal: it has ended
+                    if not marker and proc.wait() == 0:
+                        return time.perf_counter() - start
                     break
                 seen += chunk
-                if marker in seen:
+                if marker and marker in seen and (
+                        not after or seen.split(marker, 1)[1].strip()):
                     return time.perf_counter() - start
             if proc.poll() is not None:
+                if not marker and proc.returncode == 0:
+                    return time.perf_counter() - start
                 break
         raise RuntimeError(f"{argv[-1]!r} never showed {marker!r}: {seen[-400:]!r}")
     finally:
@@ -68,14 +79,56 @@ def first_frame_seconds(argv: list[str], marker: bytes, env: dict, timeout: floa
         os.close(master)
 
 
+def _table(rows: list[tuple[str, list[float]]], reference: float, runs: int,
+           reference_name: str) -> None:
+    print(f"{'seconds from start':<40}{'median':>8}{'min':>8}{'max':>8}{'ratio':>8}"
+          f"   ({runs} runs; ratio to {reference_name})")
+    for name, times in rows:
+        med = statistics.median(times)
+        print(f"{name:<40}{med:>8.3f}{min(times):>8.3f}{max(times):>8.3f}"
+              f"{med / reference:>7.2f}x")
+
+
+def commands(env: dict, runs: int) -> None:
+    """``llm-tour sample`` and ``llm-tour chat -p``: seconds to the first token the model
+    writes, against ``import torch`` alone (the floor for anything that runs the model)."""
+    base = [sys.executable, "-c", "from tui.cli import main; main()"]
+    torch_only = [sys.executable, "-c", "import torch"]
+    prompt = "The capital of France is"
+    sample = base + ["sample", prompt, "--seed", "1", "-n", "5"]
+    chat = base + ["chat", "-p", "What is the capital of France?", "--seed", "1"]
+    for argv, marker, after in ((torch_only, b"", False), (sample, prompt.encode(), True),
+                                (chat, b"assistant> ", True)):
+        first_frame_seconds(argv, marker, env, after=after)  # warm the page cache
+    times: dict[str, list[float]] = {"torch": [], "sample": [], "chat": []}
+    for _ in range(runs):
+        times["torch"].append(first_frame_seconds(torch_only, b"", env))
+        times["sample"].append(first_frame_seconds(sample, prompt.encode(), env, after=True))
+        times["chat"].append(first_frame_seconds(chat, b"assistant> ", env, after=True))
+    reference = statistics.median(times["torch"])
+    _table([('python -c "import torch"', times["torch"]),
+            ("llm-tour sample, first token", times["sample"]),
+            ("llm-tour chat -p, first token", times["chat"])], reference, runs, "import torch")
+    for name in ("sample", "chat"):
+        print(f"{name}: {statistics.median(times[name]) - reference:+.3f} s beyond import torch "
+              "(target: first token within 1.5 s on a quiet machine)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--skip-app", action="store_true")
+    parser.add_argument("--skip-commands", action="store_true")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="llm-tour-startup-")
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor",
            "LLM_TOUR_HOME": workdir, "TEXTUAL_ANIMATIONS": "none"}
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if not args.skip_commands:
+        commands(env, args.runs)
+    if args.skip_app:
+        return
     tour = [sys.executable, "-c", "from tui.cli import main; main()", "--chapter", "1"]
     minimal = [sys.executable, "-c", MINIMAL]
 

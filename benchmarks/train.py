@@ -7,10 +7,16 @@
    bare loop's speed with bf16 autocast against fp32.
 3. The default preset trained to the end on a copy of the workspace: final loss, capitals
    (and with --without-dropout the same run with dropout 0, to see what dropout buys).
-4. Key-to-screen latency in the Training chapter while training runs, with training in a
-   child process and in a thread of the UI's own process.
+   With --time-to-quality, presets side by side (default: the default and the live one):
+   when " Paris" first tops the probe, when the run ends, and the capitals quiz.
+4. Key-to-screen latency while a stage runs: pretraining (the Training chapter),
+   fine-tuning (Conversations) and the preference nudge (Preferences), each in the
+   training child process and in a thread of the UI's own process, against the same keys
+   with nothing running.
 
     python benchmarks/train.py --workdir WORKSPACE [--steps 100] [--skip-full-run]
+    python benchmarks/train.py --skip-speed --skip-full-run --stages pretrain sft nudge
+    python benchmarks/train.py --skip-speed --skip-full-run --skip-latency --time-to-quality
 """
 
 from __future__ import annotations
@@ -115,46 +121,143 @@ def full_run(ws: Workspace, threads: int | None, label: str = "default preset",
             (f'{label}: "The capital of France is" ->', repr(france.answer))]
 
 
-async def key_latency(ws: Workspace, runner: str | None, seconds: float,
-                      ui_threads: int | None) -> tuple[float, float, int]:
-    """Median and p95 milliseconds from a key press to the repainted screen, while training."""
-    from screens.registry import find_chapter
-    from screens.training import TrainingScreen
-    from tui.app import TourApp
+STAGES = ("pretrain", "sft", "nudge")
+CHAPTERS = {"pretrain": "training", "sft": "conversations", "nudge": "preferences"}
 
-    TrainingScreen.runner = runner
-    TrainingScreen.threads = ui_threads
+
+def _stage_workspace(ws: Workspace, tmp: str) -> Workspace:
+    """A scratch workspace with what the three stages read: tokenizer, shards, base and
+    chat models, and a vote on every talk prompt (the nudge learns from votes)."""
+    from engine.preference.votes import VoteStore
+
+    copy = Workspace(tmp)
+    for name in ("tokenizer", "train_shard", "val_shard", "base", "chat"):
+        found = ws.find(name)
+        if found is not None:
+            shutil.copy(found.path, copy.path(name))
+    store = VoteStore.open(copy)
+    for prompt in store.prompts():
+        store.vote(prompt.id, prompt.candidate_ids, "benchmark")
+    return copy
+
+
+def _stage_busy(screen, stage: str) -> bool:
+    """Has the stage started its real work (so torch is busy), and is it still running?"""
+    if stage == "pretrain":
+        return screen.running and screen.last_step is not None
+    if stage == "sft":
+        return screen.sft_running and screen._sft_progress[1] > 0
+    return screen.nudge.running  # short: timed from N to its end, loading included
+
+
+def _stage_running(screen, stage: str) -> bool:
+    if stage == "pretrain":
+        return screen.running
+    if stage == "sft":
+        return screen.sft_running
+    return screen.nudge.running
+
+
+def time_to_quality(ws: Workspace, preset: str, threads: int | None) -> list[tuple[str, str]]:
+    """Train ``preset`` from scratch on a copy of the workspace, as the Training chapter does:
+    the step and seconds at which " Paris" first tops the probe for "The capital of France
+    is" (and whether it stays there), the whole run's time, and the capitals quiz."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Workspace(tmp)
         for name in ("tokenizer", "train_shard", "val_shard"):
             shutil.copy(ws.find(name).path, copy.path(name))
-        app = TourApp(copy, start=find_chapter("training"))
+        config = train.preset(preset, threads=threads)
+        first = last_lost = None
+        on_top = False
+        done = accuracy = None
+        start = time.perf_counter()
+        for event in train.pretrain(copy, config, resume=False):
+            if isinstance(event, train.Probe) and event.result.top:
+                on_top = event.result.top[0][0] == config.probe_answer
+                if on_top and first is None:
+                    first = (event.step, time.perf_counter() - start)
+                elif not on_top and first is not None:
+                    last_lost = event.step
+            elif isinstance(event, train.TrainDone):
+                done = (event.step, time.perf_counter() - start)
+            elif isinstance(event, train.CapitalsEvaluated):
+                accuracy = event.accuracy
+    label = f"{preset} preset"
+    top = (f"step {first[0]:,} of {config.max_steps:,}, {first[1]:.0f} s"
+           + (" (and stays)" if not last_lost else
+              f" (off it last at step {last_lost:,}; on top at the end: {on_top})")
+           if first else "never")
+    return [(f'{label}: " Paris" on top', top),
+            (f"{label}: run finished", f"step {done[0]:,} at {done[1]:.0f} s"),
+            (f"{label}: capitals right", str(accuracy))]
+
+
+async def key_latency(ws: Workspace, runner: str | None, seconds: float,
+                      ui_threads: int | None, stage: str = "pretrain"
+                      ) -> tuple[float, float, int]:
+    """Median and p95 milliseconds from a key press to the repainted screen while a stage
+    runs (``runner`` None: the same keys with nothing running), and how many keys were
+    timed. A nudge is short, so it is started again until ``seconds`` of keys are in."""
+    from screens.conversations import ConversationsScreen
+    from screens.preferences import PreferencesScreen
+    from screens.registry import find_chapter
+    from screens.training import TrainingScreen
+    from tui.app import TourApp
+
+    for screen_class in (TrainingScreen, ConversationsScreen, PreferencesScreen):
+        screen_class.runner = runner or "process"
+    TrainingScreen.threads = ui_threads
+    start_key = {"pretrain": "s", "sft": "s", "nudge": "N"}[stage]
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = _stage_workspace(ws, tmp)
+        app = TourApp(copy, start=find_chapter(CHAPTERS[stage]))
         app.animation_level = "none"  # time the repaint, not a scrolling animation
         async with app.run_test(size=(100, 32)) as pilot:
-            await app.workers.wait_for_complete()
+            await _settle(app)
             screen = app.screen
-            if runner is None:  # the reference: the same keys with nothing training
+            if runner is None:
                 latencies = await _press_keys(pilot, seconds)
-                return statistics.median(latencies), _p95(latencies), 0
-            await pilot.press("s")
-            deadline = time.perf_counter() + 120
-            while screen.last_step is None:  # wait for the first step, so torch is busy
-                if not screen.running or time.perf_counter() > deadline:
-                    raise RuntimeError(f"training did not start ({runner})")
-                await pilot.pause(0.1)
-            steps_before = screen.last_step.step
-            latencies = await _press_keys(pilot, seconds)
-            steps = screen.last_step.step - steps_before
-            await pilot.press("x")
-            await app.workers.wait_for_complete()
-    return statistics.median(latencies), _p95(latencies), steps
+                return statistics.median(latencies), _p95(latencies), len(latencies)
+            latencies: list[float] = []
+            spent = 0.0  # seconds of keys pressed while the stage was busy
+            while spent < seconds:
+                await pilot.press(start_key)
+                deadline = time.perf_counter() + 120
+                while not _stage_busy(screen, stage):  # wait until torch is busy
+                    if time.perf_counter() > deadline:
+                        raise RuntimeError(f"{stage} did not start ({runner})")
+                    await pilot.pause(0.05)
+                began = time.perf_counter()
+                latencies += await _press_keys(pilot, seconds - spent,
+                                               lambda: _stage_running(screen, stage))
+                spent += time.perf_counter() - began
+                if stage == "nudge":  # short: wait for it to end, then nudge again
+                    await _settle(app)
+                else:
+                    break
+            if _stage_running(screen, stage):
+                await pilot.press("x" if stage == "pretrain" else "s")  # stop the run
+            await _settle(app)
+    return statistics.median(latencies), _p95(latencies), len(latencies)
 
 
-async def _press_keys(pilot, seconds: float) -> list[float]:
-    """Press End and Home in turn (each scrolls the chapter: a repaint) for ``seconds``."""
+async def _settle(app) -> None:
+    """Wait for the chapter's workers; one that failed (it shows why on screen) is done too."""
+    from textual.worker import WorkerFailed
+
+    for worker in list(app.workers):
+        try:
+            await worker.wait()
+        except WorkerFailed:
+            pass
+
+
+async def _press_keys(pilot, seconds: float, going=lambda: True) -> list[float]:
+    """Press End and Home in turn (each scrolls the chapter: a repaint) for ``seconds``,
+    or until ``going()`` turns false."""
     latencies: list[float] = []
     end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    while time.perf_counter() < end and going():
         start = time.perf_counter()
         await pilot.press(("end", "home")[len(latencies) % 2])
         await pilot.pause()
@@ -184,8 +287,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--latency-seconds", type=float, default=15.0)
+    parser.add_argument("--skip-speed", action="store_true",
+                        help="skip the tokens/s and FLOP/s measurements")
     parser.add_argument("--skip-full-run", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--stages", nargs="*", choices=STAGES, default=list(STAGES),
+                        help="stages whose key latency is measured (training, fine-tuning, "
+                             "the preference nudge)")
+    parser.add_argument("--time-to-quality", nargs="*", metavar="PRESET", default=None,
+                        help="train these presets (default: default and live) and time when "
+                             '" Paris" tops the probe, as the Training chapter shows it')
     parser.add_argument("--without-dropout", action="store_true",
                         help="also train the default preset with dropout 0, for comparison")
     parser.add_argument("--ui-threads", type=int, nargs="*", default=[None],
@@ -201,52 +312,58 @@ def main() -> None:
                       f"{tokenizer.vocab_size:,})")),
         ("threads / load average", f"{threads} / {os.getloadavg()[0]:.1f}"))
 
-    bare, ours, plain, ours_bf16 = [], [], [], []
-    for _ in range(args.rounds):
-        batches = train.shard_batches(ws, config)
-        bare.append(bare_loop(config, batches, tokenizer.vocab_size, args.steps, torch.float32))
-        batches = train.shard_batches(ws, config)
-        ours.append(trainer(config, batches, tokenizer, args.steps))
-        batches = train.shard_batches(ws, config)
-        GPT.chunked_loss = False  # the reference: the whole logits table, then cross_entropy
-        try:
-            plain.append(trainer(config, batches, tokenizer, args.steps))
-        finally:
-            GPT.chunked_loss = True
-        batches = train.shard_batches(ws, config)
-        ours_bf16.append(bare_loop(config, batches, tokenizer.vocab_size, args.bf16_steps,
-                                   torch.bfloat16))
-    b, t, p, t16 = max(bare), max(ours), max(plain), max(ours_bf16)
-    emit(("bare loop, fp32", f"{b:,.0f} tokens/s"),
-         ("trainer, fp32", f"{t:,.0f} tokens/s"),
-         ("trainer / bare loop", f"{t / b:.2f}"),
-         ("trainer, plain head loss", f"{p:,.0f} tokens/s (chunked head: {t / p:.2f}x)"),
-         ("bare loop, bf16 autocast", f"{t16:,.0f} tokens/s ({t16 / b:.2f}x fp32)"))
+    if not args.skip_speed:
+        bare, ours, plain, ours_bf16 = [], [], [], []
+        for _ in range(args.rounds):
+            batches = train.shard_batches(ws, config)
+            bare.append(bare_loop(config, batches, tokenizer.vocab_size, args.steps, torch.float32))
+            batches = train.shard_batches(ws, config)
+            ours.append(trainer(config, batches, tokenizer, args.steps))
+            batches = train.shard_batches(ws, config)
+            GPT.chunked_loss = False  # the reference: the whole logits table, then cross_entropy
+            try:
+                plain.append(trainer(config, batches, tokenizer, args.steps))
+            finally:
+                GPT.chunked_loss = True
+            batches = train.shard_batches(ws, config)
+            ours_bf16.append(bare_loop(config, batches, tokenizer.vocab_size, args.bf16_steps,
+                                       torch.bfloat16))
+        b, t, p, t16 = max(bare), max(ours), max(plain), max(ours_bf16)
+        emit(("bare loop, fp32", f"{b:,.0f} tokens/s"),
+             ("trainer, fp32", f"{t:,.0f} tokens/s"),
+             ("trainer / bare loop", f"{t / b:.2f}"),
+             ("trainer, plain head loss", f"{p:,.0f} tokens/s (chunked head: {t / p:.2f}x)"),
+             ("bare loop, bf16 autocast", f"{t16:,.0f} tokens/s ({t16 / b:.2f}x fp32)"))
 
-    model = GPT(config.model_config(tokenizer.vocab_size))
-    flops = model.flops_per_token()
-    peak32, peak16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
-    emit(("model", f"{model.num_params():,} parameters, {flops:,} FLOPs per token"),
-             ("matmul peak fp32 / bf16", f"{peak32 / 1e9:,.1f} / {peak16 / 1e9:,.1f} GFLOP/s"),
-             ("trainer achieved, fp32", (f"{t * flops / 1e9:,.2f} GFLOP/s = "
-                                        f"{share_of_peak(t * flops, peak32)}")),
-             ("bare loop achieved, bf16", (f"{t16 * flops / 1e9:,.2f} GFLOP/s = "
-                                          f"{share_of_peak(t16 * flops, peak16)}")))
+        model = GPT(config.model_config(tokenizer.vocab_size))
+        flops = model.flops_per_token()
+        peak32, peak16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
+        emit(("model", f"{model.num_params():,} parameters, {flops:,} FLOPs per token"),
+                 ("matmul peak fp32 / bf16", f"{peak32 / 1e9:,.1f} / {peak16 / 1e9:,.1f} GFLOP/s"),
+                 ("trainer achieved, fp32", (f"{t * flops / 1e9:,.2f} GFLOP/s = "
+                                            f"{share_of_peak(t * flops, peak32)}")),
+                 ("bare loop achieved, bf16", (f"{t16 * flops / 1e9:,.2f} GFLOP/s = "
+                                              f"{share_of_peak(t16 * flops, peak16)}")))
 
+    if args.time_to_quality is not None:
+        for name in args.time_to_quality or ["default", "live"]:
+            emit(*time_to_quality(ws, name, threads))
     if not args.skip_full_run:
         emit(*full_run(ws, threads))
         if args.without_dropout:
             emit(*full_run(ws, threads, "without dropout", dropout=0.0))
     if not args.skip_latency:
-        runs = [(None, None)] + [("process", n) for n in args.ui_threads] + [("thread", None)]
-        for runner, ui_threads in runs:
-            median, p95, steps = asyncio.run(key_latency(ws, runner, args.latency_seconds,
-                                                         ui_threads))
+        runs = [(None, None, "pretrain")]
+        for stage in args.stages:
+            threads_rows = args.ui_threads if stage == "pretrain" else [None]
+            runs += [("process", n, stage) for n in threads_rows] + [("thread", None, stage)]
+        for runner, ui_threads, stage in runs:
+            median, p95, keys = asyncio.run(key_latency(ws, runner, args.latency_seconds,
+                                                        ui_threads, stage))
             label = f", {ui_threads} thread(s)" if ui_threads else ""
-            where = f"training in a {runner}{label}" if runner else "nothing training"
+            where = f"{stage} in a {runner}{label}" if runner else "nothing running"
             emit((f"key latency, {where}",
-                  f"median {median:.0f} ms, p95 {p95:.0f} ms ({steps} steps meanwhile)"))
-
+                  f"median {median:.0f} ms, p95 {p95:.0f} ms ({keys} keys)"))
 
 
 if __name__ == "__main__":

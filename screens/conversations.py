@@ -4,17 +4,18 @@ Three live parts. The dataset: a few of the fine-tuning conversations as a perso
 them and as the model sees them (special tokens, IDs, and the tokens the loss ignores
 greyed out). The comparison: the same question continued by the base model as web text
 and answered by the fine-tuned model in a turn. And fine-tuning itself
-(:func:`engine.training.sft.fine_tune`) running in a worker with its loss, after which the
-comparison is asked again of the new model.
+(:func:`engine.training.sft.fine_tune`), run in the training child process
+(:mod:`engine.training.child`) so keys stay quick, with its loss; after it the comparison
+is asked again of the new model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -22,9 +23,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, ProgressBar, Sparkline, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from screens.base import ChapterScreen
+from screens.base import ChapterScreen, stage_cancelled
 from screens.widgets.token_spans import TokenFlow, token_label, token_style, word_pieces
 
 DEFAULT_QUESTION = "What is the capital of France?"
@@ -60,18 +60,6 @@ class ReplyUpdate(Message):
     def can_replace(self, message: Message) -> bool:
         return (isinstance(message, ReplyUpdate) and message.side == self.side
                 and message.run == self.run and not message.done)
-
-
-class SftUpdate(Message):
-    """An event of the fine-tuning run."""
-
-    def __init__(self, event: Any) -> None:
-        super().__init__()
-        self.event = event
-
-    def can_replace(self, message: Message) -> bool:
-        return (isinstance(message, SftUpdate) and type(message.event).__name__ == "TrainStep"
-                and type(self.event).__name__ == "TrainStep")
 
 
 # -- drawing conversations -------------------------------------------------------------------
@@ -279,6 +267,9 @@ class ConversationsScreen(ChapterScreen):
                 tooltip="Close the question box without changing the question"),
     ]
 
+    runner: ClassVar[str] = "process"  # where fine-tuning runs: "process" or "thread"
+    sft_config: ClassVar[Any] = None  # an engine.training.sft.SFTConfig; None: its defaults
+
     DEFAULT_CSS = """
     ConversationsScreen #question-input {
         dock: bottom;
@@ -311,6 +302,7 @@ class ConversationsScreen(ChapterScreen):
              "dim"))
         self._sft_progress: tuple[float | None, float] = (None, 0)
         self.sft_running = False
+        self.sft: Any = None  # the fine-tuning run (engine.training.child.StageRunner)
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -377,19 +369,12 @@ class ConversationsScreen(ChapterScreen):
                     f"Could not load the models: {error}", style="red"), done=True))
 
         self.run_stage(loading, "conv-models", on_event=loaded, on_error=failed)
+
     def model_changed(self, kind: str) -> None:
         """A new base or chat model: both cards ask the current pair, with its labels."""
         self.load_models()
         self.load_dataset()  # the tokenizer label too (a new base may bring its own)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "conv-sft" and event.state in (
-                WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
-            self.sft_running = False
-            if event.state == WorkerState.ERROR:
-                self._sft_status = Text(f"Fine-tuning stopped: {event.worker.error}",
-                                        style="red")
-                self._render_sft()
 
     # -- the dataset ---------------------------------------------------------------------
     def on_dataset_loaded(self, message: DatasetLoaded) -> None:
@@ -559,7 +544,8 @@ class ConversationsScreen(ChapterScreen):
 
     def action_fine_tune(self) -> None:
         if self.sft_running:
-            self.workers.cancel_group(self, "conv-sft")
+            if self.sft is not None:
+                self.sft.stop()  # after this step; the run's TrainDone says where it stopped
             self._sft_status = Text("Stopping… the previous chat model is kept.", style="dim")
             self._render_sft()
             return
@@ -571,18 +557,28 @@ class ConversationsScreen(ChapterScreen):
         self._render_sft()
         self.fine_tune()
 
-    @work(thread=True, exclusive=True, group="conv-sft", exit_on_error=False)
     def fine_tune(self) -> None:
-        from engine.training import sft
+        """Fine-tune in the training child (engine.training.child): keys stay quick."""
+        from engine.training.child import StageRunner, sft_job
 
-        worker = get_current_worker()
-        for event in sft.fine_tune(self.app.workspace, stop=lambda: worker.is_cancelled):
-            self.post_message(SftUpdate(event))
-            if worker.is_cancelled:
-                break
+        self.sft = StageRunner(sft_job, str(self.app.workspace.root), self.sft_config,
+                               where=self.runner)
+        self.run_stage(partial(self.sft.events, stage_cancelled), "conv-sft",
+                       on_event=self._on_sft, on_done=self._sft_ended,
+                       on_error=self._sft_failed, on_cancel=self._sft_ended)
 
-    def on_sft_update(self, message: SftUpdate) -> None:
-        self._on_sft(message.event)
+    def _sft_ended(self, _result: Any = None) -> None:
+        self.sft_running = False
+        self._render_sft()
+
+    def _sft_failed(self, error: BaseException) -> None:
+        self.sft_running = False
+        self._sft_status = Text(f"Fine-tuning stopped: {error}", style="red")
+        self._render_sft()
+
+    def on_unmount(self) -> None:
+        if self.sft is not None and not self.sft.ended:
+            self.sft.stop()  # the child ends too; the previous chat model is kept
 
     def _on_sft(self, event: Any) -> None:
         name = type(event).__name__
@@ -618,6 +614,9 @@ class ConversationsScreen(ChapterScreen):
                     ("Done: ", "bold green"), f"{event.step} steps in {event.elapsed:.1f} s. ",
                     "The comparison above now asks the new chat model.")
                 self.tell_model_changed("chat")  # every chapter now uses the new chat model
+        elif name == "TrainFailed":
+            self.sft_running = False
+            self._sft_status = Text(f"Fine-tuning stopped: {event.message}", style="red")
         elif name == "SFTReply":
             reply = " ".join(t.text for t in event.turns)
             self._sft_lines.append(Text.assemble((f"{event.question} → ", "dim"), reply))

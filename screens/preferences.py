@@ -2,8 +2,9 @@
 
 Votes go into the workspace's ``votes.sqlite``, which every tour process shares (an audience
 over SSH or in a browser votes into the same file), so the tally is everyone's. Writing a
-vote, fitting the ranking and running DPO all happen in thread workers; torch loads only
-when the chat model is needed (sampled candidates, the nudge).
+vote and fitting the ranking happen in thread workers, and DPO in the training child
+process (engine.training.child), so keys answer while it runs; torch loads only when the
+chat model is needed (sampled candidates, the nudge).
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from __future__ import annotations
 import random
 import textwrap
 from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.preference.prompts import TALK_PROMPTS, PromptSet, talk_order
 from engine.preference.votes import VoteError, VoteStore, new_session
-from screens.base import ChapterScreen
+from screens.base import ChapterScreen, stage_cancelled
 
 if TYPE_CHECKING:
     from engine.preference.bradley_terry import BTRanking
@@ -387,17 +387,6 @@ class NudgeState:
     error: str = ""
 
 
-class NudgeUpdate(Message):
-    """The nudge moved on; the newest state supersedes any still waiting."""
-
-    def __init__(self, state: NudgeState) -> None:
-        super().__init__()
-        self.state = state
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, NudgeUpdate)
-
-
 class NudgePanel(Static):
     """The DPO steps live: each answer's log-probability before and now, then a new sample."""
 
@@ -498,6 +487,9 @@ class PreferencesScreen(ChapterScreen):
         Binding("N", "nudge", "Nudge the model", id="nudge", key_display="N",
                 tooltip="Run DPO steps on the chat model with every vote so far"),
     ]
+
+    runner: ClassVar[str] = "process"  # where the nudge runs: "process" or "thread"
+    dpo_config: ClassVar[Any] = None  # an engine.preference.dpo.DPOConfig; None: its defaults
 
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
@@ -605,15 +597,6 @@ class PreferencesScreen(ChapterScreen):
         answers of its own to vote on."""
         self.sample_candidates()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "nudge" and event.state in (
-                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self.nudge.running = False
-            if event.state == WorkerState.ERROR:
-                self.nudge.error = _nudge_error(event.worker.error)
-            self._redraw_nudge(follow=True)
-            if event.state == WorkerState.SUCCESS and self.nudge.saved_to:
-                self.tell_model_changed("chat")  # the nudged model is every chapter's now
 
     def _redraw_votes(self) -> None:
         for panel in self.query(VotePanel):
@@ -636,63 +619,82 @@ class PreferencesScreen(ChapterScreen):
         self._redraw_nudge(follow=True)
         self.run_nudge()
 
-    @work(thread=True, exclusive=True, group="nudge", exit_on_error=False)
     def run_nudge(self) -> None:
-        from engine.preference.dpo import (
-            DPOConfig,
-            DPOStep,
-            Nudged,
-            NudgeStart,
-            Sampled,
-            SampleToken,
-            nudge_chat,
-        )
+        """DPO in the training child (engine.training.child): keys stay quick meanwhile.
+        The worker folds the events into the panel's state; the newest state supersedes
+        any still waiting, so a fast nudge never floods the screen."""
+        from engine.preference.dpo import DPOConfig
+        from engine.training.child import StageRunner, nudge_job
 
-        worker = get_current_worker()
-        config = DPOConfig()
-        state = NudgeState(running=True, steps=config.steps)
-        events = nudge_chat(self.app.workspace, self.store, config,
-                            sample_question=self._nudge_question())
-        try:
-            for event in events:
-                if worker.is_cancelled:
-                    break
-                if isinstance(event, NudgeStart):
-                    state.model_label = event.model_label
-                    state.votes, state.sessions, state.pairs = (event.votes, event.sessions,
-                                                                event.pairs)
-                    state.answers = dict(event.answers)
-                    state.before = dict(event.logps)
-                    state.now = dict(event.logps)
-                    state.margin_before = state.margin = event.margin
-                elif isinstance(event, DPOStep):
-                    state.step, state.steps = event.step, event.steps
-                    state.loss, state.accuracy, state.margin = (event.loss, event.accuracy,
-                                                                event.margin)
-                    state.now = dict(event.logps)
-                elif isinstance(event, Nudged):
-                    state.now = dict(event.after)
-                    state.margin = event.margin_after
-                    shown = getattr(self.app, "shown", str)  # a remote viewer: no server paths
-                    state.saved_to = shown(str(event.saved_to or ""))
-                elif isinstance(event, SampleToken):
-                    state.question = event.question
-                    state.sample += event.text
-                elif isinstance(event, Sampled):
-                    state.question, state.sample = event.question, event.answer
-                    state.sample_done = True
-                self.post_message(NudgeUpdate(replace(state)))
-        finally:
-            events.close()
+        config = self.dpo_config or DPOConfig()
+        runner = StageRunner(nudge_job, str(self.app.workspace.root), list(self.prompts),
+                             config, self._nudge_question(), where=self.runner)
+
+        def states() -> Iterator[NudgeState]:
+            state = NudgeState(running=True, steps=config.steps)
+            for event in runner.events(stage_cancelled):
+                if _fold(state, event):
+                    yield replace(state)
+
+        self.run_stage(states, "nudge", on_event=self._on_nudge_state,
+                       on_done=self._nudge_done, on_cancel=self._nudge_ended,
+                       on_error=self._nudge_failed, coalesce=(NudgeState,))
+
+    def _on_nudge_state(self, state: NudgeState) -> None:
+        shown = getattr(self.app, "shown", str)  # a remote viewer: no server paths
+        self.nudge = replace(state, running=self.nudge.running, saved_to=shown(state.saved_to))
+        self._totals = (max(self._totals[0], state.votes), max(self._totals[1], state.sessions))
+        self._redraw_nudge(follow=True)
+
+    def _nudge_done(self, _result: Any = None) -> None:
+        self._nudge_ended()
+        if self.nudge.saved_to and not self.nudge.error:
+            self.tell_model_changed("chat")  # the nudged model is every chapter's now
+
+    def _nudge_ended(self, _result: Any = None) -> None:
+        self.nudge.running = False
+        self._redraw_nudge(follow=True)
+
+    def _nudge_failed(self, error: BaseException) -> None:
+        self.nudge.running = False
+        self.nudge.error = _nudge_error(str(error), type(error).__name__)
+        self._redraw_nudge(follow=True)
 
     def _nudge_question(self) -> str:
         return self.prompts[self.position].question
 
-    def on_nudge_update(self, message: NudgeUpdate) -> None:
-        self.nudge = replace(message.state, running=self.nudge.running)
-        self._totals = (max(self._totals[0], message.state.votes),
-                        max(self._totals[1], message.state.sessions))
-        self._redraw_nudge(follow=True)
+
+def _fold(state: NudgeState, event: Any) -> bool:
+    """Take one event of the nudge into ``state``; False for an event the panel ignores."""
+    from engine.preference.dpo import DPOStep, Nudged, NudgeStart, Sampled, SampleToken
+    from engine.training.child import TrainFailed
+
+    if isinstance(event, NudgeStart):
+        state.model_label = event.model_label
+        state.votes, state.sessions, state.pairs = event.votes, event.sessions, event.pairs
+        state.answers = dict(event.answers)
+        state.before = dict(event.logps)
+        state.now = dict(event.logps)
+        state.margin_before = state.margin = event.margin
+    elif isinstance(event, DPOStep):
+        state.step, state.steps = event.step, event.steps
+        state.loss, state.accuracy, state.margin = event.loss, event.accuracy, event.margin
+        state.now = dict(event.logps)
+    elif isinstance(event, Nudged):
+        state.now = dict(event.after)
+        state.margin = event.margin_after
+        state.saved_to = str(event.saved_to or "")
+    elif isinstance(event, SampleToken):
+        state.question = event.question
+        state.sample += event.text
+    elif isinstance(event, Sampled):
+        state.question, state.sample = event.question, event.answer
+        state.sample_done = True
+    elif isinstance(event, TrainFailed):
+        state.error = _nudge_error(event.message, event.kind)
+    else:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -711,11 +713,9 @@ def _chat_label(loaded: Any) -> str:
             f"{f', {step:,} steps' if step else ''})")
 
 
-def _nudge_error(error: BaseException | None) -> str:
-    from engine.model.checkpoint import CheckpointMismatch
-    from engine.model.load import NoModel
-    from engine.preference.dpo import NothingToNudge
-
-    if isinstance(error, (NoModel, NothingToNudge, CheckpointMismatch, FileNotFoundError)):
-        return str(error)
-    return f"The nudge stopped: {type(error).__name__}: {error}"
+def _nudge_error(message: str, kind: str) -> str:
+    """What the viewer reads when the nudge could not run: the engine's own words when it
+    says what to do (no model, no votes, a model that does not fit), else what failed."""
+    if kind in ("NoModel", "NothingToNudge", "CheckpointMismatch", "FileNotFoundError"):
+        return message
+    return f"The nudge stopped: {kind}: {message}"

@@ -1,7 +1,7 @@
 """Chapter: the training loop, on the real data and the real model.
 
 First one step on one window (the map before and after), then the whole run: a child
-process trains the default preset and streams its events (loss, validation loss, the probe
+process trains the live preset (sized for a talk) and streams its events (loss, validation loss, the probe
 for "The capital of France is", greedy samples), and this screen draws them as they come.
 """
 
@@ -104,9 +104,12 @@ class TrainingScreen(ChapterScreen):
     """
 
     MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base",)
-    preset_name: ClassVar[str] = "default"
+    # Sized for a talk (engine.training.loop.PRESETS): " Paris" tops the probe within about
+    # a minute; the prepared model (the default preset) learned longer and quizzes better.
+    preset_name: ClassVar[str] = "live"
     runner: ClassVar[str] = "process"  # "process" (keys stay quick) or "thread"
-    threads: ClassVar[int | None] = None  # torch threads for the run; None: the engine decides
+    # torch threads for the run; None: the thread policy's (engine.threads, every core but one)
+    threads: ClassVar[int | None] = None
 
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
@@ -253,21 +256,25 @@ class TrainingScreen(ChapterScreen):
 
     # -- the run ------------------------------------------------------------------
     def run_config(self, retrain: bool) -> tuple[TrainConfig, bool]:
-        """The preset, or the preset continued past an existing model (lr stays low)."""
+        """The chapter's preset for a fresh run. An existing model goes on with the recipe
+        it was trained with (its shape and dropout are its own), past its end if it had
+        finished (then the learning rate stays at its floor)."""
         from dataclasses import replace
 
         from engine.training import loop as train
 
-        config = train.preset(self.preset_name, threads=self.threads or _spare_one_core())
+        config = train.preset(self.preset_name, threads=self.threads)
         from engine.tokenizer.tour import shards_older_than_dataset
 
         meta = self.existing
         if (retrain or meta is None or not self.existing_fits
                 or shards_older_than_dataset(self.app.workspace)):
             return config, False  # a new dataset means a new tokenizer: train from scratch
+        if meta.train_config:
+            config = replace(train.TrainConfig.from_dict(meta.train_config),
+                             threads=self.threads, device=config.device)
         if meta.step >= config.max_steps:
-            horizon = meta.train_config.get("decay_steps") or meta.train_config.get(
-                "max_steps", config.max_steps)
+            horizon = config.decay_steps or config.max_steps
             config = replace(config, max_steps=meta.step + config.max_steps,
                              decay_steps=horizon)
         return config, True
@@ -314,10 +321,10 @@ class TrainingScreen(ChapterScreen):
             self.update_status("Stopping after this step, and keeping a checkpoint…")
 
     def train_in_background(self, config: TrainConfig, resume: bool) -> None:
-        from engine.training.child import TrainingProcess, TrainingThread
+        from engine.training.child import StageRunner, pretrain_job
 
-        runner = TrainingProcess if self.runner == "process" else TrainingThread
-        self.proc = runner(self.app.workspace.root, config, resume=resume)
+        self.proc = StageRunner(pretrain_job, str(self.app.workspace.root), config, resume,
+                                where=self.runner)
 
         def failed(error: BaseException) -> None:
             self.running = False
@@ -328,7 +335,7 @@ class TrainingScreen(ChapterScreen):
 
         def run() -> Iterator[Any]:
             yield from _tokenize_if_newer(ws)  # the run trains on the dataset as it is now
-            yield from _child_events(proc)
+            yield from proc.events(stage_cancelled)
 
         self.run_stage(run, "training-run", on_event=self.show_training_event, on_error=failed)
 
@@ -376,7 +383,7 @@ class TrainingScreen(ChapterScreen):
         elif isinstance(event, train.CapitalsEvaluated):
             self.note = Content.assemble(
                 "Asked for the capital of every country in the data: ",
-                (str(event.accuracy), "bold $success"), ".")
+                (str(event.accuracy), "bold $success"), ".", *self._prepared_hint())
         elif isinstance(event, TrainFailed):
             self.running = False
             self.note = Content.styled(f"Training stopped: {event.message}", "$error")
@@ -430,6 +437,14 @@ class TrainingScreen(ChapterScreen):
         if not self.running and self.last_step is None:
             lines.append(self._invitation())
         self.query_one("#run-status", Static).update(Content("\n").join(lines))
+
+    def _prepared_hint(self) -> tuple[str | tuple[str, str], ...]:
+        """After a live run: the full-quality model takes longer, and is offered."""
+        if self.preset_name != "live":
+            return ()
+        return (" This run is sized for a talk; the prepared model (the default preset) "
+                "read about twice as much text, with dropout: ", ("m", "bold"),
+                " picks either.")
 
     def _invitation(self) -> Content:
         from_preset = f"the {self.preset_name} preset"
@@ -500,39 +515,6 @@ def _tokenize_if_newer(workspace: Any) -> Iterator[Any]:
     for event in tour.prepare(workspace):
         if isinstance(event, (tour.ShardProgress, tour.TokenizerSaved)):
             yield event
-
-
-def _child_events(proc: Any) -> Iterator[Any]:
-    """The events of a training child (process or thread), until it has ended; closing the
-    stream (the stage was cancelled) stops the child, which checkpoints first."""
-    from engine.training.child import ProcessEnded, TrainFailed
-
-    proc.start()
-    try:
-        while True:
-            event = proc.get(timeout=0.1)
-            if event is None:
-                if stage_cancelled():
-                    return
-                continue
-            yield event
-            if isinstance(event, (ProcessEnded, TrainFailed)) and proc.ended:
-                return
-    finally:
-        if not proc.ended:
-            proc.stop()
-        proc.join(30)
-
-
-def _spare_one_core() -> int | None:
-    """Threads for a run inside the tour: every core but one, which stays with the screen
-    (measured: keys answer faster and, on a busy machine, training is faster too). A cap
-    set in LLM_TOUR_THREADS (a shared server) is left to the engine."""
-    from engine import settings
-
-    if settings.threads_cap() is not None:
-        return None
-    return max(1, settings.usable_cores() - 1)
 
 
 def _flat(text: str) -> str:

@@ -78,14 +78,11 @@ def scripted(monkeypatch):
 
 @pytest.fixture
 def short_sft(monkeypatch):
-    original = sft.fine_tune
+    """Three steps, in the training child process as in the tour."""
+    from screens.conversations import ConversationsScreen
 
-    def fine_tune(ws, config=None, *, stop=None):
-        small = sft.SFTConfig(max_steps=3, eval_interval=3, eval_batches=1, threads=1,
-                              batch_size=4)
-        return original(ws, small, stop=stop)
-
-    monkeypatch.setattr(sft, "fine_tune", fine_tune)
+    monkeypatch.setattr(ConversationsScreen, "sft_config", sft.SFTConfig(
+        max_steps=3, eval_interval=3, eval_batches=1, threads=1, batch_size=4))
 
 
 def app_here(workspace) -> TourApp:

@@ -162,5 +162,5 @@ async def test_training_in_a_child_process_streams_events_and_stops_cleanly(data
         assert screen.last_step is not None, text_of(screen, "#run-status")
         await pilot.press("x")
         await screen.workers.wait_for_complete()
-        assert not screen.proc.process.is_alive()
+        assert not screen.proc.alive
         assert 2 <= read_meta(data_workspace.path("base")).step < 5000

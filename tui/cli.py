@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 
 import click
 
@@ -11,16 +12,24 @@ from engine import settings
 from engine.workspace import ENV_VAR, Workspace
 from screens.registry import CHAPTERS, find_chapter
 from tui import __version__
-from tui.commands import chat as _chat
-from tui.commands import data as _data
-from tui.commands import evaluate as _evaluate
-from tui.commands import models as _models
-from tui.commands import present as _present
-from tui.commands import sample as _sample
-from tui.commands import sft as _sft
-from tui.commands import tokens as _tokens
-from tui.commands import train as _train
-from tui.commands import votes as _votes
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are named "module:attribute" and imported only when one is
+    run (or the help lists them): `llm-tour sample` loads no other command's imports."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            module, _, attribute = self.lazy[name].partition(":")
+            self.add_command(getattr(import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
 
 class ChapterType(click.ParamType):
@@ -35,7 +44,27 @@ class ChapterType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+# Stage commands, one line each (their modules, and the engine, are imported when run).
+COMMANDS = {
+    "ssh": "tui.commands.present:ssh",
+    "serve": "tui.commands.present:serve",
+    "sample": "tui.commands.sample:sample",
+    "chat": "tui.commands.chat:chat",
+    "eval": "tui.commands.evaluate:evaluate",
+    "votes": "tui.commands.votes:votes",
+    "models": "tui.commands.models:models",
+    "reset": "tui.commands.models:reset",
+}
+PREPARE_COMMANDS = {
+    "data": "tui.commands.data:data",
+    "tokenizer": "tui.commands.tokens:tokenizer",
+    "train": "tui.commands.train:train",
+    "sft": "tui.commands.sft:sft",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--chapter", "-c", type=ChapterType(), default=None,
               help="Start at this chapter, by number or name (see --list).")
 @click.option("--list", "list_chapters", is_flag=True, help="Print the chapters and exit.")
@@ -75,8 +104,11 @@ def cli(ctx: click.Context, chapter: int | None, list_chapters: bool, workdir: s
         from tui.session import slow_link_env
 
         os.environ.update(slow_link_env())
+    from engine.threads import before_torch
     from tui.app import TourApp
 
+    # The screen's process only samples (training runs in its child): one thread is fastest.
+    before_torch("inference")
     step = _starting_step(workspace) if notice else 0
     app = TourApp(workspace, start=start, theme=theme, notice=notice, presenting=present,
                   step=step)
@@ -118,7 +150,7 @@ def _starting_step(workspace: Workspace) -> int:
     return step if isinstance(step, int) and step >= 0 else 0
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(cls=LazyGroup, lazy=PREPARE_COMMANDS, invoke_without_command=True)
 @click.option("--preset", default="default", show_default=True,
               help="Training preset for the base model (default, gpu, tiny).")
 @click.option("--sft-steps", type=click.IntRange(1), default=None,
@@ -138,20 +170,6 @@ def prepare(ctx: click.Context, preset: str, sft_steps: int | None, force: tuple
 
         prepare_everything(ctx.find_object(Workspace), preset, sft_steps, force)
 
-
-# Stage commands, one line each (their modules import the engine lazily).
-cli.add_command(_present.ssh)
-cli.add_command(_present.serve)
-prepare.add_command(_data.data)
-prepare.add_command(_tokens.tokenizer)
-prepare.add_command(_train.train)
-prepare.add_command(_sft.sft)
-cli.add_command(_sample.sample)
-cli.add_command(_chat.chat)
-cli.add_command(_evaluate.evaluate)
-cli.add_command(_votes.votes)
-cli.add_command(_models.models)
-cli.add_command(_models.reset)
 
 
 def main(args: list[str] | None = None) -> None:

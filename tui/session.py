@@ -17,10 +17,11 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import settings
+from engine.threads import threads_for
 from engine.workspace import ARTIFACTS, ENV_VAR, Workspace
 
 SESSIONS_DIR = "sessions"
@@ -102,7 +103,7 @@ CLIENT_ENV = ("COLORTERM", "LANG", "LC_ALL", "LC_CTYPE")
 class SessionLimits:
     """What one visitor's process may use. Defaults suit a laptop serving a small room."""
 
-    threads: int = 1  # torch/BLAS threads per visitor
+    threads: int = field(default_factory=lambda: threads_for("visitor"))  # torch/BLAS threads
     slow_link: bool = True  # a remote screen: 10 frames a second, no animation
     fps: int = 10
 

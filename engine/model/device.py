@@ -19,6 +19,9 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 DTYPES = ("auto", "float32", "bfloat16")
 
 
+from engine.threads import threads_for
+
+
 def choose_device(name: str | None = "auto") -> torch.device:
     """``auto`` picks CUDA, then MPS, then CPU. A named device that is missing is an error."""
     name = (name or "auto").lower()
@@ -50,10 +53,9 @@ def choose_dtype(device: torch.device, name: str | None = "auto") -> torch.dtype
 
 
 def set_threads(threads: int | None = None) -> int:
-    """Give torch's CPU kernels ``threads`` threads: the ``LLM_TOUR_THREADS`` cap if it is set,
-    else every usable core."""
-    if not threads:
-        threads = settings.threads_cap() or settings.usable_cores()
+    """Give torch's CPU kernels ``threads`` threads; without a number, the thread policy's
+    for a training run (engine.threads: every usable core, within ``LLM_TOUR_THREADS``)."""
+    threads = threads or threads_for("headless-training")
     torch.set_num_threads(threads)
     return threads
 

@@ -102,6 +102,21 @@ class ToolRegistry:
             if callable(prepare):
                 prepare()
 
+    def prepare_in_background(self) -> threading.Thread:
+        """:meth:`prepare` in a daemon thread, so a command's first token need not wait for
+        the search index. A set-up that fails here fails again, with its message, when the
+        tool is called."""
+
+        def prepare() -> None:
+            try:
+                self.prepare()
+            except Exception:  # noqa: BLE001 - reported by the call that needs the tool
+                pass
+
+        thread = threading.Thread(target=prepare, name="tools-prepare", daemon=True)
+        thread.start()
+        return thread
+
     def run(self, call: ToolCall) -> ToolResult:
         tool = self.tools.get(call.name)
         if tool is None:

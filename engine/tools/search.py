@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -183,6 +184,7 @@ class Search:
                  snippet_chars: int = 160) -> None:
         self._source = index_source
         self._index: BM25Index | None = index_source if isinstance(index_source, BM25Index) else None
+        self._building = threading.Lock()  # a background prepare and a query build it once
         self.k = k
         self.snippet_chars = snippet_chars
 
@@ -192,7 +194,9 @@ class Search:
             if self._source is None:
                 raise FileNotFoundError("there is no dataset to search: run `llm-tour prepare "
                                         "data` to build it")
-            self._index = load_index(self._source)
+            with self._building:
+                if self._index is None:
+                    self._index = load_index(self._source)
         return self._index
 
     def prepare(self) -> None:

@@ -102,6 +102,16 @@ PRESETS: dict[str, TrainConfig] = {
     # A few minutes on two CPU cores (measured by benchmarks/train.py); learns the capitals of
     # the tour's web.
     "default": TrainConfig(),
+    # The Training chapter's live run, sized for a talk: small batches and a high learning
+    # rate put " Paris" on top for "The capital of France is" within about a minute on two
+    # CPU cores, and the run ends in a few (benchmarks/train.py --time-to-quality measures
+    # both against the default preset; one thread, in one run: " Paris" on top at step 340
+    # after 49 s against step 280 after 108 s, the run done in 206 s against 397 s, and 171
+    # of 175 capitals against 169). Half the text the default preset reads; the prepared
+    # model stays the default preset's.
+    "live": TrainConfig(batch_size=8, learning_rate=1e-2, max_steps=1600, dropout=0.0,
+                        eval_interval=100, probe_interval=10, sample_interval=100,
+                        checkpoint_interval=200),
     # A short run on a GPU: a wider, deeper model with a longer context and bigger batches.
     "gpu": TrainConfig(n_layer=6, n_head=6, n_embd=384, block_size=256, batch_size=64,
                        max_steps=1500, learning_rate=1.5e-3, eval_interval=250,

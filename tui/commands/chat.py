@@ -130,30 +130,35 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
     Example: llm-tour chat -p "What's the weather in Paris today?"
     """
     from engine.model.load import NoModel, load_model
-    from engine.tools.loop import Answer, LoopConfig, fit_history, model_source, run_turn
+    from engine.tools.loop import Answer, LoopConfig, Question, fit_history, model_source, run_turn
     from engine.tools.registry import default_registry
     from engine.workspace import BrokenArtifact
+
+    from engine.threads import use_threads
 
     try:
         loaded = load_model(ws, "chat", path=checkpoint)
     except NoModel as error:
         raise click.ClickException(str(error)) from None
+    use_threads("inference")  # the tiny model samples fastest on one thread (engine.threads)
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     registry = default_registry(ws)
-    try:
-        registry.prepare()
-    except BrokenArtifact as error:  # the search tool's dataset, not the model
-        raise click.ClickException(str(error)) from None
     err.print(Text(f"Chatting with the {loaded.label}; tools: {', '.join(registry.names())}.",
                    "dim"))
     if held_out:
+        try:
+            registry.prepare()
+        except BrokenArtifact as error:  # the search tool's dataset, not the model
+            raise click.ClickException(str(error)) from None
         _held_out(loaded, registry, out)
         return
     config = LoopConfig(max_calls=max_calls, max_answer_tokens=max_tokens)
     block = int(loaded.model.config.block_size)
     transcript = _Transcript(out, show_context)
     history: list = []
+
+    preparing: list = []  # the search index, built beside the reply (engine.tools.registry)
 
     def ask(text: str) -> None:
         nonlocal history
@@ -163,6 +168,8 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
         for event in run_turn(text, source, loaded.tokenizer, registry, history=history,
                               config=config):
             transcript.event(event)
+            if not preparing and not isinstance(event, Question):  # after the first token
+                preparing.append(registry.prepare_in_background())
             if isinstance(event, Answer):
                 history = [*history, *event.turns]
 
@@ -173,6 +180,7 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
         ask(question)
         return
 
+    preparing.append(registry.prepare_in_background())  # while the viewer types
     err.print(Text("Type a question; /reset forgets the conversation, /quit leaves.", "dim"))
     while True:
         try:

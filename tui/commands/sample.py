@@ -51,10 +51,13 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
     from engine.model.device import choose_device
     from engine.model.load import NoModel, load_model
 
+    from engine.threads import use_threads
+
     try:
         loaded = load_model(ws, "base", path=checkpoint, device=str(choose_device(device)))
     except NoModel as error:
         raise click.ClickException(str(error)) from None
+    use_threads("inference")  # the tiny model samples fastest on one thread (engine.threads)
     ids = loaded.encode(prompt)
     click.echo(f"Sampling from the {loaded.label}.", err=True)
     for n in range(num_samples):
