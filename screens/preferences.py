@@ -234,7 +234,10 @@ class VotePanel(Widget, can_focus=True):
             chapter.set_status(
                 f"{what} All prompts so far: {_plural(standing.votes, 'vote')} "
                 f"from {_plural(standing.sessions, 'session')}.")
-            self.post_message(self.Voted(standing))
+            # Posted from the panel's own turn: a message made while the screen handles the
+            # stage's event would count the screen as its sender and stop bubbling there,
+            # and the App (a room tells every other screen) would never hear of the vote.
+            self.call_next(lambda: self.post_message(self.Voted(standing)))
             self.refresh_panel()
 
         def failed(error: BaseException) -> None:
@@ -255,8 +258,9 @@ class VotePanel(Widget, can_focus=True):
             self.show_standing(standing)
             self.refresh_panel()
 
-        chapter.run_stage(lambda: [chapter.standing(prompt_id)], "standing", on_event=shown,
-                          on_error=self._failed)
+        # a group per prompt: each panel's tally is read again, none drops another's
+        chapter.run_stage(lambda: [chapter.standing(prompt_id)], f"standing-{prompt_id}",
+                          on_event=shown, on_error=self._failed)
 
     def show_standing(self, standing: Standing) -> None:
         self.chapter.standings[standing.prompt_id] = standing

@@ -60,7 +60,9 @@ def test_fault_hints_name_real_commands():
         for artifact in stage.outputs:
             words = command_for(artifact).split()
             assert words[:2] == ["llm-tour", "prepare"]
-            assert words[2] in cli.commands["prepare"].commands
+            prepare = cli.get_command(None, "prepare")
+            assert words[2] in prepare.list_commands(None)
+            assert prepare.get_command(None, words[2]) is not None
     assert command_for("base") == "llm-tour prepare train"
     assert command_for("train_shard") == "llm-tour prepare tokenizer"
 
