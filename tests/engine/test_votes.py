@@ -24,7 +24,7 @@ from engine.preference.votes import (
     new_session,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BEST_APPLES = ["step-by-step", "answer-only", "wrong"]
 
 

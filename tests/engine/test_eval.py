@@ -107,7 +107,7 @@ def test_the_eval_pool_is_disjoint_from_training():
 
 
 def test_transcript_of_reads_the_loops_events():
-    from tests.test_tool_loop import TOK, ScriptedModel
+    from tests.engine.test_tool_loop import TOK, ScriptedModel
     from engine.tools.loop import run_turn
     from engine.tools.registry import Tool, ToolRegistry
 

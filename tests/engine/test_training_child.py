@@ -23,7 +23,7 @@ from engine.training import loop as train
 from engine.training.child import StageRunner, TrainFailed, pretrain_job
 
 DEADLINE_S = 60.0  # the longest the test waits for a step, or for a process to end
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 PARENT = """
 import sys
