@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Input, ProgressBar, Sparkline, Static
 
 from screens.base import ChapterScreen, stage_cancelled
+from screens.widgets.prompt_box import PromptBox
 from screens.widgets.token_spans import TokenFlow, token_label, token_style, word_pieces
 
 DEFAULT_QUESTION = "What is the capital of France?"
@@ -270,16 +271,6 @@ class ConversationsScreen(ChapterScreen):
     runner: ClassVar[str] = "process"  # where fine-tuning runs: "process" or "thread"
     sft_config: ClassVar[Any] = None  # an engine.training.sft.SFTConfig; None: its defaults
 
-    DEFAULT_CSS = """
-    ConversationsScreen #question-input {
-        dock: bottom;
-        display: none;
-    }
-    ConversationsScreen #question-input.-open {
-        display: block;
-    }
-    """
-
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
         self.question = DEFAULT_QUESTION
@@ -306,7 +297,7 @@ class ConversationsScreen(ChapterScreen):
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        yield Input(placeholder="Your question for both models (Enter to ask, Escape to close)",
+        yield PromptBox(placeholder="Your question for both models (Enter to ask, Escape to close)",
                     id="question-input")
 
     def on_mount(self) -> None:
@@ -520,15 +511,11 @@ class ConversationsScreen(ChapterScreen):
             "" if message.done else "writing…"))
 
     def action_edit_question(self) -> None:
-        box = self.query_one("#question-input", Input)
-        box.value = self.question
-        box.add_class("-open")
-        box.focus()
+        box = self.query_one("#question-input", PromptBox)
+        box.open(self.question)
 
     def action_close_question(self) -> None:
-        box = self.query_one("#question-input", Input)
-        box.remove_class("-open")
-        self.query_one("#body").focus()
+        self.query_one("#question-input", PromptBox).close()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

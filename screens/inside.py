@@ -21,6 +21,7 @@ from textual.widgets import Input, Markdown, Static
 from screens.base import ChapterBody, ChapterScreen
 from screens.widgets import figures
 from screens.widgets.prob_map import ProbMap
+from screens.widgets.prompt_box import PromptBox
 
 DEFAULT_CONTEXT = "The capital of France is"
 MAP_ROWS = 5
@@ -54,13 +55,6 @@ class InsideScreen(ChapterScreen):
         border-title-color: $text;
         border-subtitle-color: $text-muted;
     }
-    InsideScreen #context-input {
-        dock: bottom;
-        display: none;
-    }
-    InsideScreen #context-input.-open {
-        display: block;
-    }
     """
 
     def __init__(self, chapter, index: int) -> None:
@@ -86,7 +80,7 @@ class InsideScreen(ChapterScreen):
             yield Static(id="attention", classes="panel")
             yield ProbMap("Probability map for the next token", id="out")
             yield Markdown(sections[2], id="inside-keys")
-        yield Input(placeholder="Your context (Enter to use it, Escape to close)",
+        yield PromptBox(placeholder="Your context (Enter to use it, Escape to close)",
                     id="context-input")
 
     def show_step(self, step: int) -> None:
@@ -195,14 +189,11 @@ class InsideScreen(ChapterScreen):
             self._rerun()
 
     def action_edit_context(self) -> None:
-        box = self.query_one("#context-input", Input)
-        box.value = self.context_text
-        box.add_class("-open")
-        box.focus()
+        box = self.query_one("#context-input", PromptBox)
+        box.open(self.context_text)
 
     def action_close_context(self) -> None:
-        self.query_one("#context-input", Input).remove_class("-open")
-        self.query_one("#body").focus()
+        self.query_one("#context-input", PromptBox).close()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -21,6 +21,7 @@ from textual.widgets import Input, Markdown, Static
 from screens.base import ChapterBody, ChapterScreen
 from screens.widgets.figures import percent
 from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, row_label, visible
+from screens.widgets.prompt_box import PromptBox
 
 if TYPE_CHECKING:
     from engine.inference.sampler import ProbabilityMap, Sampler, TokenEvent
@@ -190,13 +191,6 @@ class SamplingScreen(ChapterScreen):
         height: auto;
         padding: 0 1;
     }
-    SamplingScreen #prompt-input {
-        dock: bottom;
-        display: none;
-    }
-    SamplingScreen #prompt-input.-open {
-        display: block;
-    }
     """
 
     def __init__(self, chapter, index: int) -> None:
@@ -229,7 +223,7 @@ class SamplingScreen(ChapterScreen):
             yield SampleMap(id="map")
             if notes:
                 yield Markdown(notes, id="sampling-notes")
-        yield Input(placeholder="Your prompt (Enter to start, Escape to close)", id="prompt-input")
+        yield PromptBox(placeholder="Your prompt (Enter to start, Escape to close)", id="prompt-input")
 
     def show_step(self, step: int) -> None:
         """One step: the loop itself is driven by its own keys."""
@@ -399,15 +393,11 @@ class SamplingScreen(ChapterScreen):
 
     # -- the viewer's prompt --------------------------------------------------
     def action_edit_prompt(self) -> None:
-        box = self.query_one("#prompt-input", Input)
-        box.value = self.prompt
-        box.add_class("-open")
-        box.focus()
+        box = self.query_one("#prompt-input", PromptBox)
+        box.open(self.prompt)
 
     def action_close_prompt(self) -> None:
-        box = self.query_one("#prompt-input", Input)
-        box.remove_class("-open")
-        self.query_one("#body").focus()
+        self.query_one("#prompt-input", PromptBox).close()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

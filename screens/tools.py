@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.text import printable
 from screens.base import ChapterScreen
+from screens.widgets.prompt_box import PromptBox
 from screens.widgets.token_spans import TokenFlow, word_pieces
 
 if TYPE_CHECKING:
@@ -259,16 +260,6 @@ class ToolsScreen(ChapterScreen):
                 tooltip="Close the question box without changing the question"),
     ]
 
-    DEFAULT_CSS = """
-    ToolsScreen #question-input {
-        dock: bottom;
-        display: none;
-    }
-    ToolsScreen #question-input.-open {
-        display: block;
-    }
-    """
-
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
         self.question = DEFAULT_QUESTION
@@ -292,7 +283,7 @@ class ToolsScreen(ChapterScreen):
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        yield Input(placeholder="Your question (Enter to ask, Escape to close)",
+        yield PromptBox(placeholder="Your question (Enter to ask, Escape to close)",
                     id="question-input")
 
     def on_mount(self) -> None:
@@ -700,16 +691,12 @@ class ToolsScreen(ChapterScreen):
         self.start_memory()
 
     def action_edit_question(self) -> None:
-        box = self.query_one("#question-input", Input)
+        box = self.query_one("#question-input", PromptBox)
         self._editing = "memory" if self.step >= 1 and self._memory_mounted() else "loop"
-        box.value = (self.memory_question or "") if self._editing == "memory" else self.question
-        box.add_class("-open")
-        box.focus()
+        box.open((self.memory_question or "") if self._editing == "memory" else self.question)
 
     def action_close_question(self) -> None:
-        box = self.query_one("#question-input", Input)
-        box.remove_class("-open")
-        self.query_one("#body").focus()
+        self.query_one("#question-input", PromptBox).close()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
