@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,10 +20,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from engine.text import printable
-from screens.base import ChapterScreen
+from screens.base import ChapterScreen, stage_cancelled
 from screens.widgets.prompt_box import PromptBox
 from screens.widgets.token_spans import TokenFlow, word_pieces
 
@@ -77,6 +75,16 @@ class LoopPaused(Message):
     def __init__(self, step: int) -> None:
         super().__init__()
         self.step = step
+
+
+@dataclass(frozen=True)
+class _MemoryPicked:
+    """The comparison's example: the countries ranked for this model, the one shown, and
+    the question asked about it."""
+
+    countries: tuple[str, ...]
+    index: int
+    question: str
 
 
 class MemoryAnswer(Message):
@@ -319,7 +327,7 @@ class ToolsScreen(ChapterScreen):
         """A new chat model (fine-tuned, nudged, or chosen with m): the loop starts over with it."""
         self._run += 1  # what a running step or memory comparison posts now is stale
         self.cancel_stage("tools-loop")
-        self.workers.cancel_group(self, "tools-memory")
+        self.cancel_stage("tools-memory")
         self._countries = []  # the least sure country is the new model's
         self.load()
 
@@ -328,12 +336,6 @@ class ToolsScreen(ChapterScreen):
         self.restart_loop()
         if self._memory_mounted():
             self.start_memory()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        group = event.worker.group
-        if group == "tools-memory" and event.state == WorkerState.ERROR:
-            for side in ("memory-params", "memory-context"):
-                self._memory_side(side, Content.styled(str(event.worker.error), "$error"), "")
 
     def _show_model_line(self) -> None:
         if not self._loop_mounted():
@@ -585,49 +587,63 @@ class ToolsScreen(ChapterScreen):
         widget.update(content)
         widget.border_subtitle = subtitle
 
-    @work(thread=True, exclusive=True, group="tools-memory", exit_on_error=False)
     def run_memory(self, question: str | None) -> None:
+        """The comparison, in a stage: the example country is picked (once per model), then
+        each side's answer streams in. The worker only posts; the screen keeps its state."""
         from engine.chat.conversations import held_out_countries
         from engine.tools import memory
 
-        worker = get_current_worker()
-        model, tokenizer = self.loaded.model, self.loaded.tokenizer
-        if not self._countries:
-            self._countries = held_out_countries() or ["France"]
-            self._country_index = memory.pick_country(
-                model, tokenizer, self._countries, self.registry,
-                looking=lambda country: self.post_message(MemoryAnswer("looking", country)),
-                cancelled=lambda: worker.is_cancelled)
-        if question is None:
-            country = self._countries[self._country_index % len(self._countries)]
-            question = f"What is the capital of {country}?"
-        self.memory_question = question
-        self.post_message(MemoryAnswer("question", question))
-        fact = memory.capital_fact(question)
-        query = memory.search_query(question, fact)
+        model, tokenizer, registry = self.loaded.model, self.loaded.tokenizer, self.registry
+        countries, index = list(self._countries), self._country_index
 
-        for side in ("memory-params", "memory-context"):
-            context, source = None, ""
-            if side == "memory-context":
-                result = memory.search(self.registry, query)
-                source = result.note.split("; then")[0] if result.ok else result.text
-                if not result.ok:
-                    self.post_message(MemoryAnswer(side, "", source, done=True))
-                    continue
-                context = result.text
-                self.post_message(MemoryAnswer(side, "", source, passage=context))
-            text = ""
-            for piece in memory.reply(model, tokenizer, question, query, context):
-                if worker.is_cancelled:
-                    return
-                text += piece
-                self.post_message(MemoryAnswer(side, text, source, passage=context or ""))
-            verdict = ""
-            if fact is not None:  # ✓ only for the exactly right answer
-                p = memory.recollection(model, tokenizer, fact, context, question)
-                verdict = f"{memory.verdict(text, fact)} · P(“{fact.capital}”) {p:.1%}"
-            self.post_message(MemoryAnswer(side, text, source, verdict, done=True,
-                                           passage=context or ""))
+        def comparing() -> Iterator[Any]:
+            nonlocal countries, index, question
+            if not countries:
+                countries = held_out_countries() or ["France"]
+                index = memory.pick_country(
+                    model, tokenizer, countries, registry,
+                    looking=lambda country: self.post_message(MemoryAnswer("looking", country)),
+                    cancelled=stage_cancelled)
+            if question is None:
+                country = countries[index % len(countries)]
+                question = f"What is the capital of {country}?"
+            yield _MemoryPicked(tuple(countries), index, question)
+            yield MemoryAnswer("question", question)
+            fact = memory.capital_fact(question)
+            query = memory.search_query(question, fact)
+
+            for side in ("memory-params", "memory-context"):
+                context, source = None, ""
+                if side == "memory-context":
+                    result = memory.search(registry, query)
+                    source = result.note.split("; then")[0] if result.ok else result.text
+                    if not result.ok:
+                        yield MemoryAnswer(side, "", source, done=True)
+                        continue
+                    context = result.text
+                    yield MemoryAnswer(side, "", source, passage=context)
+                text = ""
+                for piece in memory.reply(model, tokenizer, question, query, context):
+                    text += piece
+                    yield MemoryAnswer(side, text, source, passage=context or "")
+                verdict = ""
+                if fact is not None:  # ✓ only for the exactly right answer
+                    p = memory.recollection(model, tokenizer, fact, context, question)
+                    verdict = f"{memory.verdict(text, fact)} · P(“{fact.capital}”) {p:.1%}"
+                yield MemoryAnswer(side, text, source, verdict, done=True, passage=context or "")
+
+        def shown(event: Any) -> None:
+            if isinstance(event, _MemoryPicked):
+                self._countries, self._country_index = list(event.countries), event.index
+                self.memory_question = event.question
+            else:
+                self.on_memory_answer(event)
+
+        def failed(error: BaseException) -> None:
+            for side in ("memory-params", "memory-context"):
+                self._memory_side(side, Content.styled(str(error), "$error"), "")
+
+        self.run_stage(comparing, "tools-memory", on_event=shown, on_error=failed)
 
     def on_memory_answer(self, message: MemoryAnswer) -> None:
         if not self._memory_mounted():
