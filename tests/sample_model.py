@@ -60,3 +60,21 @@ def install_sample_model(ws: Workspace, cache_dir: Path) -> None:
     ws.ensure()
     shutil.copy(tokenizer_path, ws.path("tokenizer"))
     shutil.copy(model_path, ws.path("base"))
+
+
+def write_capital_shards(ws) -> None:
+    """train.bin and val.bin of the capitals' sentences, in the workspace's tokenizer."""
+    import numpy as np
+
+    from engine.data.facts import load_capitals
+    from engine.tokenizer.tour import load_tokenizer
+
+    tokenizer, _ = load_tokenizer(ws)
+    eot = tokenizer.special["<|endoftext|>"]
+    ids: list[int] = []
+    for fact in load_capitals():
+        ids += tokenizer.encode(f"Travel notes. {fact.sentence}") + [eot]
+    data = np.array(ids, dtype=np.uint16)
+    split = len(data) * 9 // 10
+    data[:split].tofile(ws.path("train_shard"))
+    data[split:].tofile(ws.path("val_shard"))

@@ -162,9 +162,10 @@ class ShardBatches:
 
     def __init__(self, train_path: str | os.PathLike[str], val_path: str | os.PathLike[str],
                  batch_size: int, block_size: int, seed: int = 1337) -> None:
+        from engine.tokenizer.tour import read_shard  # checked: a broken shard is named
+
         self.paths = {"train": Path(train_path), "val": Path(val_path)}
-        self.data = {split: np.memmap(p, dtype=np.uint16, mode="r")
-                     for split, p in self.paths.items()}
+        self.data = {split: read_shard(p) for split, p in self.paths.items()}
         for split, data in self.data.items():
             if len(data) <= block_size + 1:
                 raise ValueError(f"{self.paths[split].name} holds {len(data)} tokens, too few "

@@ -196,6 +196,27 @@ def test_fault_token_shard(workspace, data):
     assert str(path) in str(broken.value) and "llm-tour prepare tokenizer" in str(broken.value)
 
 
+@pytest.mark.parametrize("shard", ["train_shard", "val_shard"])
+def test_fault_token_shard_through_training(workspace, shard):
+    """The trainer reads its shards through the same check: `prepare train` names the file."""
+    import shutil
+    from pathlib import Path
+
+    import engine
+    from engine.workspace import ARTIFACTS
+
+    bundled = Path(engine.__file__).parent / "bundled"  # the fixture hides it from the tour
+    workspace.ensure()
+    for name in ("tokenizer", "train_shard", "val_shard"):
+        shutil.copy(bundled / ARTIFACTS[name], workspace.path(name))
+    workspace.path(shard).write_bytes(workspace.path(shard).read_bytes()[:1001])
+    result = run(workspace, "prepare", "train", "--preset", "tiny")
+    assert result.exit_code != 0
+    assert str(workspace.path(shard)) in result.output
+    assert "llm-tour prepare tokenizer" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_fault_token_shard_whole_ids_are_read(workspace):
     workspace.ensure()
     path = workspace.path("val_shard")

@@ -219,14 +219,13 @@ def test_capital_accuracy_covers_every_country():
 
 def test_prepare_train_command_runs_headless(workspace, tmp_path_factory, monkeypatch):
     from click.testing import CliRunner
-    from sample_model import install_sample_model
-    from test_screen_training import write_shards
+    from sample_model import install_sample_model, write_capital_shards
 
     from tui.cli import cli
 
     monkeypatch.setattr("engine.workspace.BUNDLED_DIR", workspace.root / "nothing-bundled")
     install_sample_model(workspace, tmp_path_factory.getbasetemp() / "sample-model")
-    write_shards(workspace)
+    write_capital_shards(workspace)
     result = CliRunner().invoke(cli, ["-w", str(workspace.root), "prepare", "train", "--preset",
                                       "tiny", "--steps", "6", "--restart", "--threads", "1"])
     assert result.exit_code == 0, result.output

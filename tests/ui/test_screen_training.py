@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from sample_model import install_sample_model
+from sample_model import install_sample_model, write_capital_shards
 from sizes import SIZE_IDS, SIZES
 
 from engine.model.checkpoint import read_meta
-from engine.data.facts import load_capitals
-from engine.tokenizer.tour import load_tokenizer
 from screens.registry import find_chapter
 from screens.training import TrainingScreen, val_rising
 from screens.widgets.loss_chart import LossChart
 from tui.app import TourApp
 
 SIZE = (100, 32)
-
-
-def write_shards(ws) -> None:
-    tokenizer, _ = load_tokenizer(ws)
-    eot = tokenizer.special["<|endoftext|>"]
-    ids: list[int] = []
-    for fact in load_capitals():
-        ids += tokenizer.encode(f"Travel notes. {fact.sentence}") + [eot]
-    data = np.array(ids, dtype=np.uint16)
-    split = len(data) * 9 // 10
-    data[:split].tofile(ws.path("train_shard"))
-    data[split:].tofile(ws.path("val_shard"))
 
 
 @pytest.fixture
@@ -38,7 +23,7 @@ def data_workspace(workspace, tmp_path_factory, monkeypatch):
     monkeypatch.setattr(TrainingScreen, "runner", "thread")
     install_sample_model(workspace, tmp_path_factory.getbasetemp() / "sample-model")
     workspace.path("base").unlink()
-    write_shards(workspace)
+    write_capital_shards(workspace)
     return workspace
 
 
