@@ -178,7 +178,6 @@ def greedy_batch(model: GPT, prompts: list[list[int]], max_tokens: int) -> list[
 COPY_PROBE_NAMES = 40
 COPY_TEXT = "The town of {name} has an old market. Visitors to {name} buy bread there."
 COPY_QUESTION = "What's the weather in {name} today?"
-COPY_CALL = 'weather({{ city: "{name}" }})'
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,7 @@ def copy_probe(model: GPT, tokenizer: Any, kind: str = "text",
     """Show a made-up name, then ask for it again: is every token of its second mention the
     model's first choice? In plain text (``kind="text"``: "The town of X has an old market.
     Visitors to X"), or in the chat format (``"chat"``: a weather question about X, then the
-    call ``weather({ city: "X" })``). Greedy decoding repeats the name exactly when this holds."""
+    call ``weather({ city: " X" })``). Greedy decoding repeats the name exactly when this holds."""
     names = names if names is not None else probe_names()
     device = next(model.parameters()).device
     was_training = model.training
@@ -253,7 +252,9 @@ def copy_probe(model: GPT, tokenizer: Any, kind: str = "text",
         else:
             from engine.chat.format import TOOL_CALL, Turn, prompt_ids
 
-            call = " " + COPY_CALL.format(name=name)  # a turn's text follows a space
+            from engine.chat.copying import weather_call
+
+            call = " " + weather_call(name)  # a turn's text follows a space
             start = call.index(name)
             before, target = _span(tokenizer, call, start, start + len(name))
             context = [*prompt_ids([Turn("user", COPY_QUESTION.format(name=name))], tokenizer),

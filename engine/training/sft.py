@@ -29,7 +29,13 @@ import torch
 
 from engine.chat import format as chat
 from engine.chat.format import Turn
-from engine.chat.conversations import Conversation, held_out_conversations, training_set
+from engine.chat.conversations import (
+    HANDWRITTEN_WEIGHT,
+    Conversation,
+    held_out_conversations,
+    training_mix,
+    training_set,
+)
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.model.versions import ModelVersions
 from engine.workspace import Workspace
@@ -50,6 +56,7 @@ class SFTConfig:
     eval_interval: int = 25
     eval_batches: int = 2
     data: str = "copying"  # the conversation set (engine.chat.conversations.training_set)
+    handwritten_weight: int = HANDWRITTEN_WEIGHT  # draws of each hand-written conversation
     copy_interval: int = 100  # steps between copy probes (engine.inference.evaluate.copy_probe)
     seed: int = 1337
     device: str = "auto"
@@ -220,8 +227,9 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
     n_conv = max(1, n_rows - n_pre)
     conversations = training_set(config.data)
     held_out = held_out_conversations()
-    conv_batches = ConversationBatches(conversations, tokenizer, train_config.block_size, n_conv,
-                                       config.seed, val_conversations=held_out)
+    conv_batches = ConversationBatches(training_mix(conversations, config.handwritten_weight),
+                                       tokenizer, train_config.block_size, n_conv, config.seed,
+                                       val_conversations=held_out)
     pre_batches = None
     if n_pre:
         pre_batches = pretraining_batches(ws, n_pre, train_config.block_size, config.seed)
