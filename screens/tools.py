@@ -452,11 +452,14 @@ class ToolsScreen(ChapterScreen):
         elif isinstance(event, loop.CallRecognised):
             self._pieces.append(("special", END))
             call = event.call
-            args = [repr(v) for v in call.positional] + [f"{k}={v!r}" for k, v in call.args.items()]
+            args = ([repr(v.strip() if isinstance(v, str) else v) for v in call.positional]
+                    + [f"{k}={v!r}" for k, v in call.plain_args().items()])
             self._detail(Content.assemble(
                 (END, SPECIAL_STYLE), (" closed the call. The parser (never eval) reads tool ", ""),
                 (call.name, "bold"), (" with ", ""), (", ".join(args) or "no arguments", "bold"),
-                ("" if event.known else " — but no tool has that name", "$text-error")))
+                ("" if event.known else " — but no tool has that name", "$text-error"),
+                (". The space after each opening quote is tokenization: \" Paris\" is the "
+                 "question's own token, so the model can copy it", "dim")))
         elif isinstance(event, loop.CallMalformed):
             self._pieces.append(("special", END))
             self.skipped.add(4)  # no tool runs on a call that cannot be read
@@ -721,12 +724,11 @@ def _search_call(query: str) -> Any:
 def _prompt(tokenizer: Any, question: str, context: str | None, query: str) -> list[int]:
     """The conversation up to the model's reply: the question, and when ``context`` is
     given, the search call and its result before it."""
-    from engine.chat.format import Turn, prompt_ids
-    from engine.tools.parser import format_call
+    from engine.chat.format import Turn, call_text, prompt_ids
 
     turns = [Turn("user", question)]
     if context is not None:
-        turns += [Turn("tool_call", format_call("search", {"query": query})),
+        turns += [Turn("tool_call", call_text("search", query=query)),
                   Turn("tool_result", context)]
     return prompt_ids(turns, tokenizer)
 
