@@ -67,3 +67,23 @@ def test_the_bundled_chat_model_gets_whole_turns_right_on_names_it_never_saw(shi
     assert got["calculator"].right >= 5, report.short()
     assert got["small talk"].right >= 16, report.short()
     assert got["capitals"].fraction >= 0.95, report.short()
+
+
+@pytest.mark.parametrize("question,answer", [
+    ("How do I give a good wedding toast?", "TOAST_ANSWER"),
+    ("Emily buys 3 apples and 2 oranges. Each orange costs $2. The total cost of all the "
+     "fruit is $13. What is the cost of each apple?", "APPLES_ANSWER"),
+    ("Hello!", "Hello! Ask me a question and I will answer it."),
+])
+def test_the_bundled_chat_model_answers_the_talks_prompts_as_written_by_hand(shipped, question,
+                                                                             answer):
+    """The talk's own examples are a few dozen among fourteen thousand conversations; drawn
+    more often (engine.chat.conversations.HANDWRITTEN_WEIGHT), they are answered word for word."""
+    from engine.chat import conversations as cv
+    from engine.chat.format import Turn
+    from engine.training.sft import reply
+
+    tok, _, chat = shipped
+    expected = getattr(cv, answer, answer)
+    turns, _ = reply(chat, tok, [Turn("user", question)], max_tokens=100)
+    assert [(t.role, t.text) for t in turns] == [("assistant", expected)]
