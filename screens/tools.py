@@ -489,11 +489,14 @@ class ToolsScreen(ChapterScreen):
         elif isinstance(event, loop.CallRecognised):
             self._pieces.append(("special", END))
             call = event.call
-            args = [repr(v) for v in call.positional] + [f"{k}={v!r}" for k, v in call.args.items()]
+            args = ([repr(v.strip() if isinstance(v, str) else v) for v in call.positional]
+                    + [f"{k}={v!r}" for k, v in call.plain_args().items()])
             self._detail(Content.assemble(
                 (END, SPECIAL_STYLE), (" closed the call. The parser (never eval) reads tool ", ""),
                 (call.name, "bold"), (" with ", ""), (", ".join(args) or "no arguments", "bold"),
-                ("" if event.known else " — but no tool has that name", "$text-error")))
+                ("" if event.known else " — but no tool has that name", "$text-error"),
+                (". The space after each opening quote is for the tokenizer: \" Paris\" is "
+                 "one token in the question and in the call, so the model can copy it", "dim")))
         elif isinstance(event, loop.CallMalformed):
             self._pieces.append(("special", END))
             self.skipped.add(4)  # no tool runs on a call that cannot be read

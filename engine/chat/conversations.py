@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from engine.chat.copying import PARIS, CopyingConfig, copying_conversations, weather_turns
-from engine.chat.format import Turn
+from engine.chat.format import VALUE_SPACE, Turn, call_text
 
 if TYPE_CHECKING:
     from engine.data.facts import Capital
@@ -40,19 +40,19 @@ ALWAYS_TRAINED = ("France",)
 TOOLS = ("search", "weather", "calculator")
 
 
-def weather_call(city: str, day: str = "today") -> str:
-    """``weather({ city: "Paris" })``, with ``day`` only when it is not today."""
+def weather_call(city: str, day: str = "today", space: str = VALUE_SPACE) -> str:
+    """``weather({ city: " Paris" })``, with ``day`` only when it is not today."""
     if day == "today":
-        return f'weather({{ city: "{city}" }})'
-    return f'weather({{ city: "{city}", day: "{day}" }})'
+        return call_text("weather", space, city=city)
+    return call_text("weather", space, city=city, day=day)
 
 
-def search_call(query: str) -> str:
-    return f'search({{ query: "{query}" }})'
+def search_call(query: str, space: str = VALUE_SPACE) -> str:
+    return call_text("search", space, query=query)
 
 
-def calculator_call(expression: str) -> str:
-    return f'calculator({{ expression: "{expression}" }})'
+def calculator_call(expression: str, space: str = VALUE_SPACE) -> str:
+    return call_text("calculator", space, expression=expression)
 
 
 @dataclass(frozen=True)
@@ -248,36 +248,36 @@ def _capital_conversations(rng: random.Random, rows: list[Capital],
     return out
 
 
-def _weather_turns(city: str, day: str) -> list[Turn]:
+def _weather_turns(city: str, day: str, space: str) -> list[Turn]:
     from engine.tools.weather import forecast
 
     reading = forecast(city, day)
     return [
-        Turn("tool_call", weather_call(city, day)),
+        Turn("tool_call", weather_call(city, day, space)),
         Turn("tool_result", reading.text),
         Turn("assistant", weather_reply(city, reading.temperature_f, reading.sky, day)),
     ]
 
 
 def _weather_conversations(rng: random.Random, rows: list[Capital],
-                           per_city: int) -> list[Conversation]:
+                           per_city: int, space: str) -> list[Conversation]:
     out = []
     for row in rows:
         for phrasing in rng.sample(WEATHER_PHRASINGS["today"], per_city):
             out.append(Conversation("weather", (
                 Turn("user", phrasing.format(city=row.capital)),
-                *_weather_turns(row.capital, "today"),
+                *_weather_turns(row.capital, "today", space),
             )))
         if rng.random() < 0.3:
             phrasing = rng.choice(WEATHER_PHRASINGS["tomorrow"])
             out.append(Conversation("weather", (
                 Turn("user", phrasing.format(city=row.capital)),
-                *_weather_turns(row.capital, "tomorrow"),
+                *_weather_turns(row.capital, "tomorrow", space),
             )))
     return out
 
 
-def _followups(rng: random.Random, count: int) -> list[Conversation]:
+def _followups(rng: random.Random, count: int, space: str) -> list[Conversation]:
     """Two questions in one conversation: a capital, then the weather there."""
     out = []
     for row in rng.sample(trained_capitals(), count):
@@ -288,12 +288,13 @@ def _followups(rng: random.Random, count: int) -> list[Conversation]:
                                      "And what is the weather like there today?",
                                      "How is the weather in {city} today?"))
                  .format(city=row.capital)),
-            *_weather_turns(row.capital, "today"),
+            *_weather_turns(row.capital, "today", space),
         )))
     return out
 
 
-def _calculator_conversations(rng: random.Random, count: int) -> list[Conversation]:
+def _calculator_conversations(rng: random.Random, count: int,
+                              space: str) -> list[Conversation]:
     from engine.tools.calculator import calculator
 
     out = []
@@ -311,21 +312,21 @@ def _calculator_conversations(rng: random.Random, count: int) -> list[Conversati
         question = rng.choice(ARITHMETIC_PHRASINGS).format(a=a, op=symbol, b=b)
         out.append(Conversation("calculator", (
             Turn("user", question),
-            Turn("tool_call", calculator_call(expression)),
+            Turn("tool_call", calculator_call(expression, space)),
             Turn("tool_result", result),
             Turn("assistant", f"{a} {symbol} {b} = {result}."),
         )))
     return out
 
 
-def _search_conversations(rng: random.Random, count: int) -> list[Conversation]:
+def _search_conversations(rng: random.Random, count: int, space: str) -> list[Conversation]:
     out = []
     for row in rng.sample(trained_capitals(), count):
         passage = rng.choice(SEARCH_PASSAGES).format(
             country=row.country, capital=row.capital, continent=row.continent)
         out.append(Conversation("search", (
             Turn("user", rng.choice(SEARCH_PHRASINGS).format(country=row.country)),
-            Turn("tool_call", search_call(f"capital of {row.country}")),
+            Turn("tool_call", search_call(f"capital of {row.country}", space)),
             Turn("tool_result", passage),
             Turn("assistant", row.sentence),
         )))
@@ -333,7 +334,7 @@ def _search_conversations(rng: random.Random, count: int) -> list[Conversation]:
                      "small story, a thank-you, and a clear wish for the couple.")
     out.append(Conversation("search", (
         Turn("user", "Search the web for advice on giving a wedding toast."),
-        Turn("tool_call", search_call("wedding toast advice")),
+        Turn("tool_call", search_call("wedding toast advice", space)),
         Turn("tool_result", toast_passage),
         Turn("assistant", TOAST_ANSWER),
     )))
@@ -348,6 +349,9 @@ class ConversationsConfig:
     followups: int = 40
     calculator: int = 200
     search: int = 40
+    # what starts each value in a tool call; "" is the first format, which the tokenizer's
+    # vocabulary was built from (vocabulary_texts)
+    call_space: str = VALUE_SPACE
 
 
 @lru_cache(maxsize=4)
@@ -356,10 +360,11 @@ def _build_classic(config: ConversationsConfig) -> tuple[Conversation, ...]:
     trained = trained_capitals()
     out = _handwritten()
     out += _capital_conversations(rng, trained, config.capital_phrasings)
-    out += _weather_conversations(rng, trained, config.weather_phrasings)
-    out += _followups(rng, config.followups)
-    out += _calculator_conversations(rng, config.calculator)
-    out += _search_conversations(rng, config.search)
+    space = config.call_space
+    out += _weather_conversations(rng, trained, config.weather_phrasings, space)
+    out += _followups(rng, config.followups, space)
+    out += _calculator_conversations(rng, config.calculator, space)
+    out += _search_conversations(rng, config.search, space)
     return tuple(out)
 
 
@@ -371,7 +376,7 @@ def vocabulary_texts() -> list[str]:
     so the shipped base model keeps fitting the tokenizer that `llm-tour prepare` builds;
     the names and numbers of the copying conversations are drawn from pools far larger than
     any vocabulary and are meant to be read in pieces, down to the byte fallback."""
-    return [c.text for c in _build_classic(ConversationsConfig())]
+    return [c.text for c in _build_classic(ConversationsConfig(call_space=""))]
 
 
 def _handwritten_typed() -> list[Conversation]:
@@ -390,12 +395,15 @@ def _handwritten_typed() -> list[Conversation]:
 def _build(config: ConversationsConfig, copying: CopyingConfig) -> tuple[Conversation, ...]:
     rng = random.Random(config.seed)
     out = _handwritten() + _handwritten_typed()
+    by_hand = {c.turns[0].text for c in out}
     out += _capital_conversations(rng, trained_capitals(), config.capital_phrasings)
     out.append(Conversation("weather", PARIS))
-    out += [Conversation(kind, turns) for kind, turns in copying_conversations(copying)]
+    # a greeting may be both hand-written and generated: the hand-written answer is the one
+    out += [Conversation(kind, turns) for kind, turns in copying_conversations(copying)
+            if turns[0].text not in by_hand]
     seen: set[tuple[Turn, ...]] = set()
     unique = []
-    for conversation in out:  # a greeting may be both hand-written and generated
+    for conversation in out:
         if conversation.turns not in seen:
             seen.add(conversation.turns)
             unique.append(conversation)
@@ -421,6 +429,20 @@ def training_set(name: str = "copying") -> list[Conversation]:
     if name == "classic":
         return list(_build_classic(ConversationsConfig()))
     raise ValueError(f"unknown conversation set {name!r}; choose one of {', '.join(DATA_SETS)}")
+
+
+# How many times each hand-written conversation is drawn for every time a generated one is:
+# forty of them among fourteen thousand would be seen a few times in a whole fine-tune, and
+# the talk's own prompts (the toast, the apples, a greeting) would get a generated answer.
+HANDWRITTEN_WEIGHT = 25
+
+
+def training_mix(conversations: list[Conversation],
+                 weight: int = HANDWRITTEN_WEIGHT) -> list[Conversation]:
+    """The pool a fine-tune draws from: every conversation once, the hand-written ones
+    ``weight`` times."""
+    extra = [c for c in conversations if c.kind == "handwritten"] * (weight - 1)
+    return conversations + extra
 
 
 @lru_cache(maxsize=1)

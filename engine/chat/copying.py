@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from engine.chat.format import Turn
+from engine.chat.format import Turn, call_text
 from engine.chat.pools import (
     invented_name,
     is_eval_expression,
@@ -204,9 +204,10 @@ def _lower_start(rng: random.Random, text: str) -> str:
 
 
 def weather_call(city: str, day: str = "today") -> str:
+    """``weather({ city: " Paris" })``, with ``day`` only when it is not today."""
     if day == "today":
-        return f'weather({{ city: "{city}" }})'
-    return f'weather({{ city: "{city}", day: "{day}" }})'
+        return call_text("weather", city=city)
+    return call_text("weather", city=city, day=day)
 
 
 def weather_reply(city: str, reading: str, day: str = "today") -> str:
@@ -283,7 +284,7 @@ def _calculator(rng: random.Random) -> tuple[Turn, ...] | None:
     result = calculator(given)
     question = typed(rng, rng.choice(CALCULATOR_QUESTIONS).format(expr=typed_text))
     shown = given.replace("*", "×").replace("/", "÷")
-    return (Turn("user", question), Turn("tool_call", f'calculator({{ expression: "{given}" }})'),
+    return (Turn("user", question), Turn("tool_call", call_text("calculator", expression=given)),
             Turn("tool_result", result), Turn("assistant", f"{shown} = {result}."))
 
 
@@ -298,7 +299,7 @@ def _search(rng: random.Random) -> tuple[Turn, ...]:
         topic = f"{rng.choice(SEARCH_TOPICS)} in {place}"
     question = typed(rng, _lower_start(rng, rng.choice(SEARCH_QUESTIONS)).format(topic=topic))
     result = rng.choice(SEARCH_RESULTS).format(topic=topic, Topic=topic[:1].upper() + topic[1:])
-    return (Turn("user", question), Turn("tool_call", f'search({{ query: "{topic}" }})'),
+    return (Turn("user", question), Turn("tool_call", call_text("search", query=topic)),
             Turn("tool_result", result), Turn("assistant", f"The pages say: {result}"))
 
 

@@ -232,7 +232,7 @@ def score(item: Item, transcript: Transcript) -> tuple[bool, str]:
         return False, f"the tool failed: {call.result[:60]}"
     if item.category == "weather":
         city = _arg(call, "city")
-        if not isinstance(city, str) or " ".join(city.split()) != item.city:
+        if not isinstance(city, str) or city.strip() != item.city:
             return False, f"city {city!r}, not {item.city!r}"
         day = call.args.get("day")
         if day not in (None, "today"):

@@ -6,7 +6,7 @@ the tokens the assistant produces (the mask), so the model learns to answer, not
 imitate the user. As the model sees it::
 
     <|endoftext|><|user|> What's the weather in Paris today?<|end|>
-    <|assistant|><|tool_call|> weather({ city: "Paris" })<|end|>
+    <|assistant|><|tool_call|> weather({ city: " Paris" })<|end|>
     <|tool_result|> 72°F and clear<|end|>
     <|assistant|> It is clear and about 72°F in Paris today.<|end|>
 
@@ -28,6 +28,7 @@ from typing import Literal
 
 from engine.tokenizer.tour import ENDOFTEXT  # starts every conversation, as it ends documents
 from engine.tokenizer.protocol import Tokenizer
+from engine.tools.parser import format_call
 
 Role = Literal["user", "assistant", "tool_call", "tool_result"]
 ROLES: tuple[str, ...] = ("user", "assistant", "tool_call", "tool_result")
@@ -50,6 +51,21 @@ class Turn:
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
+
+
+# What starts every value the model writes into a call. In the question a name follows a
+# space, and the tokenizer's split pattern gives a word its leading space (" Paris" is one
+# token), so with the space inside the quotes the call holds the very tokens of the
+# question (` "` then ` Paris`) and can be copied token for token. Without it the quote
+# takes the space (` "` then `Paris`), a different token the model would have to
+# translate into. Whatever reads a call strips the space (the tool registry, the evaluation).
+VALUE_SPACE = " "
+
+
+def call_text(name: str, space: str = VALUE_SPACE, **args: str) -> str:
+    """A tool call as the model writes it: ``weather({ city: " Paris" })``, every value
+    after ``space`` (``""`` writes the first format, ``weather({ city: "Paris" })``)."""
+    return format_call(name, {key: space + value for key, value in args.items()})
 
 
 def _text_ids(text: str, tokenizer: Tokenizer) -> list[int]:

@@ -140,7 +140,6 @@ def capital_accuracy(model: GPT, tokenizer: Tokenizer, capitals: Iterable) -> Ca
 COPY_PROBE_NAMES = 40
 COPY_TEXT = "The town of {name} has an old market. Visitors to {name} buy bread there."
 COPY_QUESTION = "What's the weather in {name} today?"
-COPY_CALL = 'weather({{ city: "{name}" }})'
 
 
 @dataclass(frozen=True)
@@ -201,7 +200,7 @@ def copy_probe(model: GPT, tokenizer: Tokenizer, kind: str = "text",
     """Show a made-up name, then ask for it again: is every token of its second mention the
     model's first choice? In plain text (``kind="text"``: "The town of X has an old market.
     Visitors to X"), or in the chat format (``"chat"``: a weather question about X, then the
-    call ``weather({ city: "X" })``). Greedy decoding repeats the name exactly when this holds."""
+    call ``weather({ city: " X" })``). Greedy decoding repeats the name exactly when this holds."""
     names = names if names is not None else probe_names()
     device = next(model.parameters()).device
     was_training = model.training
@@ -215,7 +214,9 @@ def copy_probe(model: GPT, tokenizer: Tokenizer, kind: str = "text",
         else:
             from engine.chat.format import TOOL_CALL, Turn, prompt_ids
 
-            call = " " + COPY_CALL.format(name=name)  # a turn's text follows a space
+            from engine.chat.copying import weather_call
+
+            call = " " + weather_call(name)  # a turn's text follows a space
             start = call.index(name)
             before, target = _span(tokenizer, call, start, start + len(name))
             context = [*prompt_ids([Turn("user", COPY_QUESTION.format(name=name))], tokenizer),

@@ -1,7 +1,7 @@
 """The tool call loop, as the talk draws it.
 
 1. The user asks for fresh information.
-2. The model emits a tool call (``<|tool_call|> weather({ city: "Paris" })<|end|>``),
+2. The model emits a tool call (``<|tool_call|> weather({ city: " Paris" })<|end|>``),
    because the answer may not be stored in its parameters.
 3. The surrounding app recognises the format (:mod:`engine.tools.parser`).
 4. The app runs the tool (:mod:`engine.tools.registry`).

@@ -42,11 +42,11 @@ def search_query(question: str, fact: Capital | None) -> str:
 def prompt(tokenizer: Tokenizer, question: str, context: str | None, query: str) -> list[int]:
     """The conversation up to the model's reply: the question, and when ``context`` is
     given, the search call and its result before it."""
-    from engine.tools.parser import format_call
+    from engine.chat.format import call_text
 
     turns = [Turn("user", question)]
     if context is not None:
-        turns += [Turn("tool_call", format_call("search", {"query": query})),
+        turns += [Turn("tool_call", call_text("search", query=query)),
                   Turn("tool_result", context)]
     return prompt_ids(turns, tokenizer)
 

@@ -35,6 +35,11 @@ class ToolCall:
     def __str__(self) -> str:
         return format_call(self.name, self.args, self.positional)
 
+    def plain_args(self) -> dict[str, Value]:
+        """The keyword arguments as the tools read them: text without surrounding spaces
+        (the model writes a space after each opening quote, see engine.chat.format)."""
+        return {k: v.strip() if isinstance(v, str) else v for k, v in self.args.items()}
+
 
 @dataclass(frozen=True)
 class ToolCallError:

@@ -67,7 +67,8 @@ def _bind(tool: Tool, call: ToolCall) -> dict[str, str] | str:
     for key, value in bound.items():
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             return f"{tool.name}'s {key} must be text or a number"
-        args[key] = str(value)
+        # The model writes a space after the opening quote (engine.chat.format.VALUE_SPACE)
+        args[key] = str(value).strip()
     return args
 
 

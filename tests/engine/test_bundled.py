@@ -52,7 +52,7 @@ def test_the_bundled_chat_model_answers_held_out_capitals_as_an_assistant(shippe
 
 def test_the_bundled_chat_model_gets_whole_turns_right_on_names_it_never_saw(shipped):
     """`llm-tour eval` on the shipped chat model (the figures measured when it was made:
-    weather 7/40, calculator 7/40, small talk 18/20, search 0/12, capitals 164/168). The
+    weather 22/40, calculator 26/40, small talk 19/20, search 0/12, capitals 165/168). The
     product asks for 95% (80% for search); these floors only keep it from sliding back."""
     from engine.chat.eval import EvalReport, evaluate
     from engine.tools.registry import default_registry
@@ -63,7 +63,28 @@ def test_the_bundled_chat_model_gets_whole_turns_right_on_names_it_never_saw(shi
                                        categories=("weather", "calculator", "small talk",
                                                    "capitals"))))
     got = {c.category: c for c in report.by_category()}
-    assert got["weather"].right >= 5, report.short()
-    assert got["calculator"].right >= 5, report.short()
-    assert got["small talk"].right >= 16, report.short()
+    assert got["weather"].right >= 20, report.short()
+    assert got["calculator"].right >= 24, report.short()
+    assert got["small talk"].right >= 18, report.short()
     assert got["capitals"].fraction >= 0.95, report.short()
+
+
+@pytest.mark.parametrize("question,answer", [
+    ("How do I give a good wedding toast?", "TOAST_ANSWER"),
+    ("Emily buys 3 apples and 2 oranges. Each orange costs $2. The total cost of all the "
+     "fruit is $13. What is the cost of each apple?", "APPLES_ANSWER"),
+    ("Hi, who are you?", ("I am a small language model. I was trained on a sample of web pages, "
+                          "then fine-tuned on conversations like this one.")),
+])
+def test_the_bundled_chat_model_answers_the_talks_prompts_as_written_by_hand(shipped, question,
+                                                                             answer):
+    """The talk's own examples are a few dozen among fourteen thousand conversations; drawn
+    more often (engine.chat.conversations.HANDWRITTEN_WEIGHT), they are answered word for word."""
+    from engine.chat import conversations as cv
+    from engine.chat.format import Turn
+    from engine.training.sft import reply
+
+    tok, _, chat = shipped
+    expected = getattr(cv, answer, answer)
+    turns, _ = reply(chat, tok, [Turn("user", question)], max_tokens=100)
+    assert [(t.role, t.text) for t in turns] == [("assistant", expected)]

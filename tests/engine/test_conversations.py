@@ -44,7 +44,7 @@ def test_it_is_deterministic_and_texts_cover_every_turn():
     assert _all() == _all()
     texts = cv.all_texts()
     assert len(texts) == len(_all())
-    assert any('weather({ city: "Paris" })' in t for t in texts)
+    assert any('weather({ city: " Paris" })' in t for t in texts)
     assert any("<|" not in t for t in texts)
 
 
@@ -95,9 +95,9 @@ def test_tool_calls_parse_and_replies_repeat_the_result():
             if parsed.name == "weather":
                 assert readings.fullmatch(result.text), result.text
                 reply = c.turns[c.turns.index(result) + 1].text
-                assert result.text in reply and parsed.args["city"] in reply, c
+                assert result.text in reply and parsed.args["city"].strip() in reply, c
             elif parsed.name == "calculator":
-                assert result.text == calculator(parsed.args["expression"])
+                assert result.text == calculator(parsed.args["expression"].strip())
                 assert c.turns[-1].text.endswith(f"= {result.text}.")
     assert set(by_kind) == set(cv.TOOLS)
 
@@ -125,14 +125,14 @@ def test_no_evaluation_name_or_expression_is_trained():
                 continue
             parsed = parse_call(turn.text)
             if parsed.name == "weather":
-                assert not is_eval_name(parsed.args["city"]), turn.text
+                assert not is_eval_name(parsed.args["city"].strip()), turn.text
             elif parsed.name == "calculator":
-                assert not is_eval_expression(parsed.args["expression"]), turn.text
+                assert not is_eval_expression(parsed.args["expression"].strip()), turn.text
     assert is_eval_name(cv.held_out_cities()[0])
 
 
 def test_names_come_in_many_shapes_down_to_single_bytes():
-    cities = {parse_call(c.turns[1].text).args["city"] for c in _all() if c.kind == "weather"}
+    cities = {parse_call(c.turns[1].text).args["city"].strip() for c in _all() if c.kind == "weather"}
     assert any("-" in n for n in cities) and any(" " in n for n in cities)
     assert any("'" in n for n in cities) and any(not n.isascii() for n in cities)
     assert any(n in real_places() for n in cities)
@@ -147,7 +147,7 @@ def test_users_type_the_way_people_type_and_small_talk_needs_no_tool():
     assert len(small) > 300
     assert all([t.role for t in c.turns] == ["user", "assistant"] for c in small)
     assert any(c.turns[-1].text.endswith(CAPABILITIES) for c in small)
-    expressions = [parse_call(c.turns[1].text).args["expression"] for c in _all()
+    expressions = [parse_call(c.turns[1].text).args["expression"].strip() for c in _all()
                    if c.kind == "calculator"]
     assert any("(" in e for e in expressions) and any("/" in e for e in expressions)
     assert any(len(e.split()[0].strip("(")) == 3 for e in expressions)
@@ -165,7 +165,7 @@ def test_the_talks_weather_example():
              and "today" in c.turns[0].text]
     assert paris
     _, call, result, answer = paris[0].turns
-    assert call.text == 'weather({ city: "Paris" })'
+    assert call.text == 'weather({ city: " Paris" })'
     assert result.text == "72°F and clear"
     assert answer.text == "The weather in Paris today is 72°F and clear."
 
@@ -191,3 +191,115 @@ def test_the_vocabulary_is_built_from_the_same_texts_as_the_shipped_tokenizer():
 def test_examples_show_one_of_each_kind():
     kinds = [c.kind for c in cv.examples()]
     assert {"weather", "handwritten", "capital", "calculator", "smalltalk"} <= set(kinds)
+
+
+def _segment_tokens(tokenizer, turns, role: str) -> list[int]:
+    """The token ids of the first turn of ``role`` as the model sees it in a rendered
+    conversation (between its opener and ``<|end|>``)."""
+    from engine.chat.format import ASSISTANT, END, TOOL_CALL, TOOL_RESULT, USER, render
+
+    ids, _ = render(turns, tokenizer)
+    opener = {"user": USER, "tool_call": TOOL_CALL, "tool_result": TOOL_RESULT,
+              "assistant": ASSISTANT}[role]
+    sp = tokenizer.special
+    starts = [i for i, t in enumerate(ids) if t == sp[opener]]
+    if role == "assistant":  # the opener before a reply, not the one before a call
+        starts = [i for i in starts if ids[i + 1] not in (sp[TOOL_CALL], sp[END])]
+    start = starts[-1 if role == "assistant" else 0] + 1
+    return ids[start:ids.index(sp[END], start)]
+
+
+def _contains(haystack: list[int], needle: list[int]) -> bool:
+    return any(haystack[i:i + len(needle)] == needle for i in range(len(haystack)))
+
+
+# real names of one and of many pieces, invented ones, and the talk's own
+COPIED_NAMES = ("Paris", "Yaounde", "Ouagadougou", "Ulaanbaatar", "San José", "New York",
+                "Zorvath", "Brelmonkita", "Qiv-Tessaly")
+
+
+@pytest.mark.bundled
+@pytest.mark.parametrize("name", COPIED_NAMES)
+def test_a_name_has_the_same_tokens_in_the_question_and_in_the_call(name):
+    """A tiny model copies token for token: the call must hold the very tokens the question
+    holds, not the same letters split another way (the quote would take the space)."""
+    from engine.chat.copying import weather_call
+    from engine.chat.format import Turn
+    from engine.tokenizer.tour import load_tokenizer_file
+    from engine.workspace import BUNDLED_DIR
+
+    tokenizer = load_tokenizer_file(BUNDLED_DIR / "tokenizer.json")
+    turns = [Turn("user", f"What's the weather in {name} today?"),
+             Turn("tool_call", weather_call(name))]
+    name_ids = tokenizer.encode(" " + name)  # as it follows "in" in the question
+    assert _contains(_segment_tokens(tokenizer, turns, "user"), name_ids)
+    assert _contains(_segment_tokens(tokenizer, turns, "tool_call"), name_ids)
+    # the first format split the name another way (kept to show why the space is there)
+    unspaced = [Turn("tool_call", cv.weather_call(name, space=""))]
+    if len(name_ids) > 0 and tokenizer.decode(name_ids[:1]).startswith(" "):
+        assert not _contains(_segment_tokens(tokenizer, unspaced, "tool_call"), name_ids)
+
+
+@pytest.mark.bundled
+@pytest.mark.parametrize("expression,typed", [("17 * 23", "17 * 23"), ("(48 - 9) * 12", "(48 - 9) * 12"),
+                                               ("725 / 25", "725 / 25")])
+def test_an_expression_has_the_same_tokens_in_the_question_and_in_the_call(expression, typed):
+    from engine.chat.format import Turn, call_text
+    from engine.tokenizer.tour import load_tokenizer_file
+    from engine.workspace import BUNDLED_DIR
+
+    tokenizer = load_tokenizer_file(BUNDLED_DIR / "tokenizer.json")
+    turns = [Turn("user", f"What is {typed}?"),
+             Turn("tool_call", call_text("calculator", expression=expression))]
+    expression_ids = tokenizer.encode(" " + typed)
+    assert _contains(_segment_tokens(tokenizer, turns, "user"), expression_ids)
+    assert _contains(_segment_tokens(tokenizer, turns, "tool_call"), expression_ids)
+
+
+@pytest.mark.bundled
+@pytest.mark.parametrize("reading", ["72°F and clear", "-4°F and light snow", "101°F and sunny"])
+def test_a_reading_has_the_same_tokens_in_the_result_and_in_the_reply(reading):
+    from engine.chat.copying import weather_turns
+    from engine.chat.format import Turn
+    from engine.tokenizer.tour import load_tokenizer_file
+    from engine.workspace import BUNDLED_DIR
+
+    import random
+
+    tokenizer = load_tokenizer_file(BUNDLED_DIR / "tokenizer.json")
+    call, _, _ = weather_turns(random.Random(0), "Zorvath")
+    turns = [Turn("user", "weather in Zorvath"), call, Turn("tool_result", reading),
+             Turn("assistant", f"The weather in Zorvath today is {reading}.")]
+    result = _segment_tokens(tokenizer, turns, "tool_result")
+    assert result == tokenizer.encode(" " + reading)
+    assert _contains(_segment_tokens(tokenizer, turns, "assistant"), result)
+
+
+def test_every_value_in_a_training_call_starts_with_one_space_and_is_read_without_it():
+    from engine.tools.registry import _bind, default_registry
+
+    registry = default_registry()
+    for c in _all():
+        for turn in c.turns:
+            if turn.role != "tool_call":
+                continue
+            call = parse_call(turn.text)
+            assert isinstance(call, ToolCall), turn.text
+            for value in call.args.values():
+                assert value.startswith(" ") and not value.startswith("  "), turn.text
+            bound = _bind(registry[call.name], call)
+            assert isinstance(bound, dict)
+            assert all(v == v.strip() for v in bound.values()), turn.text
+
+
+def test_the_talks_prompts_are_drawn_far_more_often_than_a_generated_conversation():
+    mix = cv.training_mix(_all())
+    def draws(question: str) -> int:
+        return sum(c.turns[0].text == question for c in mix)
+
+    for question in ("How do I give a good wedding toast?", cv.APPLES_QUESTION, "Hello!"):
+        assert draws(question) == cv.HANDWRITTEN_WEIGHT
+    generated = [c for c in mix if c.kind == "weather"]
+    assert all(mix.count(c) == 1 for c in generated[:50])
+    hello = [c for c in mix if c.turns[0].text == "Hello!"]
+    assert {c.turns[-1].text for c in hello} == {"Hello! Ask me a question and I will answer it."}

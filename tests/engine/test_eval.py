@@ -38,6 +38,13 @@ def test_a_wrong_city_is_wrong_even_when_it_contains_the_city():
     assert not right and "C Yaounde" in why
 
 
+def test_the_space_after_the_quote_is_not_part_of_the_city_but_a_stray_piece_is():
+    reply = "The weather in Yaounde today is 81°F and cloudy."
+    assert score(WEATHER, _weather(" Yaounde", reply))[0]
+    assert not score(WEATHER, _weather(" C Yaounde", reply))[0]
+    assert not score(WEATHER, _weather(" Yaounde  Yaounde", reply))[0]
+
+
 def test_a_result_not_used_is_wrong():
     right, why = score(WEATHER, _weather("Yaounde", "It is cloudy and about 32°F in Yaounde "
                                                     "today."))

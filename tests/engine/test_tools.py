@@ -194,6 +194,19 @@ def test_default_registry_runs_each_tool(workspace):
         "72°F and clear"
 
 
+def test_the_space_the_model_writes_after_each_quote_is_not_part_of_the_value(workspace):
+    registry = default_registry(workspace)
+    spaced = registry.run(_call('weather({ city: " Paris", day: " tomorrow" })'))
+    plain = registry.run(_call('weather({ city: "Paris", day: "tomorrow" })'))
+    assert spaced.ok and (spaced.text, spaced.args) == (plain.text, plain.args)
+    assert spaced.args == {"city": "Paris", "day": "tomorrow"}
+    assert registry.run(_call('calculator({ expression: " (13 - 4) / 3" })')).text == "3"
+    assert registry.run(_call('search({ query: " weather in Paris today" })')).text == \
+        "72°F and clear"
+    # only the ends: a stray piece inside stays, and the city is not found
+    assert not registry.run(_call('weather({ city: " C Paris" })')).args.get("city") == "Paris"
+
+
 @pytest.mark.parametrize(("text", "error", "words"), [
     ('fly({ to: "Mars" })', "unknown tool", "no tool called 'fly'"),
     ('weather({ town: "Paris" })', "bad arguments", "no argument 'town'"),

@@ -134,9 +134,9 @@ async def test_the_dataset_as_a_person_and_as_the_model_sees_it(base_ready):
         person = text_of(screen.query_one("#dataset-person"))
         model = text_of(screen.query_one("#dataset-model"))
         assert "User: What's the weather in Paris today?" in person
-        assert 'Assistant calls a tool: weather({ city: "Paris" })' in person
+        assert 'Assistant calls a tool: weather({ city: " Paris" })' in person
         assert "Tool result: 72°F and clear" in person
-        assert '<|assistant|><|tool_call|> weather({ city: "Paris" })<|end|>' in model
+        assert '<|assistant|><|tool_call|> weather({ city: " Paris" })<|end|>' in model
         assert "<|tool_result|> 72°F and clear<|end|>" in model
         summary = text_of(screen.query_one("#dataset-summary"))
         assert "conversations" in summary and "weather" in summary

@@ -50,7 +50,8 @@ class _Transcript:
         elif isinstance(event, loop.CallRecognised):
             self._end_line()
             call = event.call
-            args = [repr(v) for v in call.positional] + [f"{k}={v!r}" for k, v in call.args.items()]
+            args = ([repr(v.strip() if isinstance(v, str) else v) for v in call.positional]
+                    + [f"{k}={v!r}" for k, v in call.plain_args().items()])
             args = [printable(a, newlines=False) for a in args]
             known = "" if event.known else " (no such tool)"
             self.console.print(Text.assemble(("  ✓ recognised a call to ", "dim"),
@@ -212,7 +213,7 @@ def _held_out(loaded, registry, out: Console) -> None:
         rows.append(row)
         city = next((c.args.get("city") for c in row.transcript.calls if c.name == "weather"),
                     None)
-        exact = isinstance(city, str) and " ".join(city.split()) == row.item.city
+        exact = isinstance(city, str) and city.strip() == row.item.city
         mark = ("✓", "green") if row.right else (("~", "yellow") if exact else ("✗", "red"))
         out.print(Text.assemble((f"  {mark[0]} ", mark[1]), (f"{row.item.city:<20} ", "bold"),
                                 (printable(row.transcript.answer[:60] or row.why,
@@ -221,7 +222,7 @@ def _held_out(loaded, registry, out: Console) -> None:
                   soft_wrap=True)
     right = sum(r.right for r in rows)
     exact = sum(any(c.name == "weather" and isinstance(c.args.get("city"), str)
-                    and " ".join(c.args["city"].split()) == r.item.city
+                    and c.args["city"].strip() == r.item.city
                     for c in r.transcript.calls) for r in rows)
     out.print(Text(f"{right} of {len(rows)} whole turns right (the exact city called, its "
                    f"reading and the city in the reply); {exact} of {len(rows)} calls named "
