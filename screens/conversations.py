@@ -269,7 +269,7 @@ class ConversationsScreen(ChapterScreen):
     ]
 
     runner: ClassVar[str] = "process"  # where fine-tuning runs: "process" or "thread"
-    sft_config: ClassVar[Any] = None  # an engine.training.sft.SFTConfig; None: its defaults
+    sft_config: ClassVar[Any] = None  # an engine.training.sft.SFTConfig; None: the live one
 
     def __init__(self, chapter, index: int) -> None:
         super().__init__(chapter, index)
@@ -288,7 +288,8 @@ class ConversationsScreen(ChapterScreen):
         self._sft_lines: list[Text] = []
         self._sft_status: Text = Text.assemble(
             ("Press ", "dim"), ("s", "bold"),
-            (" to fine-tune the base model on the conversations, live. ", "dim"),
+            (" to fine-tune the base model on the conversations, live (a short run, sized "
+             "for a talk). ", "dim"),
             ("Half of every batch is still pretraining text, so the facts it learned stay.",
              "dim"))
         self._sft_progress: tuple[float | None, float] = (None, 0)
@@ -548,7 +549,10 @@ class ConversationsScreen(ChapterScreen):
         """Fine-tune in the training child (engine.training.child): keys stay quick."""
         from engine.training.child import StageRunner, sft_job
 
-        self.sft = StageRunner(sft_job, str(self.app.workspace.root), self.sft_config,
+        from engine.training.sft import live_config
+
+        config = self.sft_config or live_config()
+        self.sft = StageRunner(sft_job, str(self.app.workspace.root), config,
                                where=self.runner)
         self.run_stage(partial(self.sft.events, stage_cancelled), "conv-sft",
                        on_event=self._on_sft, on_done=self._sft_ended,
@@ -597,9 +601,14 @@ class ConversationsScreen(ChapterScreen):
                 self._sft_status = Text(f"Stopped after {event.step} steps; the previous chat "
                                         "model is kept.", style="dim")
             else:
+                from engine.training.sft import SFTConfig
+
                 self._sft_status = Text.assemble(
                     ("Done: ", "bold green"), f"{event.step} steps in {event.elapsed:.1f} s. ",
-                    "The comparison above now asks the new chat model.")
+                    "The comparison above now asks the new chat model. ",
+                    (f"This run is sized for a talk; the bundled chat model fine-tuned "
+                     f"{SFTConfig().max_steps:,} steps and copies names better: ", "dim"),
+                    ("m", "bold"), (" picks either.", "dim"))
                 self.tell_model_changed("chat")  # every chapter now uses the new chat model
         elif name == "TrainFailed":
             self.sft_running = False
