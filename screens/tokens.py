@@ -430,8 +430,7 @@ class BpeTraining(Vertical):
             CompactGPT4Tokenizer,
             TokenizerConfig,
             bytes_per_token,
-            conversation_texts,
-            dataset_texts,
+            tokenizer_corpus,
         )
         from engine.workspace import Workspace
 
@@ -439,17 +438,11 @@ class BpeTraining(Vertical):
         pace = self.PACE
 
         def training() -> Iterator[Any]:
-            found = workspace.find("dataset")
-            if found is None:
-                raise FileNotFoundError(
-                    "No dataset to train on yet: build it in the Data chapter or run "
-                    "`llm-tour prepare data`.")
-            documents = dataset_texts(found.path)
-            chats = conversation_texts()
-            corpus = documents + chats
-            corpus_bytes = sum(len(t.encode("utf-8")) for t in corpus)
+            found = tokenizer_corpus(workspace)
+            documents, chats, corpus = found.documents, found.conversations, found.texts
+            corpus_bytes = found.bytes
             target = TokenizerConfig().bpe_vocab_size
-            yield TrainingStarted(run, len(documents), len(chats), corpus_bytes, found.label,
+            yield TrainingStarted(run, len(documents), len(chats), corpus_bytes, found.source,
                                   target)
             start = time.perf_counter()
             merges: list[Merge] = []
@@ -474,7 +467,7 @@ class BpeTraining(Vertical):
             # The comparison the model's choice rests on, measured on this very dataset.
             compact = CompactGPT4Tokenizer.from_texts(corpus)
             yield VocabulariesCompared(
-                len(documents), found.label,
+                len(documents), found.source,
                 [(tokenizer.name, tokenizer.vocab_size, bytes_per_token(tokenizer, documents)),
                  (compact.name, compact.vocab_size, bytes_per_token(compact, documents))])
 

@@ -435,6 +435,37 @@ def split_documents(n: int, val_fraction: float, seed: int) -> tuple[list[int], 
     return sorted(order[n_val:]), sorted(order[:n_val])
 
 
+@dataclass(frozen=True)
+class Corpus:
+    """What both tokenizers learn from: the dataset's documents, then the conversations (so
+    the chat format's text has tokens too), and where the dataset came from."""
+
+    documents: list[str]
+    conversations: list[str]
+    source: str  # the dataset's Artifact.label
+
+    @property
+    def texts(self) -> list[str]:
+        return self.documents + self.conversations
+
+    @property
+    def bytes(self) -> int:
+        return sum(len(t.encode("utf-8")) for t in self.texts)
+
+
+def tokenizer_corpus(ws: Workspace) -> Corpus:
+    """The corpus of the workspace's dataset (or the bundled one), for ``prepare`` and for the
+    Tokens chapter's live run alike."""
+    found = ws.find("dataset")
+    if found is None:
+        raise FileNotFoundError("No dataset yet: build it in the Data chapter or run "
+                                "`llm-tour prepare data`.")
+    documents = dataset_texts(found.path)
+    if not documents:
+        raise ValueError(f"{found.path} holds no documents")
+    return Corpus(documents, conversation_texts(), found.label)
+
+
 def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[TokenizerEvent]:
     """Build both tokenizers from the dataset, save the chosen one, write the shards."""
     import numpy as np
@@ -442,16 +473,9 @@ def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[To
     config = config or TokenizerConfig()
     if config.kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {config.kind!r}")
-    found = ws.find("dataset")
-    if found is None:
-        raise FileNotFoundError("No dataset yet: run `llm-tour prepare data` first.")
-    documents = dataset_texts(found.path)
-    if not documents:
-        raise ValueError(f"{found.path} holds no documents")
-    chats = conversation_texts()
-    corpus = documents + chats
-    yield CorpusLoaded(len(documents), len(chats), sum(len(t.encode()) for t in corpus),
-                       found.label)
+    found = tokenizer_corpus(ws)
+    documents, corpus = found.documents, found.texts
+    yield CorpusLoaded(len(documents), len(found.conversations), found.bytes, found.source)
 
     start = time.perf_counter()
     merges: list[Merge] = []
