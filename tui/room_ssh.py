@@ -16,7 +16,7 @@ import asyncssh
 
 from engine.workspace import Workspace
 from tui.room import ChannelDriver, Room, RoomTourApp, run_viewer
-from tui.session import RESTORE, close_session, idle_message, open_session
+from tui.session import RESTORE, close_session, open_session
 from tui.ssh import SSHConfig, TourSession, TourSSHServer
 
 
@@ -83,16 +83,9 @@ class ViewerSession(TourSession):
     def watching(self) -> bool:
         return self.app is not None and self.app.watching()
 
-    async def _watch_idle(self) -> None:
-        timeout = self.server.config.idle_timeout
-        check = self.server.config.idle_check
-        while True:
-            await asyncio.sleep(min(timeout, check))
-            if self.watching():
-                self.last_input = time.monotonic()
-            if time.monotonic() - self.last_input >= timeout:
-                await self.end(idle_message(timeout))
-                return
+    def alive(self) -> bool:
+        """A viewer's tour runs in this process until the session ends it."""
+        return True
 
     async def _hang_up(self, grace: float = 3.0) -> None:
         if self.app is not None and self.app.is_running:

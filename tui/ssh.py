@@ -318,10 +318,15 @@ class TourSession(asyncssh.SSHServerSession):
         self._cpu = now
         return busy >= WATCHING_CPU * self.server.config.idle_check
 
+    def alive(self) -> bool:
+        """The tour is still running (its child process, here)."""
+        return self.process is not None and self.process.returncode is None
+
     async def _watch_idle(self) -> None:
+        """Close the session after the idle timeout: no key, and nothing being watched."""
         timeout = self.server.config.idle_timeout
         check = self.server.config.idle_check
-        while self.process is not None and self.process.returncode is None:
+        while self.alive():
             await asyncio.sleep(min(timeout, check))
             if self.watching():
                 self.last_input = time.monotonic()
