@@ -79,15 +79,23 @@ def open_chapter(workspace) -> TourApp:
     return TourApp(workspace, start=find_chapter("preferences"))
 
 
-async def settle(pilot) -> None:
-    """Let every worker finish (a failed one shows its error in the chapter)."""
-    for _ in range(3):
-        for worker in list(pilot.app.workers):
+async def settle(pilot, timeout: float = 60.0) -> None:
+    """Let every worker finish, and the workers their events start (a failed one shows its
+    error in the chapter): quiet three checks in a row, however busy the machine is."""
+    import time
+
+    deadline, quiet = time.monotonic() + timeout, 0
+    while quiet < 3:
+        if time.monotonic() > deadline:
+            pytest.fail(f"workers still running after {timeout:.0f} s")
+        workers = [w for w in pilot.app.workers if not w.is_finished]
+        for worker in workers:
             try:
                 await worker.wait()
             except WorkerFailed:
                 continue  # the chapter shows the error; the tests look for it there
-        await pilot.pause()
+        await pilot.pause(0.02)
+        quiet = 0 if workers else quiet + 1
 
 
 async def opened(pilot) -> tuple[PreferencesScreen, VotePanel]:
