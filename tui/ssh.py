@@ -54,6 +54,7 @@ from tui.session import (
 )
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
+SESSION_END_S = 20.0  # how long a server stop waits for each tour to end and say goodbye
 # 30 sessions: a seminar room. Without --room each session is a child tour process of
 # 315-530 MB resident (much of it torch, shared as file pages), 10-16 GB for 30; with
 # --room every viewer runs inside the server process, a few MB each (benchmarks/room.py
@@ -548,8 +549,8 @@ class TourSSHServer:
         await asyncio.gather(*(session.end(farewell) for session in sessions),
                              return_exceptions=True)
         mains = [session._main for session in sessions if session._main is not None]
-        if mains:  # each session's own task writes the farewell and exits
-            await asyncio.wait(mains, timeout=5)
+        if mains:  # each session's own task writes the farewell and exits (a busy machine
+            await asyncio.wait(mains, timeout=SESSION_END_S)  # can take seconds to stop a tour)
         for session in list(self.sessions):
             await session._cleanup()
         for connection in list(self.connections):
