@@ -12,27 +12,11 @@ import pytest
 from engine.workspace import Workspace
 from screens.registry import CHAPTERS
 from tui.room import Headcount, Room, RoomTourApp
+from ssh_clients import TIMEOUT, client_key, keys_file  # noqa: F401 (fixtures)
+from ssh_clients import plain as _plain
 from tui.ssh import SSHConfig, TourSSHServer
 
-ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
-TIMEOUT = 60  # seconds; the machine may be busy
 SIZE = (120, 32)
-
-
-def _plain(text: str) -> str:
-    return ANSI.sub("", text)
-
-
-@pytest.fixture
-def client_key():
-    return asyncssh.generate_private_key("ssh-ed25519")
-
-
-@pytest.fixture
-def keys_file(tmp_path, client_key):
-    path = tmp_path / "authorized_keys"
-    path.write_bytes(client_key.export_public_key())
-    return path
 
 
 class Viewer:

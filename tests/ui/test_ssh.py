@@ -14,26 +14,10 @@ import asyncssh
 import pytest
 
 from screens.registry import CHAPTERS
+from ssh_clients import TIMEOUT, client_key, keys_file  # noqa: F401 (fixtures)
+from ssh_clients import plain as _plain
 from tui.ssh import SSHConfig, TourSSHServer, get_winsize, load_host_key
 
-ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
-TIMEOUT = 60  # seconds; the machine may be busy
-
-
-def _plain(text: str) -> str:
-    return ANSI.sub("", text)
-
-
-@pytest.fixture
-def client_key():
-    return asyncssh.generate_private_key("ssh-ed25519")
-
-
-@pytest.fixture
-def keys_file(tmp_path, client_key):
-    path = tmp_path / "authorized_keys"
-    path.write_bytes(client_key.export_public_key())
-    return path
 
 
 async def _start(workspace, keys_file, **overrides) -> TourSSHServer:
