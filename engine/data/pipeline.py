@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +69,7 @@ class DataConfig:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     sites_dir: Path = SITES_DIR
     write: bool = True  # False: run everything but leave the workspace alone
+    web: SampleWeb | None = None  # a web already serving (with routes of its own); None: sites_dir
 
 
 class Funnel:
@@ -182,7 +183,8 @@ def run(ws: Workspace | None = None, config: DataConfig | None = None) -> Iterat
     passes = page_passes()
 
     yield StepStarted("crawl", STEPS["crawl"])
-    with SampleWeb(config.sites_dir) as web, \
+    serving = nullcontext(config.web) if config.web is not None else SampleWeb(config.sites_dir)
+    with serving as web, \
             Crawler(config.crawl, port=web.port, hosts=web.hosts) as crawler, \
             in_background(crawler.crawl) as crawl_events:
         for event in crawl_events:
