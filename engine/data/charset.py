@@ -2,12 +2,16 @@
 
 In order: a byte-order mark (it wins over anything declared), the charset the HTTP
 ``Content-Type`` names, the one a ``<meta>`` near the top names, and last a guess from
-the bytes themselves (charset-normalizer; a page that is mostly ASCII with a few
-other bytes is read as windows-1252 first, the common case, where a guess from so
-few bytes is unreliable). Labels are read as the HTML standard reads
-them: "iso-8859-1", "latin1" and "ascii" mean windows-1252, which is what such pages
-really are. A page none of these decodes cleanly is refused, never kept with
-replacement characters.
+the bytes themselves: UTF-16 when every other byte is NUL, UTF-8 when it decodes,
+windows-1252 for a page that is mostly ASCII with a few other bytes (the common case,
+where a guess from so few bytes is unreliable), else charset-normalizer's guess.
+Labels are read as the HTML standard reads them: "iso-8859-1", "latin1" and "ascii"
+mean windows-1252, which is what such pages really are, and a ``<meta>`` that names
+UTF-16 or UTF-32 means UTF-8 (a page that could be read far enough to find its
+``<meta>`` is not in UTF-16). A reading in UTF-16 or UTF-32 without a byte-order mark
+must show HTML tags, or it is not taken: two ASCII bytes read as one UTF-16 unit make
+Chinese-looking text, not an error. A page none of these decodes cleanly is refused,
+never kept with replacement characters.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ _ALIASES = {"iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252",
 
 
 _ASCII = bytes(range(0x80))
+_WIDE = ("utf-16", "utf-32")  # codec names start so: utf-16, utf-16-le, utf-32-be, ...
 
 
 class EncodingError(ValueError):
@@ -45,6 +50,25 @@ def _codec(label: str | None) -> str | None:
         return codecs.lookup(label).name
     except LookupError:
         return None
+
+
+def _plausible(text: str, name: str) -> bool:
+    """False for a UTF-16 or UTF-32 reading (without a byte-order mark) that shows no tag."""
+    wide = (codecs.lookup(name).name if name else "").startswith(_WIDE)
+    return not wide or "<" in text[:META_WINDOW]
+
+
+def wide_without_bom(body: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the top of ``body`` is ASCII text in UTF-16 without
+    a byte-order mark (every other byte is NUL), else None."""
+    top = body[:META_WINDOW]
+    half = len(top) // 2
+    if half < 8:
+        return None
+    for name, zeros in (("utf-16-le", top[1::2]), ("utf-16-be", top[0::2])):
+        if zeros.count(0) >= half * 0.9:
+            return name
+    return None
 
 
 def meta_charset(body: bytes) -> str | None:
@@ -69,13 +93,26 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
         if label and name is None:
             tried.append(f"{source} names an unknown charset {label!r}")
             continue
+        if name is not None and name.startswith(_WIDE) and source == "<meta>":
+            name = "utf-8"
         if name is None or name in done:
             continue
         done.add(name)
         try:
-            return body.decode(name), name
+            text = body.decode(name)
         except UnicodeDecodeError as error:
             tried.append(f"{source} says {label} but byte {error.start} is not {label}")
+            continue
+        if not _plausible(text, name):
+            tried.append(f"{source} says {label} but read so it has no HTML tags")
+            continue
+        return text, name
+    wide = wide_without_bom(body)
+    if wide is not None:
+        try:
+            return body.decode(wide), wide
+        except UnicodeDecodeError as error:
+            tried.append(f"looks like {wide} but byte {error.start} is not")
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -91,8 +128,12 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
     best = from_bytes(body[:200_000]).best()
     if best is not None:
         try:
-            return body.decode(best.encoding), best.encoding
+            text = body.decode(best.encoding)
         except (UnicodeDecodeError, LookupError) as error:
             tried.append(f"looks like {best.encoding} but is not ({error})")
+        else:
+            if _plausible(text, best.encoding):
+                return text, best.encoding
+            tried.append(f"looks like {best.encoding} but has no HTML tags read so")
     raise EncodingError("no encoding decodes it cleanly"
                         + (f" ({'; '.join(tried)})" if tried else ""))

@@ -29,6 +29,7 @@ MAX_FILE_BYTES = CrawlConfig().max_bytes  # the same cap as for a page from the 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp", ""}
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz",
                b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd"}
+_TEXT_BYTES = bytes([9, 10, 12, 13, *range(0x20, 0x100)])  # what is left are control bytes
 
 
 def _decompress(data: bytes, kind: str, name: str) -> bytes:
@@ -58,7 +59,7 @@ def _decompress(data: bytes, kind: str, name: str) -> bytes:
 
 def _read_file(path: Path, source: str) -> str:
     """A local page's text: size-capped, unpacked when compressed, its charset found."""
-    from engine.data.charset import EncodingError, decode_html
+    from engine.data.charset import EncodingError, decode_html, wide_without_bom
 
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -85,7 +86,12 @@ def _read_file(path: Path, source: str) -> str:
         raise OwnPageError(f"{source} is not an HTML page (a {suffix or 'nameless'} file "
                            f"{'that is empty' if not data.strip() else 'with no HTML tags'}). "
                            "Add a web page saved as .html.")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00")):
+    top = data[:4096]
+    controls = len(top.translate(None, _TEXT_BYTES))
+    if b"\x00" in top and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00")) and \
+            wide_without_bom(top) is None and controls > len(top) // 100:
+        # A few stray NUL bytes in a page are read past, as they are over HTTP; UTF-16
+        # without a byte-order mark is read as UTF-16.
         raise OwnPageError(f"{source} is a binary file, not an HTML page.")
     try:
         html, _encoding = decode_html(data)
