@@ -192,6 +192,8 @@ class ChapterScreen(Screen):
     WIDGETS: ClassVar[dict[str, type[Widget]]] = {}
     # the kinds of model ("base", "chat") this chapter computes with; it reloads when one changes
     MODEL_KINDS: ClassVar[tuple[str, ...]] = ()
+    # keys a handout presses once the chapter has loaded, to show it at work (``handout``)
+    HANDOUT_KEYS: ClassVar[tuple[str, ...]] = ()
 
     step = reactive(0, init=False)
 
@@ -208,6 +210,17 @@ class ChapterScreen(Screen):
     @property
     def step_count(self) -> int:
         return max(1, len(self.sections))
+
+    @property
+    def handout(self) -> bool:
+        """A handout of the tour is being made (``llm-tour export``): the chapter shows what
+        the workspace holds, and starts nothing that crawls, trains or writes."""
+        return bool(getattr(self.app, "handout", False))
+
+    def handout_step(self) -> int:
+        """The step a handout shows of this chapter: by default the last, where a chapter's
+        text has revealed everything it measures."""
+        return self.step_count - 1
 
     def compose(self) -> ComposeResult:
         yield TourHeader(self.index, [c.title for c in CHAPTERS], id="tour-header")

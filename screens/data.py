@@ -50,6 +50,7 @@ class DataRun:
         self.started = time.perf_counter()
         self.step = "starting"
         self.written = False
+        self.stored = None  # a Stored event: the run was read back from its files, not crawled
         self.stage = StageState()  # progress and counts, reduced from the events
 
     def add(self, event: object) -> None:
@@ -69,8 +70,10 @@ class DataRun:
                 self.rows.append(event.row)
             elif isinstance(event, ev.StepStarted):
                 self.step = self.stage.label
+            elif isinstance(event, ev.Stored):
+                self.stored = event
             elif isinstance(event, ev.Finished):
-                self.funnel = event.funnel
+                self.funnel = event.funnel or None
                 self.finished = event
                 self.written = bool(event.paths)
 
@@ -112,6 +115,14 @@ class DataStatus(DataView, Static):
             checked = len(run.verdicts)
         if run.error:
             self.update(Text.assemble(("The crawl stopped: ", "bold red"), (run.error, "")))
+            return
+        stored = run.stored
+        if stored is not None:
+            self.update(Text.assemble(
+                ("✓ ", "green"), ("The stored run: ", "bold"), (f"{stored.rows} rows", "bold"),
+                f" in {stored.file} ({stored.source}), read back rather than crawled again; ",
+                "the funnel counts are the crawl's own (funnel.json)." if stored.funnel else
+                "no funnel.json came with it, so the crawl's counts are not known."))
             return
         if run.running:
             self.update(Text.assemble(
@@ -231,6 +242,14 @@ def _current_page(widget):
     return pages[index], index, len(pages)
 
 
+def _waiting(run: DataRun) -> Text:
+    """What a page view says before it has a page to show."""
+    if run.stored is not None:  # the dataset keeps each page's text, not its HTML
+        return Text("The stored dataset keeps each page's text, not its HTML: r crawls again "
+                    "to see the pages.", style="dim")
+    return Text("Waiting for the first page…", style="dim")
+
+
 def _html(html: str) -> Syntax:
     return Syntax(html, "html", theme="ansi_dark", word_wrap=True, line_numbers=False)
 
@@ -250,8 +269,7 @@ class RawHtml(DataView, Vertical):
     def update_from(self, run: DataRun) -> None:
         page, index, total = _current_page(self)
         if page is None:
-            self.query_one(".title", Static).update(Text("Waiting for the first page…",
-                                                         style="dim"))
+            self.query_one(".title", Static).update(_waiting(run))
             return
         if getattr(self, "_url", None) == page.url:
             return
@@ -282,8 +300,7 @@ class Extracted(DataView, Vertical):
     def update_from(self, run: DataRun) -> None:
         page, index, total = _current_page(self)
         if page is None:
-            self.query_one(".title", Static).update(Text("Waiting for the first page…",
-                                                         style="dim"))
+            self.query_one(".title", Static).update(_waiting(run))
             return
         if getattr(self, "_url", None) == page.url:
             return
@@ -324,7 +341,9 @@ class FunnelView(DataView, Static):
 
     def update_from(self, run: DataRun) -> None:
         if run.funnel is None:
-            self.update(Text("The funnel fills in when the crawl is over…", style="dim"))
+            self.update(Text("This dataset came without its funnel (funnel.json): r crawls "
+                             "again and counts every step." if run.stored is not None else
+                             "The funnel fills in when the crawl is over…", style="dim"))
             return
         with run.lock:
             drops = list(run.drops)
@@ -595,20 +614,44 @@ class DataScreen(ChapterScreen):
         return self.app.workspace
 
     def on_mount(self) -> None:  # ChapterScreen.on_mount runs too (Textual walks the MRO)
-        self.start_run()
+        if self.handout:
+            self.show_stored()
+        else:
+            self.start_run()
+
+    def handout_step(self) -> int:
+        """The funnel, where the crawl's counts are; the stored rows when there are none."""
+        from engine.data.store import stored_funnel
+
+        funnel = self.step_count - 2
+        return funnel if stored_funnel(self.workspace) is not None else self.step_count - 1
 
     def start_run(self) -> None:
         self.run_state = DataRun()
         self.refresh_views()
         self.crawl()
 
+    def show_stored(self) -> None:
+        """The run the workspace's dataset came from, read back from its files."""
+        from engine.data.store import stored_run
+
+        ws = self.workspace
+        self.run_state = DataRun()
+        self.refresh_views()
+        self._show_run(lambda: stored_run(ws))
+
     def crawl(self) -> None:
         from engine.data.pipeline import DataConfig, run
 
-        state, ws = self.run_state, self.workspace
+        ws = self.workspace
         config = DataConfig(write=not ws.path("dataset").exists())
         if self.crawl_config is not None:
             config.crawl = self.crawl_config()
+        self._show_run(lambda: room_stream(self, "data-run", lambda: run(ws, config)))
+
+    def _show_run(self, events) -> None:
+        """Draw a run's events (``events()`` makes them, in the worker) as they come."""
+        state = self.run_state
         last = 0.0
 
         def shown(event: object) -> None:
@@ -623,8 +666,7 @@ class DataScreen(ChapterScreen):
             state.error = f"{type(error).__name__}: {error}"
             self.refresh_views()
 
-        stream = lambda: room_stream(self, "data-run", lambda: run(ws, config))  # noqa: E731
-        self.run_stage(stream, "data-run", on_event=shown,
+        self.run_stage(events, "data-run", on_event=shown,
                        on_done=lambda _: self.refresh_views(), on_error=failed,
                        on_cancel=self.refresh_views)
 

@@ -154,6 +154,8 @@ class SamplingScreen(ChapterScreen):
 
     MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base", "chat")  # load_model picks between them
 
+    HANDOUT_KEYS: ClassVar[tuple[str, ...]] = ("space",) * 12  # the loop a dozen tokens in
+
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("space", "sample_token", "Sample", id="sample_token",
                 tooltip="Predict the map, choose one token and append it to the context"),

@@ -310,6 +310,16 @@ class BpeTrained(Message):
 
 
 @dataclass(frozen=True)
+class _KeptBpe:
+    """The tour's BPE as it is kept, for a handout (not trained again)."""
+
+    name: str
+    vocab_size: int
+    file: str
+    label: str
+
+
+@dataclass(frozen=True)
 class VocabulariesCompared:
     """Both ways to give the model a vocabulary, measured on the dataset just trained on:
     (name, token IDs, bytes per token) for the tour's BPE and the compact GPT-4 set."""
@@ -407,11 +417,53 @@ class BpeTraining(Vertical):
         yield Static(id="bpe-compare")
 
     def on_mount(self) -> None:
-        self.train()
+        if self.screen.handout:
+            self.show_kept()
+        else:
+            self.train()
 
     def train(self) -> None:
         self.run += 1
         self._train(self.run)
+
+    def show_kept(self) -> None:
+        """The tour's BPE as the workspace keeps it (else the bundled one), measured on the
+        dataset beside the model's tokenizer, without training it again."""
+        from engine.tokenizer.tour import (
+            bytes_per_token,
+            load_bpe,
+            load_tokenizer,
+            tokenizer_corpus,
+        )
+        from engine.workspace import Workspace
+
+        workspace = getattr(self.app, "workspace", None) or Workspace()
+
+        def measuring() -> Iterator[Any]:
+            bpe, artifact = load_bpe(workspace)
+            yield _KeptBpe(bpe.name, bpe.vocab_size, artifact.path.name, artifact.label)
+            found = tokenizer_corpus(workspace)
+            model, _ = load_tokenizer(workspace)
+            kept = [bpe] + ([model] if model.hash != bpe.hash else [])
+            yield VocabulariesCompared(len(found.documents), found.source, [
+                (t.name, t.vocab_size, bytes_per_token(t, found.documents)) for t in kept])
+
+        def shown(event: Any) -> None:
+            if isinstance(event, _KeptBpe):
+                self.border_title = "The tour's tokenizer"
+                self.query_one("#bpe-status", Static).update(Text.assemble(
+                    (event.name, "bold"), ("  ", ""), (f"{event.vocab_size:,}", "bold"),
+                    (f" token IDs, kept in {event.file} ({event.label}). ", "dim"),
+                    ("In the tour this panel trains it again, merge by merge.", "dim")))
+                for part in ("#bpe-tokens", "#bpe-tokens-label", "#bpe-merges"):
+                    self.query_one(part).display = False
+            else:
+                self._bpe_event(event)
+
+        def failed(error: BaseException) -> None:
+            self.query_one("#bpe-status", Static).update(_error_text(str(error)))
+
+        self.screen.run_stage(measuring, "bpe-train", on_event=shown, on_error=failed)
 
     def restart(self) -> None:
         self.query_one(RichLog).clear()

@@ -175,9 +175,11 @@ class TrainingScreen(ChapterScreen):
         from engine.training.window import window_step
 
         ws, preset, seed = self.app.workspace, self.preset_name, self.window_seed
+        tokenize = not self.handout  # a handout shows the shards as they are
 
         def one_step():
-            yield from _tokenize_if_newer(ws)
+            if tokenize:
+                yield from _tokenize_if_newer(ws)
             yield _read_existing(ws)
             yield window_step(ws, preset, seed)
 
@@ -224,7 +226,8 @@ class TrainingScreen(ChapterScreen):
         from engine.tokenizer.tour import shards_older_than_dataset
 
         # The Data chapter changed the dataset (your own page): tokenize it before training.
-        if not self.running and shards_older_than_dataset(self.app.workspace):
+        if not self.running and not self.handout and shards_older_than_dataset(
+                self.app.workspace):
             self.take_one_step()
 
     def show_tokenizing(self, event: Any, where: str) -> bool:

@@ -51,6 +51,7 @@ COMMANDS = {
     "sample": "tui.commands.sample:sample",
     "chat": "tui.commands.chat:chat",
     "eval": "tui.commands.evaluate:evaluate",
+    "export": "tui.commands.export:export",
     "votes": "tui.commands.votes:votes",
     "models": "tui.commands.models:models",
     "reset": "tui.commands.models:reset",

@@ -13,7 +13,7 @@ from engine.data.crawler import Fetched, Page, UrlChecked
 from engine.events import Progress
 
 __all__ = ["Dropped", "Extracted", "Fetched", "Finished", "Kept", "Page", "StepDone",
-           "StepStarted", "UrlChecked"]
+           "StepStarted", "Stored", "UrlChecked"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,15 @@ class Finished:
     dropped: int
     elapsed: float
     paths: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A run read back from the files it wrote (``engine.data.store.stored_run``), not crawled
+    again: which dataset, and whether the crawl's funnel came with it."""
+
+    file: str  # the dataset's file name
+    source: str  # where it came from (Artifact.label)
+    rows: int
+    dropped: int
+    funnel: bool  # funnel.json was there, from the same place as the dataset

@@ -9,6 +9,7 @@ the previous files as they were.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from engine.workspace import BrokenArtifact, Workspace, atomic_path
@@ -101,3 +102,37 @@ def read_funnel(path: str | Path) -> list[dict]:
         raise BrokenArtifact(path, "it is not a list of steps with label, in, out and dropped",
                              "funnel")
     return funnel
+
+
+def stored_funnel(ws: Workspace) -> Path | None:
+    """The funnel.json written with the dataset in use (the workspace's, else the bundled
+    one), or None: a funnel from elsewhere would count another crawl."""
+    dataset, funnel = ws.find("dataset"), ws.find("funnel")
+    if dataset is None or funnel is None or funnel.source != dataset.source:
+        return None
+    return funnel.path
+
+
+def stored_run(ws: Workspace) -> Iterator[object]:
+    """The data stage's run as its events, read back from the files it wrote: a Dropped
+    for every row of dropped.parquet, a Kept for every dataset row, then Finished with
+    funnel.json's steps. For a screen that shows what the workspace holds (a handout)
+    rather than crawling again; each file is checked as it is read."""
+    from engine.data.events import Dropped, Finished, Kept, Stored
+
+    found = ws.find("dataset")
+    if found is None:
+        raise FileNotFoundError("No dataset yet: build it in the Data chapter or run "
+                                "`llm-tour prepare data`.")
+    rows = read_rows(found.path)
+    dropped = ws.find("dropped")
+    drops = read_rows(dropped.path, name="dropped") if dropped is not None and \
+        dropped.source == found.source else []
+    funnel_path = stored_funnel(ws)
+    funnel = read_funnel(funnel_path) if funnel_path is not None else []
+    yield Stored(found.path.name, found.label, len(rows), len(drops), bool(funnel))
+    for drop in drops:
+        yield Dropped(drop["url"], drop["step"], drop["reason"], drop["detail"] or "")
+    for row in rows:
+        yield Kept(row)
+    yield Finished(funnel, len(rows), len(drops), 0.0)

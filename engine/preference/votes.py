@@ -439,6 +439,34 @@ def _check_ranking(prompt: PromptSet, ranking: Sequence[str]) -> tuple[str, ...]
     return ranking
 
 
+def copy_votes(source: str | Path, target: str | Path) -> None:
+    """A consistent copy of the votes file ``source`` at ``target``, made without writing
+    anything beside ``source``: a handout reads (and samples into) the copy.
+
+    A file with a write-ahead log beside it (a tour is voting now) is read with the log;
+    one without is read as it is on disk, so not even a lock file is made next to it. A
+    file that is not a votes database is a BrokenArtifact naming it."""
+    source, target = Path(source), Path(target)
+    if source.is_dir():
+        raise BrokenArtifact(source, "it is a folder", "votes")
+    live = Path(f"{source}-wal").exists()
+    uri = f"{source.resolve().as_uri()}?{'mode=ro' if live else 'immutable=1'}"
+    try:
+        src = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as error:
+        raise BrokenArtifact(source, f"SQLite can't open it ({error})", "votes") from None
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    except sqlite3.DatabaseError as error:
+        raise BrokenArtifact(source, f"SQLite can't use it ({error})", "votes") from None
+    finally:
+        src.close()
+
+
 # -- export ------------------------------------------------------------------------------------
 
 EXPORT_FORMATS = ("csv", "json")

@@ -506,11 +506,17 @@ CARD_EVAL_ITEMS = 10  # per category: the card's short version of `llm-tour eval
 
 def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
                     ) -> list[Figure]:
-    from engine.chat.format import Turn
     from engine.model.load import load_model
-    from engine.training.sft import reply
 
     loaded = load_model(ws, "chat")
+    return chat_figures(loaded, record, config) + [eval_figure(ws, loaded, record)]
+
+
+def chat_figures(loaded: Any, record: dict[str, Any], config: PrepareConfig) -> list[Figure]:
+    """The chat model, its fine-tuning run, and its answers to the card's questions."""
+    from engine.chat.format import Turn
+    from engine.training.sft import reply
+
     model, tok, artifact = loaded.model, loaded.tokenizer, loaded.artifact
     figures = [Figure("model", f"{artifact.path.name} ({artifact.label})")]
     figures += [f for f in _run_figures("sft", record) if f.label in ("steps", "final loss")]
@@ -525,19 +531,22 @@ def _answer_figures(ws: Workspace, record: dict[str, Any], config: PrepareConfig
     key = "answers:" + json.dumps(list(config.questions))
     for question, answer in _measured(record, key, artifact.path, answers):
         figures.append(Figure(question, answer))
+    return figures
 
+
+def eval_figure(ws: Workspace, loaded: Any, record: dict[str, Any]) -> Figure:
+    """The card's short version of `llm-tour eval`: whole turns right on unseen names."""
     def whole_turns() -> str:
         from engine.chat.eval import CHAT_CATEGORIES, evaluate_report
         from engine.tools.registry import default_registry
 
         registry = default_registry(ws)
-        report = evaluate_report(model, tok, registry, categories=CHAT_CATEGORIES,
-                                 per_category=CARD_EVAL_ITEMS)
+        report = evaluate_report(loaded.model, loaded.tokenizer, registry,
+                                 categories=CHAT_CATEGORIES, per_category=CARD_EVAL_ITEMS)
         return f"{report.headline()}: {report.short()}"
 
-    evaluation = _measured(record, f"eval:{CARD_EVAL_ITEMS}", artifact.path, whole_turns)
-    figures.append(Figure("unseen names, whole turns (`llm-tour eval` for all)", evaluation))
-    return figures
+    evaluation = _measured(record, f"eval:{CARD_EVAL_ITEMS}", loaded.artifact.path, whole_turns)
+    return Figure("unseen names, whole turns (`llm-tour eval` for all)", evaluation)
 
 
 def _device() -> str:

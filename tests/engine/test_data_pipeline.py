@@ -10,7 +10,7 @@ import pytest
 from engine.data import events as ev
 from engine.data.facts import load_capitals
 from engine.data.pipeline import run
-from engine.data.store import read_rows
+from engine.data.store import read_rows, stored_run
 from engine.workspace import Workspace
 
 
@@ -144,3 +144,17 @@ def test_cancelling_leaves_no_files(tmp_path):
     stream.close()
     assert not ws.path("dataset").exists()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_stored_run_reads_back_what_the_run_reported(result):
+    """What a handout shows instead of crawling again: the same rows, drops and funnel."""
+    ws, events, rows, dropped = result
+    finished = next(e for e in events if isinstance(e, ev.Finished))
+    again = list(stored_run(ws))
+    stored = again[0]
+    assert isinstance(stored, ev.Stored)
+    assert (stored.file, stored.source, stored.rows, stored.dropped, stored.funnel) == (
+        "dataset.parquet", "prepared in your workspace", len(rows), len(dropped), True)
+    assert [e.row for e in again if isinstance(e, ev.Kept)] == rows
+    assert {e.url for e in again if isinstance(e, ev.Dropped)} == set(dropped)
+    assert again[-1].funnel == finished.funnel and again[-1].rows == finished.rows

@@ -20,6 +20,7 @@ from engine.preference.votes import (
     UnknownPrompt,
     VoteError,
     VoteStore,
+    copy_votes,
     export_votes,
     new_session,
 )
@@ -229,3 +230,18 @@ def test_a_changed_vote_replaces_the_sessions_earlier_ranking(workspace):
     assert sorted((v.session, v.ranking) for v in store.votes("apples")) == [
         ("a", tuple(changed)), ("b", tuple(BEST_APPLES))]
     assert store.tally("apples").votes == 2
+
+
+def test_a_copy_holds_every_vote_and_leaves_the_folder_as_it_was(workspace, tmp_path):
+    """A handout reads the votes from a copy: not even a lock file appears beside them."""
+    store = VoteStore.open(workspace)
+    prompt = TALK_PROMPTS[0]
+    for session in ("ada", "bo"):
+        store.vote(prompt.id, list(prompt.candidate_ids), session)
+    before = {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in workspace.root.iterdir()}
+    copy = tmp_path / "copy.sqlite"
+    copy_votes(workspace.path("votes"), copy)
+    assert VoteStore(copy).counts() == (2, 2)
+    assert VoteStore(copy).tally(prompt.id).first == store.tally(prompt.id).first
+    after = {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in workspace.root.iterdir()}
+    assert after == before
