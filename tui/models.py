@@ -37,12 +37,17 @@ def _rows(workspace) -> list[_Row]:
     rows = []
     for kind in KINDS:
         current = versions.current(kind)
-        for version in versions.list(kind):
+        shown = versions.list(kind)
+        if current is not None and current.id.startswith("workspace-"):
+            shown.append(current)  # a base.pt from before versions were kept
+        offered = versions.working(kind)
+        for version in [*shown, *([offered] if offered else [])]:
             text = version.describe() + ("" if version.bundled else f" · {version.origin}")
             if version.parent:
                 text += f" · from {version.parent}"
-            if version.figures:
-                text += " · " + ", ".join(f"{k} {v}" for k, v in version.figures.items())
+            if version is offered:
+                text += " · the run's base.pt, kept as no version yet"
+            text += "\n    " + version.figures_text(compact=True)
             rows.append(_Row(version.id, kind, current is not None and current.id == version.id,
                              text))
     return rows
