@@ -56,7 +56,8 @@ class TrainingScreen(ChapterScreen):
                 tooltip="Throw the trained model away and train from scratch"),
         Binding("w", "new_window", "Window", id="train_window",
                 tooltip="Draw another window from the data and take one step on it"),
-        Binding("u", "use_run", "Use it", id="train_use",
+        # not in the bar (it would pass 60 columns): the offer on screen names the key
+        Binding("u", "use_run", "Use it", id="train_use", show=False,
                 tooltip="Make the model this run stopped with the one every chapter uses"),
     ]
 
@@ -471,8 +472,8 @@ class TrainingScreen(ChapterScreen):
                 f"({self.current.origin}).", "$text-muted"))
         elif not self.running and self.offered is not None:
             lines.append(self._offer())
-        if not self.running and self.last_step is None:
-            lines.append(self._invitation())
+        if not self.running and self.last_step is None:  # the offer already names the model
+            lines.append(self._invitation(using=self.offered is None))
         self.query_one("#run-status", Static).update(Content("\n").join(lines))
 
     def _prepared_hint(self) -> tuple[str | tuple[str, str], ...]:
@@ -496,9 +497,11 @@ class TrainingScreen(ChapterScreen):
             f"It trained {offered.steps:,}{of} steps; {using}. ", ("u", "bold"),
             " uses it, ", ("m", "bold"), " lists every model.")
 
-    def _invitation(self) -> Content:
+    def _invitation(self, using: bool = True) -> Content:
         from_preset = f"the {self.preset_name} preset"
         meta, current = self.existing, self.current
+        if not using:
+            current = None
         using = Content("")
         if current is not None:
             using = Content.assemble("Every chapter uses ", (current.describe(), "bold"),

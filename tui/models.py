@@ -106,6 +106,9 @@ class ModelPicker(ModalScreen[str | None]):
                 options.add_option(Option(f"{kind} models", disabled=True))
             mark = "* " if row.current else "  "
             options.add_option(Option(mark + row.text, id=row.version_id))
+        current = next((row.version_id for row in rows if row.current), None)
+        if current is not None:  # start on the model in use
+            options.highlighted = options.get_option_index(current)
         if not rows:
             self.query_one("#models-hint", Static).update(
                 "No models yet: `llm-tour prepare` builds them · Esc closes")

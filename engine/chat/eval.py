@@ -484,9 +484,11 @@ def quick_check(ws: Any, checkpoint: Any, model: Any, tokenizer: Any, *,
                 return
             scored.append(row)
             yield Checking(len(scored), total)
-    figures = EvalReport(tuple(scored)).figures(
-        per_category=per_category, command=f"llm-tour eval --limit {per_category}")
     versions = ModelVersions(ws)
+    named = versions.with_file(checkpoint)
+    which = f"--version {named[-1].id} " if named else ""
+    figures = EvalReport(tuple(scored)).figures(
+        per_category=per_category, command=f"llm-tour eval {which}--limit {per_category}")
     kept = versions.measure(checkpoint, figures)
     earlier = None
     if parent:

@@ -468,7 +468,7 @@ def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
     base.pt is the run's working file (it resumes from it): while the run goes on, and after
     it was stopped, it is offered, never the model every chapter uses by itself
     (``ModelVersions.begin_run``). A finished run's quiz is kept with its version, as the
-    figures of `llm-tour eval --model base` (the same items, scored the same way).
+    figures of `llm-tour eval --version ID` (the same items, scored the same way).
     """
     from engine.data.facts import load_capitals
     from engine.model.versions import ModelVersions
@@ -500,7 +500,7 @@ def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
 
         accuracy = capital_accuracy(model, tokenizer, load_capitals())
         ModelVersions(workspace).measure(kept, base_report(accuracy).figures(
-            per_category=None, command="llm-tour eval --model base"))
+            per_category=None, command=f"llm-tour eval --version {version.id}"))
         yield CapitalsEvaluated(event.step, accuracy)
 
 

@@ -169,10 +169,10 @@ def test_a_finished_fine_tune_keeps_its_quick_check_with_its_version(tiny_ws):
     version = ModelVersions(tiny_ws).current("chat")  # the new one
     assert isinstance(done, Checked) and done.versions == (version.id,)
     entry = version.figures[figures_key(1)]
-    assert entry["total"] == 9 and entry["command"] == "llm-tour eval --limit 1"
+    assert entry["total"] == 9 and entry["command"] == f"llm-tour eval --version {version.id} --limit 1"
     assert [row[0] for row in entry["categories"]] == ["weather", "calculator", "small talk",
                                                        "search", "capitals", "base"]
-    assert "of 9 whole turns right" in done.text() and "llm-tour eval --limit 1" in done.text()
+    assert "of 9 whole turns right" in done.text() and entry["command"] in done.text()
     assert version.figures_text() == done.text()
 
 

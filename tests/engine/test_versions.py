@@ -266,7 +266,7 @@ def test_a_finished_run_keeps_its_capitals_quiz_as_the_base_evaluation(shards_wo
     assert isinstance(quiz, loop.CapitalsEvaluated)
     version = ModelVersions(ws).current("base")
     entry = version.evaluation()
-    assert version.stage == "pretrain" and entry["command"] == "llm-tour eval --model base"
+    assert version.stage == "pretrain" and entry["command"] == f"llm-tour eval --version {version.id}"
     assert (entry["right"], entry["total"]) == (quiz.accuracy.correct, quiz.accuracy.total)
     assert entry["categories"] == [["base", quiz.accuracy.correct, quiz.accuracy.total]]
 

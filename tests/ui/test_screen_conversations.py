@@ -198,11 +198,11 @@ async def test_fine_tuning_runs_live_and_the_comparison_updates(base_ready, shor
         figures = text_of(screen.query_one("#sft-figures"))
         assert "held-out conversations" in figures and "What is the capital of France?" in figures
         # the run's quick check, kept with the new version (m shows it beside that model)
-        assert "Quick check: " in figures and "of 9 whole turns right" in figures
-        assert "llm-tour eval --limit 1" in figures
         from engine.model.versions import ModelVersions
 
         kept = ModelVersions(base_ready).current("chat")
+        assert "Quick check: " in figures and "of 9 whole turns right" in figures
+        assert f"llm-tour eval --version {kept.id} --limit 1" in figures
         assert kept.figures_text(compact=True) in figures
         assert screen.pair is not None and screen.pair["chat"].kind == "chat"
         assert "no chat model" not in text_of(screen.query_one("#compare-chat"))
