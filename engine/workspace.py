@@ -7,6 +7,7 @@ The folder is the platform's user data dir unless ``--workdir`` or the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -220,3 +221,12 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
+
+def file_sha256(*paths: str | os.PathLike[str]) -> str:
+    """The sha256 of the files' bytes, one after the other, in hex."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

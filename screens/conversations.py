@@ -286,6 +286,7 @@ class ConversationsScreen(ChapterScreen):
         self._replies: dict[str, ReplyUpdate] = {}
         self._losses: list[float] = []
         self._sft_lines: list[Text] = []
+        self._sft_finished = False  # the run ended and kept its model (a quick check may follow)
         self._sft_status: Text = Text.assemble(
             ("Press ", "dim"), ("s", "bold"),
             (" to fine-tune the base model on the conversations, live (a short run, sized "
@@ -534,10 +535,14 @@ class ConversationsScreen(ChapterScreen):
         if self.sft_running:
             if self.sft is not None:
                 self.sft.stop()  # after this step; the run's TrainDone says where it stopped
-            self._sft_status = Text("Stopping… the previous chat model is kept.", style="dim")
+            self._sft_status = Text(
+                "Stopping the quick check; the new chat model stays, without its figures."
+                if self._sft_finished else "Stopping… the previous chat model is kept.",
+                style="dim")
             self._render_sft()
             return
         self.sft_running = True
+        self._sft_finished = False
         self._losses = []
         self._sft_lines = []
         self._sft_status = Text("Loading the base model and the conversations…", style="dim")
@@ -609,6 +614,7 @@ class ConversationsScreen(ChapterScreen):
                     (f"This run is sized for a talk; the bundled chat model fine-tuned "
                      f"{SFTConfig().max_steps:,} steps and copies names better: ", "dim"),
                     ("m", "bold"), (" picks either.", "dim"))
+                self._sft_finished = True
                 self.tell_model_changed("chat")  # every chapter now uses the new chat model
         elif name == "TrainFailed":
             self.sft_running = False
@@ -616,6 +622,15 @@ class ConversationsScreen(ChapterScreen):
         elif name == "SFTReply":
             reply = " ".join(t.text for t in event.turns)
             self._sft_lines.append(Text.assemble((f"{event.question} → ", "dim"), reply))
+        elif name in ("Checking", "Checked"):
+            line = (Text(f"Quick check on unseen names: {event.done} of {event.total} asked…",
+                         style="dim") if name == "Checking" else
+                    Text.assemble(("Quick check: ", "bold"), event.text(compact=True),
+                                  ("  (m lists every model with its figures)", "dim")))
+            if self._sft_lines and self._sft_lines[-1].plain.startswith("Quick check"):
+                self._sft_lines[-1] = line
+            else:
+                self._sft_lines.append(line)
         self._render_sft()
 
     def _render_sft(self) -> None:

@@ -388,6 +388,9 @@ class NudgeState:
     question: str = ""
     sample: str = ""
     sample_done: bool = False
+    checked: tuple[int, int] = (0, 0)  # the quick check: items asked of how many
+    check: str = ""  # its result, kept with the nudged version
+    check_before: str = ""  # the same check of the model the nudge started from
     error: str = ""
 
 
@@ -476,6 +479,13 @@ def render_nudge(state: NudgeState, chapter: PreferencesScreen, width: int = 76)
         lines.append(Content.assemble(("  Assistant: ", "bold $accent"),
                                       (state.sample, ""),
                                       ("" if state.sample_done else "▌", "$accent")))
+    if state.check:
+        lines.append(Content.assemble(("Quick check now: ", "bold"), state.check))
+        lines.append(Content.assemble(("Before the nudge: ", "bold"), state.check_before
+                                      or ("not measured on the same items", "$text-muted")))
+    elif state.checked[0]:
+        lines.append(Content.styled(f"Quick check on unseen names: {state.checked[0]} of "
+                                    f"{state.checked[1]} asked…", "$text-muted"))
     if state.error:
         lines.append(Content.styled(state.error, "$error"))
     return Content("\n").join(lines)
@@ -670,6 +680,7 @@ class PreferencesScreen(ChapterScreen):
 
 def _fold(state: NudgeState, event: Any) -> bool:
     """Take one event of the nudge into ``state``; False for an event the panel ignores."""
+    from engine.chat.eval import Checked, Checking
     from engine.preference.dpo import DPOStep, Nudged, NudgeStart, Sampled, SampleToken
     from engine.training.child import TrainFailed
 
@@ -694,6 +705,10 @@ def _fold(state: NudgeState, event: Any) -> bool:
     elif isinstance(event, Sampled):
         state.question, state.sample = event.question, event.answer
         state.sample_done = True
+    elif isinstance(event, Checking):
+        state.checked = (event.done, event.total)
+    elif isinstance(event, Checked):
+        state.check, state.check_before = event.text(compact=True), event.before(compact=True)
     elif isinstance(event, TrainFailed):
         state.error = _nudge_error(event.message, event.kind)
     else:

@@ -56,6 +56,9 @@ class TrainingScreen(ChapterScreen):
                 tooltip="Throw the trained model away and train from scratch"),
         Binding("w", "new_window", "Window", id="train_window",
                 tooltip="Draw another window from the data and take one step on it"),
+        # not in the bar (it would pass 60 columns): the offer on screen names the key
+        Binding("u", "use_run", "Use it", id="train_use", show=False,
+                tooltip="Make the model this run stopped with the one every chapter uses"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -65,6 +68,8 @@ class TrainingScreen(ChapterScreen):
             return self.running
         if action in ("retrain", "new_window"):
             return not self.running
+        if action == "use_run":
+            return not self.running and self.offered is not None
         return True
 
     @property
@@ -119,6 +124,8 @@ class TrainingScreen(ChapterScreen):
         self.window_seed = 0
         self.existing: Any = None  # the workspace's base.pt metadata, if there is one
         self.current: Any = None  # the base model every chapter uses (a Version), if any
+        # base.pt as a version every chapter could use instead (a run stopped early), if any
+        self.offered: Any = None
         self.existing_fits = True  # base.pt was trained with the tokenizer in use now
         self.samples: list[tuple[int, str]] = []
         self.last_step: Any = None
@@ -192,6 +199,8 @@ class TrainingScreen(ChapterScreen):
         if isinstance(event, _Existing):
             self.existing, self.current = event.meta, event.current
             self.existing_fits = event.fits
+            self.offered = event.offered
+            self.refresh_bindings()
             self.update_status()
             return
         if self.show_tokenizing(event, "#data-line"):
@@ -252,6 +261,29 @@ class TrainingScreen(ChapterScreen):
         else:
             return False
         return True
+
+    def action_use_run(self) -> None:
+        """The viewer takes the stopped run's model for every chapter (it was only offered)."""
+        offered = self.offered
+        if self.running or offered is None:
+            return
+        from engine.model.versions import ModelVersions
+
+        ws = self.app.workspace
+
+        def used(version: Any) -> None:
+            self.offered = None
+            self.note = Content.assemble(
+                "Every chapter now uses ", (version.describe(), "bold"),
+                f" ({version.origin}); ", ("m", "bold"), " goes back to another model.")
+            self.tell_model_changed("base")
+
+        def failed(error: BaseException) -> None:
+            self.note = Content.styled(f"Could not use it: {error}", "$error")
+            self.update_status()
+
+        self.run_stage(lambda: [ModelVersions(ws).use(offered.id)], "training-use",
+                       on_event=used, on_error=failed)
 
     def action_new_window(self) -> None:
         self.window_seed += 1
@@ -437,8 +469,14 @@ class TrainingScreen(ChapterScreen):
             lines.append(Content.styled(message, "italic $text-muted"))
         elif self.note is not None:
             lines.append(self.note)
-        if not self.running and self.last_step is None:
-            lines.append(self._invitation())
+        if self.running and self.current is not None:
+            lines.append(Content.styled(
+                f"Until this run finishes, every chapter uses {self.current.describe()} "
+                f"({self.current.origin}).", "$text-muted"))
+        elif not self.running and self.offered is not None:
+            lines.append(self._offer())
+        if not self.running and self.last_step is None:  # the offer already names the model
+            lines.append(self._invitation(using=self.offered is None))
         self.query_one("#run-status", Static).update(Content("\n").join(lines))
 
     def _prepared_hint(self) -> tuple[str | tuple[str, str], ...]:
@@ -449,9 +487,24 @@ class TrainingScreen(ChapterScreen):
                 "read about twice as much text, with dropout: ", ("m", "bold"),
                 " picks either.")
 
-    def _invitation(self) -> Content:
+    def _offer(self) -> Content:
+        """A run stopped early is offered, never imposed: what it is against the model in use."""
+        offered, current = self.offered, self.current
+        of = ""
+        if self.existing is not None and self.existing.train_config.get("max_steps"):
+            of = f" of {int(self.existing.train_config['max_steps']):,}"
+        using = (f"every chapter still uses {current.describe()} ({current.origin})"
+                 if current is not None else "no chapter uses it")
+        return Content.assemble(
+            ("Use the step-", "bold"), (f"{offered.steps:,}", "bold"), (" model? ", "bold"),
+            f"It trained {offered.steps:,}{of} steps; {using}. ", ("u", "bold"),
+            " uses it, ", ("m", "bold"), " lists every model.")
+
+    def _invitation(self, using: bool = True) -> Content:
         from_preset = f"the {self.preset_name} preset"
         meta, current = self.existing, self.current
+        if not using:
+            current = None
         using = Content("")
         if current is not None:
             using = Content.assemble("Every chapter uses ", (current.describe(), "bold"),
@@ -475,6 +528,7 @@ class _Existing:
     meta: Any
     current: Any = None
     fits: bool = True  # base.pt was trained with the workspace's tokenizer (it can go on)
+    offered: Any = None  # base.pt as a version no chapter uses (a run stopped early), if any
 
 
 def _read_existing(workspace: Any) -> _Existing:
@@ -482,8 +536,9 @@ def _read_existing(workspace: Any) -> _Existing:
     from engine.model.versions import ModelVersions
     from engine.tokenizer.tour import load_tokenizer
 
+    versions = ModelVersions(workspace)
     try:
-        current = ModelVersions(workspace).current("base")
+        current = versions.current("base")
     except (OSError, ValueError):
         current = None
     base = workspace.path("base")
@@ -492,12 +547,29 @@ def _read_existing(workspace: Any) -> _Existing:
     except (OSError, ValueError):
         return _Existing(None, current)
     fits = True
+    offered = None
     if meta is not None:
         try:
             fits = load_tokenizer(workspace)[0].hash == meta.tokenizer_hash
         except (OSError, ValueError):
             fits = False
-    return _Existing(meta, current, fits)
+        offered = _offered(versions, base, current)
+    return _Existing(meta, current, fits, offered)
+
+
+def _offered(versions: Any, base: Any, current: Any) -> Any:
+    """base.pt as a version no chapter uses yet: the one a stopped run recorded, or the
+    run's working file itself (a run killed before it could record one)."""
+    try:
+        same = [v for v in versions.with_file(base) if v.kind == "base"]
+        if not same:
+            return versions.working("base")
+    except (OSError, ValueError):
+        return None
+    if current is not None and any(v.id == current.id for v in same):
+        return None  # every chapter uses it already
+    stopped = [v for v in same if not v.finished]
+    return stopped[-1] if stopped else None  # a finished one the viewer left is in m
 
 
 @dataclass(frozen=True)

@@ -37,12 +37,17 @@ def _rows(workspace) -> list[_Row]:
     rows = []
     for kind in KINDS:
         current = versions.current(kind)
-        for version in versions.list(kind):
+        shown = versions.list(kind)
+        if current is not None and current.id.startswith("workspace-"):
+            shown.append(current)  # a base.pt from before versions were kept
+        offered = versions.working(kind)
+        for version in [*shown, *([offered] if offered else [])]:
             text = version.describe() + ("" if version.bundled else f" · {version.origin}")
             if version.parent:
                 text += f" · from {version.parent}"
-            if version.figures:
-                text += " · " + ", ".join(f"{k} {v}" for k, v in version.figures.items())
+            if version is offered:
+                text += " · the run's base.pt, kept as no version yet"
+            text += "\n    " + version.figures_text(compact=True)
             rows.append(_Row(version.id, kind, current is not None and current.id == version.id,
                              text))
     return rows
@@ -101,6 +106,9 @@ class ModelPicker(ModalScreen[str | None]):
                 options.add_option(Option(f"{kind} models", disabled=True))
             mark = "* " if row.current else "  "
             options.add_option(Option(mark + row.text, id=row.version_id))
+        current = next((row.version_id for row in rows if row.current), None)
+        if current is not None:  # start on the model in use
+            options.highlighted = options.get_option_index(current)
         if not rows:
             self.query_one("#models-hint", Static).update(
                 "No models yet: `llm-tour prepare` builds them · Esc closes")

@@ -306,12 +306,26 @@ def run_base_items(model: Any, tokenizer: Any, items: list[Item]) -> list[Scored
         def __init__(self, item: Item) -> None:
             self.country, self.capital = item.country, item.capital
 
-    accuracy = capital_accuracy(model, tokenizer, [_Row(i) for i in items])
+    return _scored_base(items, capital_accuracy(model, tokenizer, [_Row(i) for i in items]))
+
+
+def _scored_base(items: list[Item], accuracy: Any) -> list[Scored]:
     out = []
-    for item, answer in zip(items, accuracy.answers):
+    for item, answer in zip(items, accuracy.answers, strict=True):
         right, why = score_base(item, answer.answer)
         out.append(Scored(item, Transcript((), answer.answer), right, why))
     return out
+
+
+def base_report(accuracy: Any) -> EvalReport:
+    """The base category of the evaluation, from a quiz of every capital already asked
+    (``engine.inference.evaluate.capital_accuracy`` over ``load_capitals()``, as pretraining
+    asks it when a run ends): the same items and scoring as `llm-tour eval --model base`."""
+    items = [i for i in eval_items() if i.category == "base"]
+    if [(i.country, i.capital) for i in items] != [(a.country, a.capital)
+                                                   for a in accuracy.answers]:
+        raise ValueError("the quiz did not ask the evaluation's capitals, in its order")
+    return EvalReport(tuple(_scored_base(items, accuracy)))
 
 
 @dataclass(frozen=True)
@@ -354,6 +368,20 @@ class EvalReport:
         """One line for a report card: each category's right of N."""
         return "; ".join(f"{c.category} {c.right}/{c.total}" for c in self.by_category())
 
+    def figures(self, *, per_category: int | None, command: str) -> dict[str, dict[str, Any]]:
+        """What a model version keeps of this evaluation (``engine.model.versions``): the
+        headline, each category's right of N, how many items a category asked, the command."""
+        from datetime import datetime, timezone
+
+        from engine.model.versions import figures_key
+
+        return {figures_key(per_category): {
+            "right": self.right, "total": self.total,
+            "categories": [[c.category, c.right, c.total] for c in self.by_category()],
+            "per_category": per_category, "command": command,
+            "measured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "right": self.right, "total": self.total,
@@ -393,3 +421,80 @@ def evaluate(model: Any, tokenizer: Any, registry: Any, *, categories: Iterable[
 
 def evaluate_report(model: Any, tokenizer: Any, registry: Any, **kwargs: Any) -> EvalReport:
     return EvalReport(tuple(evaluate(model, tokenizer, registry, **kwargs)))
+
+
+# -- the quick check a training stage runs when it ends ----------------------------------------
+
+QUICK_ITEMS = 10  # per category: the same items as `llm-tour eval --limit 10`, a few seconds
+# on one thread for the tour's models (455 items in about 6 s, 90 in about 2)
+
+
+@dataclass(frozen=True)
+class Checking:
+    """The quick check is under way: ``done`` of ``total`` items asked."""
+
+    done: int
+    total: int
+
+    @property
+    def progress(self) -> Any:
+        from engine.events import Progress
+
+        return Progress(self.done, self.total, "quick check on unseen names")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The quick check's result, kept with the model version(s) it measured."""
+
+    versions: tuple[str, ...]  # the ids of the versions whose checkpoint it measured
+    entry: dict[str, Any]  # the figures kept (engine.model.versions.eval_text reads them)
+    before_entry: dict[str, Any] | None = None  # the same check of the model it came from
+
+    def text(self, *, compact: bool = False) -> str:
+        """The headline and each category's share, with the command."""
+        from engine.model.versions import eval_text
+
+        return eval_text(self.entry, compact=compact)
+
+    def before(self, *, compact: bool = False) -> str:
+        """The same for the model it started from ("" when that was not measured so)."""
+        from engine.model.versions import eval_text
+
+        return eval_text(self.before_entry, compact=compact) if self.before_entry else ""
+
+
+def quick_check(ws: Any, checkpoint: Any, model: Any, tokenizer: Any, *,
+                parent: str | None = None, stop: Any = None,
+                per_category: int = QUICK_ITEMS) -> Iterator[Checking | Checked]:
+    """Score ``model`` (the weights saved in ``checkpoint``) on the first ``per_category``
+    items of each category, on one thread, and keep the figures with its version. A stop
+    between items ends it without keeping anything."""
+    from engine.model.device import one_thread
+    from engine.model.versions import ModelVersions, UnknownVersion, figures_key
+    from engine.tools.registry import default_registry
+
+    registry = default_registry(ws)
+    registry.prepare()
+    total = len(eval_items(per_category))
+    scored: list[Scored] = []
+    with one_thread():
+        for row in evaluate(model, tokenizer, registry, per_category=per_category):
+            if stop is not None and stop():
+                return
+            scored.append(row)
+            yield Checking(len(scored), total)
+    versions = ModelVersions(ws)
+    named = versions.with_file(checkpoint)
+    which = f"--version {named[-1].id} " if named else ""
+    figures = EvalReport(tuple(scored)).figures(
+        per_category=per_category, command=f"llm-tour eval {which}--limit {per_category}")
+    kept = versions.measure(checkpoint, figures)
+    earlier = None
+    if parent:
+        try:
+            earlier = versions.get(parent).figures.get(figures_key(per_category))
+        except UnknownVersion:
+            earlier = None
+    yield Checked(tuple(v.id for v in kept), next(iter(figures.values())),
+                  earlier if isinstance(earlier, dict) else None)

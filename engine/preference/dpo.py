@@ -27,6 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from engine.chat import format as chat
+from engine.chat.eval import QUICK_ITEMS
 from engine.events import Progress
 from engine.model.load import load_model
 from engine.tokenizer.protocol import Tokenizer
@@ -47,6 +48,9 @@ class DPOConfig:
     sample_top_k: int | None = 40
     sample_max_tokens: int = 48
     seed: int = 1337
+    # items of each category the quick check asks of the nudged model (`llm-tour eval
+    # --limit`), beside the same check of the model it came from; 0 skips it
+    check_items: int = QUICK_ITEMS
 
 
 @dataclass(frozen=True)
@@ -344,12 +348,19 @@ def nudge_chat(ws: Workspace, store: VoteStore, config: DPOConfig | None = None,
     before = versions.current("chat", steps=False)
     if before is not None and before.id.startswith("workspace-") and target.exists():
         # a chat.pt from before versions were kept: keep it, so the nudge can be undone
-        versions.record("chat", "sft", target, steps=step)
+        before = versions.record("chat", "sft", target, steps=step)
     saved = save_checkpoint(target, loaded.model, tokenizer=loaded.tokenizer, step=step,
                             train_config=getattr(loaded.meta, "train_config", None),
                             extra={**extra, "nudges": history})
-    versions.record("chat", "nudge", saved, steps=step,
-                    figures={"nudge": f"{votes} votes, {config.steps} DPO steps"})
+    # the parent is the model the nudge started from, named before chat.pt was written
+    version = versions.record("chat", "nudge", saved, steps=step,
+                              parent=before.id if before is not None else "",
+                              figures={"nudge": f"{votes} votes, {config.steps} DPO steps"})
     yield Nudged(done.before, done.after, done.margin_before, done.margin_after, saved)
     question = sample_question or preferences[0].question
     yield from sample_answer(loaded.model, loaded.tokenizer, question, config)
+    if config.check_items:
+        from engine.chat.eval import quick_check
+
+        yield from quick_check(ws, versions.path(version), loaded.model, loaded.tokenizer,
+                               parent=version.parent, per_category=config.check_items)

@@ -103,8 +103,8 @@ def stage_lines(ws: Workspace) -> list[StageLine]:
             same = bool(seen) and path.exists() and seen.get("sha256") == file_hash(path)
             status = PREPARED if same else RAN_HERE
         figure = current.describe() if not current.bundled else f"{current.steps:,} steps"
-        if current.figures:
-            figure += " · " + ", ".join(f"{k} {v}" for k, v in current.figures.items())
+        if current.headline():
+            figure += " · " + current.headline()
         lines.append(StageLine(name, status, figure))
 
     nudges = [v for v in versions.list("chat") if v.stage == "nudge"]

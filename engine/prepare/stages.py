@@ -14,18 +14,16 @@ funnel, the tokenizer, the training run, the assistant's answers, timings and de
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from engine.events import Progress, progress_of
-from engine.workspace import Workspace, write_text_atomic
+from engine.workspace import Workspace, file_sha256, write_text_atomic
 
 ENGINE_DIR = Path(__file__).parents[1]
 RECORD_FILE = "prepared.json"
@@ -207,11 +205,7 @@ PrepareEvent = (StageSkipped | StageStarted | StageProgress | StageFinished | St
 # -- what "current" means -------------------------------------------------------------------------
 
 def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
 def _code_files(patterns: tuple[str, ...]) -> list[Path]:
@@ -456,20 +450,6 @@ def _run_figures(stage: str, record: dict[str, Any]) -> list[Figure]:
     return figures
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Evaluate on one thread: a tiny model's small matmuls gain nothing from more, and on a
-    busy machine extra threads only wait for each other (measured: 5x slower under load)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _measured(record: dict[str, Any], key: str, path: Path, compute: Callable[[], Any]) -> Any:
     """A figure computed from a model file, kept in the record until the file changes,
     so a second ``prepare`` prints its card at once."""
@@ -478,7 +458,9 @@ def _measured(record: dict[str, Any], key: str, path: Path, compute: Callable[[]
     hit = cache.get(key)
     if hit is not None and hit.get("sha256") == digest:
         return hit["value"]
-    with _one_thread():
+    from engine.model.device import one_thread
+
+    with one_thread():
         value = compute()
     cache[key] = {"sha256": digest, "value": value}
     return value

@@ -463,8 +463,15 @@ class CapitalsEvaluated:
 def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
              stop: Callable[[], bool] | None = None, evaluate: bool = True,
              ) -> Iterator[TrainEvent | CapitalsEvaluated]:
-    """Train the base model on the workspace's shards into its base.pt, then quiz the capitals."""
+    """Train the base model on the workspace's shards into its base.pt, then quiz the capitals.
+
+    base.pt is the run's working file (it resumes from it): while the run goes on, and after
+    it was stopped, it is offered, never the model every chapter uses by itself
+    (``ModelVersions.begin_run``). A finished run's quiz is kept with its version, as the
+    figures of `llm-tour eval --version ID` (the same items, scored the same way).
+    """
     from engine.data.facts import load_capitals
+    from engine.model.versions import ModelVersions
     from engine.tokenizer.tour import load_tokenizer
 
     tokenizer, _ = load_tokenizer(workspace)
@@ -473,31 +480,37 @@ def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
     held_out = ShardBatches(batches.paths["train"], batches.paths["val"], config.batch_size,
                             config.block_size, config.seed + 1)
     workspace.ensure()
+    ModelVersions(workspace).begin_run("base")
     events = train(config, batches, tokenizer, checkpoint_path=workspace.path("base"),
                    resume=resume, stop=stop, eval_batches=held_out)
-    model = None
+    model = kept = None
     try:
         for event in events:
             if isinstance(event, TrainDone) and event.path and Path(event.path).exists():
-                _keep_version(workspace, "base", "pretrain", event,
-                              data_hash(batches.paths["train"]))
+                version = _keep_version(workspace, "base", "pretrain", event,
+                                        data_hash(batches.paths["train"]))
+                kept = ModelVersions(workspace).path(version)
             yield event
-            if isinstance(event, TrainDone) and evaluate and not event.cancelled:
-                model, _ = load_checkpoint(event.path, tokenizer)
+            if isinstance(event, TrainDone) and evaluate and not event.cancelled and kept:
+                model, _ = load_checkpoint(kept, tokenizer)
     finally:
         events.close()
     if model is not None:
+        from engine.chat.eval import base_report
+
         accuracy = capital_accuracy(model, tokenizer, load_capitals())
+        ModelVersions(workspace).measure(kept, base_report(accuracy).figures(
+            per_category=None, command=f"llm-tour eval --version {version.id}"))
         yield CapitalsEvaluated(event.step, accuracy)
 
 
-def _keep_version(workspace: Any, kind: str, stage: str, done: TrainDone, data: str) -> None:
+def _keep_version(workspace: Any, kind: str, stage: str, done: TrainDone, data: str) -> Any:
     """Keep the model a run made as a new version (engine.model.versions): a finished run
     becomes the current model, a stopped one is only offered."""
     from engine.model.versions import ModelVersions
 
-    ModelVersions(workspace).record(kind, stage, done.path, steps=done.step, data_hash=data,
-                                    finished=not done.cancelled)
+    return ModelVersions(workspace).record(kind, stage, done.path, steps=done.step,
+                                           data_hash=data, finished=not done.cancelled)
 
 
 def _shape(c: GPTConfig) -> str:

@@ -12,7 +12,8 @@ no conversation mentions are forgotten. Mixing the old text back in keeps them, 
 the conversations still teach the format.
 
 The stage writes ``chat.pt`` and yields the trainer's events, framed by
-:class:`SFTStart` and :class:`SFTReply` (the new model answering a question).
+:class:`SFTStart` and :class:`SFTReply` (the new model answering a question), then the
+quick check's (:func:`engine.chat.eval.quick_check`), whose figures the new version keeps.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from engine.chat.conversations import (
     training_mix,
     training_set,
 )
+from engine.chat.eval import QUICK_ITEMS
 from engine.inference.evaluate import Score
 from engine.training.loop import Checkpointed, ShardBatches, TrainConfig, TrainDone, TrainEvent, train
 from engine.model.versions import ModelVersions
@@ -65,6 +67,9 @@ class SFTConfig:
     device: str = "auto"
     threads: int | None = None
     question: str = "What is the capital of France?"  # answered by the model at the end
+    # items of each category the quick check asks of the new model (`llm-tour eval --limit`);
+    # 0 skips it
+    check_items: int = QUICK_ITEMS
 
 
 # The Conversations chapter's live fine-tune, sized for a talk: about two minutes on one core
@@ -256,6 +261,7 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
     # cancelled one (the trainer checkpoints whatever it has when it is stopped).
     scratch = ws.path(CHAT_SCRATCH)
     finished = False
+    version = None
     try:
         for event in train(train_config, batches, tokenizer, checkpoint_path=scratch,
                            resume=False, init_model=base, stop=stop, eval_batches=eval_batches,
@@ -264,7 +270,7 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
                 finished = not event.cancelled and scratch.exists()
                 if finished:
                     os.replace(scratch, ws.path("chat"))
-                    ModelVersions(ws).record(
+                    version = ModelVersions(ws).record(
                         "chat", "sft", ws.path("chat"), steps=event.step,
                         data_hash=hashlib.sha256("\n".join(
                             c.text for c in conversations).encode()).hexdigest()[:16])
@@ -275,9 +281,15 @@ def fine_tune(ws: Workspace, config: SFTConfig | None = None, *,
     finally:
         scratch.unlink(missing_ok=True)
     if finished:
-        model, _ = load_checkpoint(ws.path("chat"), tokenizer)
+        kept = ModelVersions(ws).path(version)  # chat.pt's bytes, as the version keeps them
+        model, _ = load_checkpoint(kept, tokenizer)
         turns, ids = reply(model, tokenizer, [Turn("user", config.question)])
         yield SFTReply(config.question, turns, ids)
+        if config.check_items:
+            from engine.chat.eval import quick_check
+
+            yield from quick_check(ws, kept, model, tokenizer, stop=stop,
+                                   per_category=config.check_items)
 
 
 # -- using the chat model -----------------------------------------------------------------------

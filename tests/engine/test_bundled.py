@@ -88,3 +88,34 @@ def test_the_bundled_chat_model_answers_the_talks_prompts_as_written_by_hand(shi
     expected = getattr(cv, answer, answer)
     turns, _ = reply(chat, tok, [Turn("user", question)], max_tokens=100)
     assert [(t.role, t.text) for t in turns] == [("assistant", expected)]
+
+
+def test_the_shipped_figures_belong_to_the_shipped_checkpoints_and_say_how_they_were_made():
+    import json
+
+    from engine.model.versions import ModelVersions, checkpoint_hash
+    from engine.workspace import BUNDLED_DIR, Workspace
+
+    figures = json.loads((BUNDLED_DIR / "figures.json").read_text("utf-8"))
+    by_file = {entry["file"]: (sha, entry) for sha, entry in figures.items()}
+    assert set(by_file) == {"base.pt", "chat.pt"}
+    for name, (sha, entry) in by_file.items():
+        assert sha == checkpoint_hash(BUNDLED_DIR / name), f"{name} changed: measure it again"
+        assert entry["eval"]["command"] == ("llm-tour eval --model base" if name == "base.pt"
+                                            else "llm-tour eval")
+    versions = ModelVersions(Workspace(BUNDLED_DIR / "nowhere"))
+    assert versions.get("bundled-chat").figures_text().startswith(
+        f"{by_file['chat.pt'][1]['eval']['right']} of 455 whole turns right")
+
+
+def test_the_shipped_base_figures_are_what_the_evaluation_measures_now(shipped):
+    import json
+
+    from engine.chat.eval import evaluate_report
+    from engine.workspace import BUNDLED_DIR
+
+    tok, base, _chat = shipped
+    stored = next(e for e in json.loads((BUNDLED_DIR / "figures.json").read_text("utf-8"))
+                  .values() if e["file"] == "base.pt")["eval"]
+    report = evaluate_report(base, tok, None, categories=("base",))
+    assert [report.right, report.total] == [stored["right"], stored["total"]]

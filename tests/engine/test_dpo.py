@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from engine.chat.eval import Checked
 from engine.chat.format import SPECIAL_TOKENS
 from engine.model.checkpoint import load_checkpoint, save_checkpoint
 from engine.model.gpt import GPT, GPTConfig
@@ -29,6 +30,7 @@ from engine.preference.dpo import (
 from engine.preference.prompts import APPLES, TOAST
 from engine.preference.votes import VoteStore
 from engine.model.load import LoadedModel
+from engine.model.versions import ModelVersions
 
 
 @pytest.fixture(autouse=True)
@@ -189,7 +191,7 @@ def test_nudge_chat_saves_to_the_workspace_and_samples(workspace, tmp_path, monk
 
     store = VoteStore.open(workspace)
     store.vote("toast", ["warm", "generic", "roast"], "viewer")
-    config = DPOConfig(steps=3, learning_rate=1e-3, sample_max_tokens=8)
+    config = DPOConfig(steps=3, learning_rate=1e-3, sample_max_tokens=8, check_items=1)
     events = list(nudge_chat(workspace, store, config))
     start = events[0]
     assert isinstance(start, NudgeStart) and "bundled" in start.model_label
@@ -197,8 +199,19 @@ def test_nudge_chat_saves_to_the_workspace_and_samples(workspace, tmp_path, monk
     assert saved.saved_to == workspace.path("chat")
     assert saved.margin_after > saved.margin_before
     assert bundled.read_bytes() == before
-    assert isinstance(events[-1], Sampled) and events[-1].question == TOAST.question
+    sampled = next(i for i, e in enumerate(events) if isinstance(e, Sampled))
+    assert events[sampled].question == TOAST.question
     assert 1 <= sum(isinstance(e, SampleToken) for e in events) <= 8
+    # then the quick check, kept with the nudged version; the next nudge compares with it
+    checked = events[-1]
+    assert isinstance(checked, Checked) and sampled < len(events) - 1
+    assert checked.versions == ("chat-001",) and checked.before() == ""
+    first = ModelVersions(workspace).get("chat-001")
+    assert first.stage == "nudge" and first.figures_text().startswith(checked.text())
+    fewer = DPOConfig(steps=2, learning_rate=1e-3, sample_max_tokens=8, check_items=1)
+    again = list(nudge_chat(workspace, store, fewer))[-1]  # other weights than the first
+    assert isinstance(again, Checked) and again.versions == ("chat-002",)
+    assert again.before() == checked.text()  # the model it started from, on the same items
 
     _model, meta = load_checkpoint(workspace.path("chat"), tok)
     assert meta.step == 7 and meta.extra["kind"] == "chat"

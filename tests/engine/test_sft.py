@@ -83,7 +83,8 @@ def test_sft_train_config_keeps_the_model_and_changes_the_run():
 
 def test_fine_tune_writes_a_chat_checkpoint_and_answers_in_turns(tiny_ws, tok):
     events = list(sft.fine_tune(tiny_ws, sft.SFTConfig(max_steps=3, eval_interval=3,
-                                                       eval_batches=1, threads=1)))
+                                                       eval_batches=1, threads=1,
+                                                       check_items=0)))
     start = events[0]
     assert isinstance(start, sft.SFTStart)
     assert start.rows_pretraining == start.rows_conversations == 4  # tiny batch of 8, half each
@@ -152,3 +153,43 @@ def test_after_sft_on_the_default_preset_held_out_capitals_are_answered(tmp_path
     result = sft.held_out_capital_answers(model, tok)
     assert result.in_format >= 0.9 * result.total, result
     assert result.fraction >= 0.7, result
+
+
+def test_a_finished_fine_tune_keeps_its_quick_check_with_its_version(tiny_ws):
+    from engine.chat.eval import Checked, Checking
+    from engine.model.versions import ModelVersions, figures_key
+
+    events = list(sft.fine_tune(tiny_ws, sft.SFTConfig(max_steps=2, eval_interval=2,
+                                                       eval_batches=1, threads=1,
+                                                       check_items=1)))
+    reply = next(i for i, e in enumerate(events) if isinstance(e, sft.SFTReply))
+    checking = [e for e in events[reply:] if isinstance(e, Checking)]
+    assert checking and checking[-1].done == checking[-1].total == 9  # 1 a category, 4 capitals
+    done = events[-1]
+    version = ModelVersions(tiny_ws).current("chat")  # the new one
+    assert isinstance(done, Checked) and done.versions == (version.id,)
+    entry = version.figures[figures_key(1)]
+    assert entry["total"] == 9 and entry["command"] == f"llm-tour eval --version {version.id} --limit 1"
+    assert [row[0] for row in entry["categories"]] == ["weather", "calculator", "small talk",
+                                                       "search", "capitals", "base"]
+    assert "of 9 whole turns right" in done.text() and entry["command"] in done.text()
+    assert version.figures_text() == done.text()
+
+
+def test_a_stop_during_the_quick_check_keeps_the_model_but_no_figures(tiny_ws):
+    from engine.chat.eval import Checking
+    from engine.model.versions import ModelVersions
+
+    seen: list[object] = []
+
+    def stop() -> bool:
+        return any(isinstance(e, Checking) for e in seen)
+
+    events = sft.fine_tune(tiny_ws, sft.SFTConfig(max_steps=2, eval_interval=2, eval_batches=1,
+                                                  threads=1, check_items=1), stop=stop)
+    for event in events:
+        seen.append(event)
+    version = ModelVersions(tiny_ws).current("chat")  # the new one, kept
+    assert version.stage == "sft" and version.finished and version.steps == 2
+    assert version.evaluation() is None
+    assert f"not measured yet: llm-tour eval --version {version.id}" in version.figures_text()

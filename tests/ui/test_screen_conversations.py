@@ -82,7 +82,7 @@ def short_sft(monkeypatch):
     from screens.conversations import ConversationsScreen
 
     monkeypatch.setattr(ConversationsScreen, "sft_config", sft.SFTConfig(
-        max_steps=3, eval_interval=3, eval_batches=1, threads=1, batch_size=4))
+        max_steps=3, eval_interval=3, eval_batches=1, threads=1, batch_size=4, check_items=1))
 
 
 def app_here(workspace) -> TourApp:
@@ -197,6 +197,13 @@ async def test_fine_tuning_runs_live_and_the_comparison_updates(base_ready, shor
         assert len(screen._losses) == 3
         figures = text_of(screen.query_one("#sft-figures"))
         assert "held-out conversations" in figures and "What is the capital of France?" in figures
+        # the run's quick check, kept with the new version (m shows it beside that model)
+        from engine.model.versions import ModelVersions
+
+        kept = ModelVersions(base_ready).current("chat")
+        assert "Quick check: " in figures and "of 9 whole turns right" in figures
+        assert f"llm-tour eval --version {kept.id} --limit 1" in figures
+        assert kept.figures_text(compact=True) in figures
         assert screen.pair is not None and screen.pair["chat"].kind == "chat"
         assert "no chat model" not in text_of(screen.query_one("#compare-chat"))
 

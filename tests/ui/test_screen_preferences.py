@@ -200,7 +200,11 @@ async def test_nudge_without_a_chat_model_says_what_to_do(plain_workspace):
         assert "llm-tour prepare sft" in text_of(nudge)
 
 
-async def test_nudge_runs_dpo_on_the_chat_model_and_saves_it_to_the_workspace(chat_workspace):
+async def test_nudge_runs_dpo_on_the_chat_model_and_saves_it_to_the_workspace(chat_workspace,
+                                                                              monkeypatch):
+    from engine.preference.dpo import DPOConfig
+
+    monkeypatch.setattr(PreferencesScreen, "dpo_config", DPOConfig(check_items=1))
     before = chat_workspace.path("chat").read_bytes()
     async with open_chapter(chat_workspace).run_test(size=SIZE) as pilot:
         screen, _panel = await opened(pilot)
@@ -224,6 +228,9 @@ async def test_nudge_runs_dpo_on_the_chat_model_and_saves_it_to_the_workspace(ch
         shown = text_of(screen.query_one(NudgePanel))
         assert "1 vote from 1 session" in shown
         assert "Saved to" in shown and "A fresh sample" in shown
+        # the quick check of the nudged model, beside the model it came from (not measured)
+        assert "Quick check now: " in shown and "of 9 whole turns right" in shown
+        assert "Before the nudge: not measured on the same items" in shown
     assert chat_workspace.path("chat").read_bytes() != before
 
 

@@ -84,3 +84,37 @@ async def test_reset_from_the_palette_says_what_goes_and_asks(workspace):
         await _wait_for(pilot, lambda: isinstance(app.screen, ResetScreen), "the question")
         await pilot.press("y")
         await _wait_for(pilot, lambda: not workspace.path("base").exists(), "the reset")
+
+
+async def test_the_model_picker_shows_each_versions_figures_or_how_to_measure_it(workspace):
+    from textual.widgets import OptionList
+
+    from tui.models import ModelPicker
+
+    versions = ModelVersions(workspace)
+    workspace.path("chat").write_bytes(b"one")
+    first = versions.record("chat", "sft", workspace.path("chat"), steps=300)
+    workspace.path("chat").write_bytes(b"two")
+    second = versions.record("chat", "nudge", workspace.path("chat"), steps=310)
+    versions.set_figures(first.id, {"eval": {
+        "right": 7, "total": 10, "categories": [["weather", 3, 4], ["small talk", 4, 6]],
+        "per_category": None, "command": "llm-tour eval"}})
+    versions.begin_run("base")  # a run's base.pt that no version keeps yet
+    workspace.path("base").write_bytes(b"half trained")
+
+    app = TourApp(workspace)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("m")
+        await _wait_for(pilot, lambda: isinstance(app.screen, ModelPicker), "the picker")
+        options = app.screen.query_one(OptionList)
+        await _wait_for(pilot, lambda: options.option_count > 3, "the versions")
+
+        def prompt(version_id: str) -> str:
+            return str(options.get_option(version_id).prompt)
+
+        assert "7 of 10 whole turns right (70%): weather 75%, small talk 67% · llm-tour eval" \
+            in prompt(first.id)
+        assert f"not measured yet: llm-tour eval --version {second.id}" in prompt(second.id)
+        assert "kept as no version yet" in prompt("working-base")
+        assert prompt(second.id).startswith("* ")  # the current one
+        assert not prompt("working-base").startswith("* ")  # offered, not imposed

@@ -149,3 +149,52 @@ async def test_training_in_a_child_process_streams_events_and_stops_cleanly(data
         await screen.workers.wait_for_complete()
         assert not screen.proc.alive
         assert 2 <= read_meta(data_workspace.path("base")).step < 5000
+
+
+@pytest.fixture
+def first_run_workspace(data_workspace, tmp_path, tmp_path_factory, monkeypatch):
+    """A first run: the tokenizer and shards, no base.pt of the workspace's own, and a
+    shipped base model (the sample model) that every chapter uses."""
+    from engine.workspace import Workspace
+
+    shipped = Workspace(tmp_path / "shipped")
+    install_sample_model(shipped, tmp_path_factory.getbasetemp() / "sample-model")
+    monkeypatch.setattr("engine.workspace.BUNDLED_DIR", shipped.root)
+    shipped.path("tokenizer").unlink()  # the workspace's own tokenizer is the same one
+    return data_workspace
+
+
+async def test_a_first_run_is_offered_not_imposed_while_it_runs_and_once_stopped(
+        first_run_workspace, monkeypatch, wait_until):
+    from engine.training import loop as train
+
+    ws = first_run_workspace
+    monkeypatch.setitem(train.PRESETS, "tiny",
+                        train.preset("tiny", max_steps=4000, checkpoint_interval=10))
+    async with open_chapter(ws).run_test(size=SIZE) as pilot:
+        screen = await settled(pilot)
+        assert "Every chapter uses bundled-base" in text_of(screen, "#run-status")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.last_step is not None
+                         and screen.last_step.step >= 15, what="15 steps of the run")
+        assert ws.path("base").exists()  # the run's working file, written at step 10
+        assert ws.find("base").version == "bundled-base"  # ... and no chapter uses it
+        assert "Until this run finishes, every chapter uses bundled-base" in \
+            text_of(screen, "#run-status")
+        await pilot.press("x")
+        await screen.workers.wait_for_complete()
+        await wait_until(pilot, lambda: screen.offered is not None, what="the offer")
+        stopped = read_meta(ws.path("base")).step
+        status = text_of(screen, "#run-status")
+        assert f"Use the step-{stopped:,} model?" in status
+        assert f"It trained {stopped:,} of 4,000 steps" in status
+        assert "every chapter still uses bundled-base" in status
+        assert ws.find("base").version == "bundled-base"
+        assert screen.check_action("use_run", ()) is True
+        await pilot.press("u")
+        await wait_until(pilot, lambda: ws.find("base").version == "base-001",
+                         what="the stopped run as every chapter's base model")
+        await wait_until(pilot, lambda: "Every chapter now uses base-001" in
+                         text_of(screen, "#run-status"), what="the screen saying so")
+        await wait_until(pilot, lambda: screen.offered is None, what="no offer left")
+        assert screen.check_action("use_run", ()) is False

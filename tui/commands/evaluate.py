@@ -22,6 +22,9 @@ from tui.commands import pass_workspace
               show_default=True, help="Which of the workspace's (or bundled) models to score.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
               help="Score this checkpoint instead (a chat model unless --model base).")
+@click.option("--version", "version_id", metavar="ID", default=None,
+              help="Score this model version (`llm-tour models` lists them: chat-002, "
+                   "bundled-base, ...); its kind says which questions.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="At most this many items per category (for a quick look).")
 @click.option("--json", "as_json", is_flag=True, help="Print every item and its verdict as JSON.")
@@ -31,11 +34,14 @@ from tui.commands import pass_workspace
               help="CPU threads for torch (one is fastest for a model this small, and kind "
                    "to a shared machine).")
 @pass_workspace
-def evaluate(ws, kind: str, checkpoint: str | None, limit: int | None, as_json: bool,
-             show_wrong: int, threads: int) -> None:
+def evaluate(ws, kind: str, checkpoint: str | None, version_id: str | None, limit: int | None,
+             as_json: bool, show_wrong: int, threads: int) -> None:
     """Ask the model questions about names and numbers no training conversation holds,
     through the app's own tool loop (greedy), and count the turns that are right as a
     whole: the right tool, the exact argument, the tool's result used in the reply.
+
+    The figures are kept with the model version it scored (by the checkpoint's sha256), so
+    `llm-tour models` and the model picker (m) show them beside exactly that model.
 
     Example: llm-tour eval --limit 10
     """
@@ -45,10 +51,19 @@ def evaluate(ws, kind: str, checkpoint: str | None, limit: int | None, as_json: 
     from engine.tools.registry import default_registry
     from engine.workspace import BrokenArtifact
 
+    from engine.model.versions import ModelVersions, UnknownVersion
+
     set_threads(threads)
+    versions = ModelVersions(ws)
     try:
+        if version_id is not None:
+            if checkpoint is not None:
+                raise click.UsageError("give --version or --checkpoint, not both")
+            version = versions.get(version_id)
+            kind, checkpoint = version.kind, str(versions.path(version))
         loaded = _load(ws, kind, checkpoint)
-    except (LookupError, CheckpointMismatch, FileNotFoundError, BrokenArtifact) as error:
+    except (LookupError, CheckpointMismatch, FileNotFoundError, BrokenArtifact,
+            UnknownVersion) as error:
         raise click.ClickException(str(error)) from None
     registry = default_registry(ws)
     try:
@@ -65,6 +80,11 @@ def evaluate(ws, kind: str, checkpoint: str | None, limit: int | None, as_json: 
             scored.append(row)
             status.update(f"asked {n}: {row.item.category}")
     report = EvalReport(tuple(scored))
+    kept = versions.measure(loaded.path, report.figures(
+        per_category=limit, command=_command(kind, limit, version_id)))
+    where = (f"Kept with {', '.join(v.id for v in kept)} (llm-tour models shows it)." if kept
+             else f"{loaded.path} is no model version of this workspace: nothing kept.")
+    err.print(Text(printable(where, newlines=False), "dim"), soft_wrap=True)
     if as_json:
         click.echo(json.dumps({"model": loaded.label, **report.to_dict()}, indent=1,
                               ensure_ascii=False))
@@ -97,3 +117,15 @@ def _load(ws, kind: str, checkpoint: str | None):
     from engine.model.load import load_model
 
     return load_model(ws, kind, path=checkpoint)
+
+
+def _command(kind: str, limit: int | None, version_id: str | None) -> str:
+    """The command that makes this measurement again (the checkpoint is named by its hash)."""
+    words = ["llm-tour eval"]
+    if version_id is not None:
+        words.append(f"--version {version_id}")
+    elif kind == "base":
+        words.append("--model base")
+    if limit is not None:
+        words.append(f"--limit {limit}")
+    return " ".join(words)

@@ -7,10 +7,6 @@ import click
 from tui.commands import pass_workspace
 
 
-def _figures(figures: dict) -> str:
-    return ", ".join(f"{name} {value}" for name, value in figures.items())
-
-
 @click.command(short_help="List the model versions; choose the one every chapter uses.")
 @click.option("--use", "use_id", metavar="ID", default=None,
               help="Make this version the current model of its kind (e.g. bundled-chat).")
@@ -22,7 +18,8 @@ def models(ws, use_id: str | None, undo_kind: str | None) -> None:
 
     Every training stage (pretraining, fine-tuning, each nudge) keeps the model it made as a
     new version with its lineage; the current one (marked *) is what every chapter uses. A run
-    you stopped early is kept but not chosen until you --use it.
+    you stopped early is kept but not chosen until you --use it. Under each version: what
+    `llm-tour eval` measured on exactly that checkpoint, or the command that measures it.
     """
     from engine.model.versions import KINDS, ModelVersions, UnknownVersion
 
@@ -47,11 +44,16 @@ def models(ws, use_id: str | None, undo_kind: str | None) -> None:
             if version.created:
                 line += f" · {version.created.replace('T', ' ')[:16]}"
             click.echo(line)
-            if version.figures:
-                click.echo(f"     {_figures(version.figures)}")
+            click.echo(f"     {version.figures_text()}")
         if current is not None and current.id.startswith("workspace-"):
             click.echo(f" * {current.id} · {current.file} in your workspace (made before "
                        "versions were kept)")
+            click.echo(f"     {current.figures_text()}")
+        offered = versions.working(kind)
+        if offered is not None:
+            click.echo(f"   {offered.id} · {offered.file}, a run's model at step "
+                       f"{offered.steps:,}, kept as no version yet: --use {offered.id} "
+                       "keeps it and makes it current")
 
 
 @click.command(short_help="Go back to the bundled artifacts, after saying what goes.")

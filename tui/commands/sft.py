@@ -37,6 +37,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
     from engine.training import sft as tuning
     from engine.model.checkpoint import CheckpointMismatch
     from engine.model.load import NoModel
+    from engine.chat.eval import Checked
     from engine.training.loop import CopyProbe, TrainDone, TrainStart, TrainStep
 
     config = tuning.SFTConfig(device=device, threads=threads)
@@ -49,7 +50,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
     columns = (TextColumn("[bold]fine-tuning"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[figures]}"), TimeElapsedColumn())
     done = None
-    answer = None
+    answer = check = None
     try:
         with stop_on_ctrl_c() as stop, \
                 Progress(*columns, console=console, transient=False) as progress:
@@ -77,6 +78,8 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
                     done = event
                 elif isinstance(event, tuning.SFTReply):
                     answer = event
+                elif isinstance(event, Checked):
+                    check = event
     except (NoModel, FileNotFoundError, CheckpointMismatch, ValueError) as error:
         raise click.ClickException(str(error)) from None
 
@@ -96,6 +99,8 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
     if answer is not None:
         reply = " ".join(f"[{turn.role}] {turn.text}" for turn in answer.turns)
         click.echo(printable(f"{answer.question} -> {reply or '(nothing)'}"))
+    if check is not None:
+        click.echo(f"Quick check ({', '.join(check.versions) or 'no version'}): {check.text()}")
     if quiz:
         from engine.model.load import load_model
 
