@@ -28,6 +28,11 @@ class GPTConfig:
     n_embd: int = 96
     dropout: float = 0.0
     bias: bool = True  # biases in Linear and LayerNorm layers, as in GPT-2
+    # Positions: False = a learned position embedding added to each token (GPT-2); True = rotary
+    # embeddings (RoPE, Su et al. 2021) that turn queries and keys by an angle proportional to
+    # their position, so attention sees only the distance between two tokens. Absent from the
+    # configs of older checkpoints, which therefore load as GPT-2's learned positions.
+    rope: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +68,22 @@ class KVCache:
         self.pos = 0
 
 
+def rotary_tables(config: GPTConfig, base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin of each position's angles, (block_size, head_dim / 2): pair i of a head's
+    channels turns by ``position * base ** (-2i / head_dim)``, fast pairs for near tokens,
+    slow pairs for far ones."""
+    head_dim = config.n_embd // config.n_head
+    freqs = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+    angles = torch.outer(torch.arange(config.block_size, dtype=torch.float32), freqs)
+    return angles.cos(), angles.sin()
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Turn each pair of channels of ``x`` (B, nh, T, hd) by its position's angle (T, hd / 2)."""
+    a, b = x[..., 0::2], x[..., 1::2]
+    return torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1).flatten(-2)
+
+
 class CausalSelfAttention(nn.Module):
     """Every position looks back at the positions before it and mixes in what it finds there."""
 
@@ -77,7 +98,9 @@ class CausalSelfAttention(nn.Module):
         self.dropout = config.dropout
 
     def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None, layer: int = 0,
-                return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+                return_weights: bool = False,
+                rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         head_dim = C // self.n_head
@@ -85,9 +108,11 @@ class CausalSelfAttention(nn.Module):
         k = k.view(B, T, self.n_head, head_dim).transpose(1, 2)
         v = v.view(B, T, self.n_head, head_dim).transpose(1, 2)
 
-        past = 0
+        past = kv_cache.pos if kv_cache is not None else 0
+        if rotary is not None:  # turn queries and keys by their positions' angles
+            cos, sin = rotary[0][past:past + T], rotary[1][past:past + T]
+            q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         if kv_cache is not None:
-            past = kv_cache.pos
             k, v = kv_cache.append(layer, k, v, past)
         S = k.size(2)  # keys: cached + new
 
@@ -139,8 +164,10 @@ class Block(nn.Module):
         self.mlp = MLP(config)
 
     def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None, layer: int = 0,
-                return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        a, weights = self.attn(self.ln_1(x), kv_cache, layer, return_weights)
+                return_weights: bool = False,
+                rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        a, weights = self.attn(self.ln_1(x), kv_cache, layer, return_weights, rotary)
         x = x + a
         x = x + self.mlp(self.ln_2(x))
         return x, weights
@@ -153,13 +180,19 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.config = config
+        parts = {"wte": nn.Embedding(config.vocab_size, config.n_embd)}
+        if not config.rope:
+            parts["wpe"] = nn.Embedding(config.block_size, config.n_embd)
         self.transformer = nn.ModuleDict({
-            "wte": nn.Embedding(config.vocab_size, config.n_embd),
-            "wpe": nn.Embedding(config.block_size, config.n_embd),
+            **parts,
             "drop": nn.Dropout(config.dropout),
             "h": nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
             "ln_f": nn.LayerNorm(config.n_embd, bias=config.bias),
         })
+        if config.rope:  # computed, not learned: kept out of the checkpoint
+            cos, sin = rotary_tables(config)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         # Weight tying: reading a token and predicting it share one table.
         self.transformer.wte.weight = self.lm_head.weight
@@ -196,11 +229,16 @@ class GPT(nn.Module):
         if past + T > self.config.block_size:
             raise ValueError(f"a context of {past + T} tokens is longer than the model's "
                              f"window of {self.config.block_size}")
-        pos = torch.arange(past, past + T, dtype=torch.long, device=idx.device)
-        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        x = self.transformer.wte(idx)
+        rotary = None
+        if self.config.rope:
+            rotary = (self.rope_cos, self.rope_sin)
+        else:
+            x = x + self.transformer.wpe(torch.arange(past, past + T, device=idx.device))
+        x = self.transformer.drop(x)
         maps = []
         for i, block in enumerate(self.transformer.h):
-            x, weights = block(x, kv_cache, i, return_attention)
+            x, weights = block(x, kv_cache, i, return_attention, rotary)
             if weights is not None:
                 maps.append(weights)
         if kv_cache is not None:
@@ -226,8 +264,9 @@ class GPT(nn.Module):
     def param_counts(self) -> dict[str, int]:
         """Learned numbers by part of the model; the parts add up to :meth:`num_params`."""
         t = self.transformer
-        counts = {"token embedding (shared with the output head)": _count(t.wte),
-                  "position embedding": _count(t.wpe)}
+        counts = {"token embedding (shared with the output head)": _count(t.wte)}
+        if "wpe" in t:
+            counts["position embedding"] = _count(t.wpe)
         for i, block in enumerate(t.h):
             counts[f"block {i} attention"] = _count(block.attn) + _count(block.ln_1)
             counts[f"block {i} MLP"] = _count(block.mlp) + _count(block.ln_2)
@@ -240,7 +279,7 @@ class GPT(nn.Module):
     def flops_per_token(self) -> int:
         """Training FLOPs per token (forward + backward), PaLM appendix B: 6N + 12·L·T·C."""
         c = self.config
-        n = self.num_params() - self.transformer.wpe.weight.numel()
+        n = self.num_params() - self.param_counts().get("position embedding", 0)
         return 6 * n + 12 * c.n_layer * c.block_size * c.n_embd
 
     def configure_optimizer(self, weight_decay: float, learning_rate: float,

@@ -50,6 +50,7 @@ class TrainConfig:
     n_head: int = 4
     n_embd: int = 96
     block_size: int = 128
+    rope: bool = False  # rotary position embeddings instead of learned ones (GPTConfig.rope)
     # Dropout makes the small default model recall facts instead of whole passages: without
     # it, the capitals quiz peaks mid-run and then falls as the model memorises the text around
     # each fact (benchmarks/train.py --without-dropout).
@@ -87,7 +88,8 @@ class TrainConfig:
 
     def model_config(self, vocab_size: int) -> GPTConfig:
         return GPTConfig(vocab_size=vocab_size, block_size=self.block_size, n_layer=self.n_layer,
-                         n_head=self.n_head, n_embd=self.n_embd, dropout=self.dropout)
+                         n_head=self.n_head, n_embd=self.n_embd, dropout=self.dropout,
+                         rope=self.rope)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -346,7 +348,8 @@ def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer,
                 f"{_shape(model_config)}; retrain instead of resuming")
         resumed_from = str(path)
     elif init_model is not None:
-        model = GPT(init_model.config)
+        # the weights of init_model, the dropout of this run (a fine-tune may set its own)
+        model = GPT(replace(init_model.config, dropout=config.dropout))
         model.load_state_dict(getattr(init_model, "_orig_mod", init_model).state_dict())
     else:
         model = GPT(model_config)

@@ -63,6 +63,11 @@ class SFTConfig:
     data: str = "copying"  # the conversation set (engine.chat.conversations.training_set)
     handwritten_weight: int = HANDWRITTEN_WEIGHT  # draws of each hand-written conversation
     copy_interval: int = 100  # steps between copy probes (engine.inference.evaluate.copy_probe)
+    # No dropout while fine-tuning: copying a name token by token needs every token's signal
+    # (continuing the bundled chat model for 2,000 steps, dropout 0 against the base's 0.1:
+    # weather 31 vs 29 of 40, calculator 36 vs 29 of 40, search 2 vs 0 of 12, llm-tour eval).
+    # None would keep the base model's.
+    dropout: float | None = 0.0
     seed: int = 1337
     device: str = "auto"
     threads: int | None = None
@@ -217,6 +222,7 @@ def sft_train_config(base_train_config: dict[str, Any] | TrainConfig,
         probe_prompt="",
         sample_prompt="",
         checkpoint_interval=0,
+        dropout=base.dropout if config.dropout is None else config.dropout,
         seed=config.seed,
         device=config.device,
         threads=config.threads,

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch.nn import functional as F
 
-from engine.model.gpt import GPT, GPTConfig, KVCache, head_loss
+from engine.model.gpt import GPT, GPTConfig, KVCache, head_loss, rotary_tables, rotate
 
 CONFIG = GPTConfig(vocab_size=61, block_size=24, n_layer=2, n_head=2, n_embd=16)
+ROPE = replace(CONFIG, rope=True)
 
 
-@pytest.fixture
-def model() -> GPT:
+@pytest.fixture(params=[CONFIG, ROPE], ids=["learned positions", "rotary"])
+def model(request) -> GPT:
     torch.manual_seed(0)
-    return GPT(CONFIG).eval()
+    return GPT(request.param).eval()
 
 
 def test_logits_for_every_position(model):
@@ -116,20 +119,25 @@ def test_parameter_counts_add_up_and_the_embedding_is_shared(model):
     counts = model.param_counts()
     assert sum(counts.values()) == model.num_params()
     assert model.lm_head.weight is model.transformer.wte.weight
-    assert counts["position embedding"] == CONFIG.block_size * CONFIG.n_embd
+    if model.config.rope:  # rotary positions are computed, not learned
+        assert "position embedding" not in counts
+        assert not any("wpe" in name for name in model.state_dict())
+    else:
+        assert counts["position embedding"] == CONFIG.block_size * CONFIG.n_embd
 
 
-def test_loss_falls_on_a_fixed_batch():
-    torch.manual_seed(0)
-    model = GPT(CONFIG).train()
-    optimizer = model.configure_optimizer(0.0, 1e-2, (0.9, 0.95))
-    x = torch.randint(0, CONFIG.vocab_size, (4, 16))
-    y = torch.roll(x, -1, dims=1)
-    losses = []
-    for _ in range(8):
-        _, loss = model(x, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    assert losses[-1] < losses[0] * 0.8
+def test_rotary_scores_depend_only_on_the_distance_between_tokens():
+    """A query at position m and a key at position n, both turned by their positions' angles,
+    score the same as the pair moved to m + s and n + s: attention sees distance, not place."""
+    cos, sin = rotary_tables(ROPE)
+    q, k = torch.randn(2, 1, 1, 1, ROPE.n_embd // ROPE.n_head).unbind(0)
+
+    def score(m: int, n: int) -> float:
+        turned_q = rotate(q, cos[m:m + 1], sin[m:m + 1])
+        turned_k = rotate(k, cos[n:n + 1], sin[n:n + 1])
+        return float((turned_q * turned_k).sum())
+
+    assert score(5, 2) == pytest.approx(score(12, 9), abs=1e-5)
+    assert score(5, 2) == pytest.approx(score(20, 17), abs=1e-5)
+    assert score(5, 2) != pytest.approx(score(5, 0), abs=1e-3)  # another distance, another score
+    assert float((q * k).sum()) == pytest.approx(score(7, 7), abs=1e-5)  # distance 0: no turn
