@@ -22,7 +22,6 @@ from engine.prepare.stages import (
     PrepareConfig,
     Section,
     _funnel_figures,
-    _one_thread,
     _tokenizer_figures,
     _training_figures,
     chat_figures,
@@ -197,11 +196,12 @@ def _parameters(ws: Workspace, votes: Path | None) -> list[Figure]:
 
 def _sampling(ws: Workspace, votes: Path | None) -> list[Figure]:
     from engine.inference.evaluate import probe
+    from engine.model.device import one_thread
     from engine.model.load import load_model
 
     loaded = load_model(ws, "base")
     prompt = "The capital of France is"
-    with _one_thread():
+    with one_thread():
         result = probe(loaded.model, loaded.tokenizer, prompt, actual=" Paris", k=3)
     top = ", ".join(f"{token!r} {p:.0%}" for token, p in result.top)
     return [Figure("model", loaded.label),
