@@ -40,7 +40,7 @@ def test_models_lists_each_version_with_its_figures_or_the_command_that_measures
     mine = _own_chat_version(workspace)
     listed = _run(workspace, "models")
     assert listed.exit_code == 0, listed.output
-    assert "404 of 455 whole turns right (89%): weather 22/40 (55%)" in \
+    assert "422 of 455 whole turns right (93%): weather 31/40 (78%)" in \
         _block(listed.output, "bundled-chat")  # shipped in engine/bundled/figures.json
     assert "llm-tour eval --model base" in _block(listed.output, "bundled-base")
     assert f"not measured yet: llm-tour eval --version {mine.id}" in \
@@ -53,7 +53,7 @@ def test_models_lists_each_version_with_its_figures_or_the_command_that_measures
     block = _block(listed.output, mine.id)
     assert "of 9 whole turns right" in block and "weather" in block and "base" in block
     assert f"llm-tour eval --version {mine.id} --limit 1" in block
-    assert "404 of 455" in _block(listed.output, "bundled-chat")  # the other file's, unchanged
+    assert "422 of 455" in _block(listed.output, "bundled-chat")  # the other file's, unchanged
 
 
 def test_eval_names_a_version_it_does_not_know_and_refuses_two_models(workspace, tmp_path):
