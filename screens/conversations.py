@@ -258,12 +258,12 @@ class ConversationsScreen(ChapterScreen):
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("c", "next_conversation", "Conversation", id="next_conversation",
                 tooltip="Show another conversation of the dataset"),
-        Binding("i", "toggle_ids", "IDs", id="toggle_ids",
-                tooltip="Show or hide the token IDs the model sees"),
-        Binding("e", "edit_question", "Question", id="edit_question",
+        Binding("e", "edit_question", "Ask", id="edit_question",
                 tooltip="Ask both models your own question"),
         Binding("s", "fine_tune", "Fine-tune", id="fine_tune",
                 tooltip="Fine-tune the base model on the conversations, live (s again stops)"),
+        Binding("i", "toggle_ids", "IDs", id="toggle_ids",
+                tooltip="Show or hide the token IDs the model sees"),
         Binding("escape", "close_question", "Close", id="close_question", show=False,
                 tooltip="Close the question box without changing the question"),
     ]
