@@ -9,7 +9,7 @@ from engine.data.crawler import CrawlConfig
 from screens.data import DataScreen, StoredRows
 from screens.registry import CHAPTERS, find_chapter
 from tui.app import TourApp
-from tui.help import HelpScreen, describe_key
+from tui.help import HelpScreen, collect_bindings, describe_key
 
 SIZE = (100, 32)
 
@@ -75,6 +75,26 @@ def test_keys_are_named_as_the_keyboard_names_them():
     assert describe_key("ctrl+c,super+c") == "Ctrl+C / Cmd+C"
     assert describe_key("space,down") == "Space / ↓"
     assert describe_key("1,2,3,4,5,6,7,8,9,0,minus") == "1-9 / 0 / -"
+    assert describe_key("left_square_bracket") == "["
+    assert describe_key("shift+up,backspace") == "Shift+↑ / Backspace"
+
+
+async def test_every_chapters_help_names_its_keys_as_the_keyboard_does(workspace, monkeypatch):
+    """No Textual key name ("left_square_bracket", "shift+up") in any chapter's help."""
+    small_crawl(monkeypatch)
+    app = TourApp(workspace)
+    raw = {}
+    async with app.run_test(size=SIZE) as pilot:
+        for index, chapter in enumerate(CHAPTERS):
+            app.goto(index)
+            await pilot.pause()
+            for key, _does, _why in collect_bindings(app.screen):
+                for name in describe_key(key).split(" / "):
+                    if "_" in name or (len(name) > 1 and not name[0].isupper()
+                                       and not name.split("-")[0].isdigit()):
+                        raw.setdefault(chapter.slug, []).append(name)
+        await app.workers.wait_for_complete()
+    assert raw == {}
 
 
 async def test_help_reads_at_60_columns(workspace):
