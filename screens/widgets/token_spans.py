@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.content import Content
 from textual.reactive import reactive
 from textual.visual import Visual
@@ -47,22 +46,26 @@ def token_label(data: bytes, whitespace: bool = False) -> str:
     return text
 
 
-def spans_text(tokens: Iterable[Token], *, whitespace: bool = False) -> Text:
-    """The tokens side by side, each in its own colour."""
-    text = Text(no_wrap=False, overflow="fold")
-    for index, (_, data) in enumerate(tokens):
-        text.append(token_label(data, whitespace), style=token_style(index))
-    return text
+def spans_flow(tokens: Sequence[Token], *, whitespace: bool = False,
+               ids_label: str | None = None) -> TokenFlow:
+    """The tokens side by side, each in its own colour, laid out a token at a time (a
+    narrow box never shows half a token); with ``ids_label``, their IDs below, after it."""
+    pieces = [Content.styled(token_label(data, whitespace), token_style(index))
+              for index, (_, data) in enumerate(tokens)]
+    ids = None
+    if ids_label is not None and tokens:
+        ids = Content.styled(ids_label, "dim") + ids_text(tokens)
+    return TokenFlow(pieces, after=ids)
 
 
-def ids_text(tokens: Iterable[Token]) -> Text:
-    """The token IDs, in the same colours as their spans."""
-    text = Text(overflow="fold")
+def ids_text(tokens: Iterable[Token]) -> Content:
+    """The token IDs, in the same colours as their spans (a line breaks between two)."""
+    parts: list[tuple[str, str] | str] = []
     for index, (token_id, _) in enumerate(tokens):
         if index:
-            text.append(" ")
-        text.append(str(token_id), style=token_style(index))
-    return text
+            parts.append(" ")
+        parts.append((str(token_id), token_style(index)))
+    return Content.assemble(*parts)
 
 
 class TokenSpans(Static):
@@ -108,13 +111,8 @@ class TokenSpans(Static):
         self._refresh_text()
 
     def _refresh_text(self) -> None:
-        text = spans_text(self._tokens, whitespace=self.whitespace)
-        if self.show_ids and self._tokens:
-            text.append("\n")
-            if self.ids_label:
-                text.append(self.ids_label, style="dim")
-            text.append_text(ids_text(self._tokens))
-        self.update(text)
+        self.update(spans_flow(self._tokens, whitespace=self.whitespace,
+                               ids_label=self.ids_label if self.show_ids else None))
 
 
 def word_pieces(text: str) -> list[str]:
