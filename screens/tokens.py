@@ -593,7 +593,7 @@ def _model_vocabulary(workspace: Any) -> Text:
         text.append("\nShards: ", style="dim")
         text.append(" · ".join(sizes) + " tokens")
     capital = tokenizer.encode(" The capital of France is Paris.")
-    text.append("\n\" The capital of France is Paris.\" → ", style="dim")
+    text.append("\n\"␣The capital of France is Paris.\" → ", style="dim")
     text.append(f"{len(capital)} tokens: {' '.join(map(str, capital))}")
     return text
 

@@ -495,7 +495,7 @@ class ToolsScreen(ChapterScreen):
                 (END, SPECIAL_STYLE), (" closed the call. The parser (never eval) reads tool ", ""),
                 (call.name, "bold"), (" with ", ""), (", ".join(args) or "no arguments", "bold"),
                 ("" if event.known else " — but no tool has that name", "$text-error"),
-                (". The space after each opening quote is for the tokenizer: \" Paris\" is "
+                (". The space after each opening quote is for the tokenizer: \"␣Paris\" is "
                  "one token in the question and in the call, so the model can copy it", "dim")))
         elif isinstance(event, loop.CallMalformed):
             self._pieces.append(("special", END))

@@ -41,3 +41,15 @@ def test_welcome_puts_the_fine_tune_with_training():
     second = text.split("are about the second.")[0].rsplit("first phase;", 1)[1]
     assert "conversations" not in second.lower()
     assert "Conversations (a fine-tune) and preferences go back to training" in text
+
+
+def test_chapter_texts_quote_a_token_with_a_visible_space():
+    """A quoted token such as " France" would break at its own space where a line ends
+    ('encodes: "' / 'France"'): the texts write it "␣France"."""
+    from screens.base import TEXT_DIR
+
+    for path in sorted(TEXT_DIR.glob("*.md")):
+        text = path.read_text("utf-8")
+        breakable = re.findall(r'(?:^|[\s(])" [A-Za-z]\w*"', text, re.MULTILINE)
+        assert breakable == [], (path.name, breakable)
+    assert '"␣France"' in (TEXT_DIR / "tokens.md").read_text("utf-8")
