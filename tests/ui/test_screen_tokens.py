@@ -205,6 +205,21 @@ def test_spans_wrap_between_tokens_never_inside_one():
         assert left == [], (width, lines)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_the_playground_labels_are_shortened_not_cut(prepared, size):
+    from test_border_labels import cut_labels
+
+    async with app_at_tokens(prepared).run_test(size=size) as pilot:
+        pilot.app.screen.step = 1
+        await settle(pilot)
+        own = pilot.app.screen.query_one("#own-pane", TokenizerPane)
+        assert own.border_subtitle.endswith("tokens")  # the size stays; the source gave way
+        assert cut_labels(pilot.app.screen) == []
+        pilot.app.screen.step = 2  # the tokenizer trained on screen, and its corpus
+        await settle(pilot)
+        assert cut_labels(pilot.app.screen) == []
+
+
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 # The live steps (the playground, the BPE trained on screen) are checked by the Pilot
 # tests above: what they show depends on when the live training ends, so a picture of
