@@ -155,7 +155,8 @@ def flow_lines(pieces: Sequence[Content], width: int) -> list[Content]:
 
 
 class TokenFlow(Visual):
-    """Tokens that wrap at token boundaries: ``<|assistant|>`` never breaks in two.
+    """Tokens that wrap at token boundaries: ``<|assistant|>`` never breaks in two (and
+    any pieces that must stay whole, such as a status line's "12,345 tok/s").
 
     ``pieces`` are laid out by :func:`flow_lines` at the width the widget has; ``before``
     and ``after`` (plain words) go above and below and wrap as text does."""
@@ -166,6 +167,9 @@ class TokenFlow(Visual):
                        Content.styled(*p) if isinstance(p, tuple) else Content(p)
                        for p in pieces]
         self.before, self.after = before, after
+
+    def __str__(self) -> str:
+        return self.plain
 
     @property
     def plain(self) -> str:
