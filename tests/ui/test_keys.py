@@ -128,3 +128,26 @@ async def test_resuming_returns_to_the_step(workspace):
         await pilot.pause()
         assert again.screen.step == 2 and again.screen.header.step == 2
         assert len(again.screen.query("#step-2")) == 1
+
+
+async def test_down_reads_on_in_every_chapter_and_space_too_where_it_has_no_other_job(
+        workspace, monkeypatch):
+    """↓ is "read on" in every chapter (with no box or table holding it: Esc gives it back);
+    Space is the same, except in Sampling, where it samples a token (the keys bar and the
+    help say so; in Tools both run the loop's next step, then read on)."""
+    small_crawl(monkeypatch)
+    app = TourApp(workspace)
+    own_space = {"sampling": "sample_token"}
+    async with app.run_test(size=SIZE) as pilot:
+        for index, chapter in enumerate(CHAPTERS):
+            app.goto(index)
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            bindings = app.screen.active_bindings
+            assert bindings["down"].binding.action == "next_step", chapter.slug
+            assert bindings["space"].binding.action == own_space.get(chapter.slug, "next_step")
+            rows = collect_bindings(app.screen)  # the help says so, in its own words
+            assert any("down" in key.split(",") and does == "Step" and why
+                       for key, does, why in rows), (chapter.slug, rows)
+        await app.workers.wait_for_complete()
