@@ -121,6 +121,13 @@ def word_pieces(text: str) -> list[str]:
     return re.findall(r"\s*\S+|\s+$", text) or ([text] if text else [])
 
 
+def url_pieces(text: str) -> list[str]:
+    """Words as pieces, with a URL also breakable after each "/" (where a URL is wrapped
+    by convention), so a narrow box never folds "example/cou" / "ntries"."""
+    return [part for word in word_pieces(text) for part in re.split(r"(?<=/)(?=[^/\s])", word)
+            if part]
+
+
 def flow_lines(pieces: Sequence[Content], width: int) -> list[Content]:
     """Lay pieces out in lines of at most ``width`` cells, breaking between pieces, never
     inside one: a token stays whole. A piece wider than a line is the one thing folded; a
