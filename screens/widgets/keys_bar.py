@@ -106,5 +106,6 @@ class KeysBar(Footer):
                             ).data_bind(compact=Footer.compact)
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and event.size.width != self.width_composed:
+        # (before its first compose the bar has nothing to redo: it composes at its width)
+        if self.width_composed and event.size.width != self.width_composed:
             self.call_after_refresh(self.recompose)
