@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Input, RichLog, Static
 
 from engine.events import StageState
 from screens.base import ChapterScreen, remote_viewer, room_stream
+from screens.widgets.token_spans import TokenFlow, url_pieces, word_pieces
 
 TALK_PAGE = "http://travel-notes.example/europe/capitals"
 
@@ -298,10 +299,17 @@ class RawHtml(DataView, Vertical):
             return
         self._url = page.url
         size = len(page.html.encode("utf-8"))
-        self.query_one(".title", Static).update(Text.assemble(
-            (f"page {index + 1}/{total} ", "dim"), (page.url, "bold"),
-            (f"  {size:,} bytes of HTML", "dim")))
+        self.query_one(".title", Static).update(
+            page_title(index, total, page.url, f"  {size:,} bytes of HTML"))
         self.query_one(".html", Static).update(_html(page.html))
+
+
+def page_title(index: int, total: int, url: str, after: str) -> TokenFlow:
+    """ "page 2/203 URL  5,008 bytes": a narrow pane wraps the URL after a "/", never
+    inside a name ("south-america" stays whole)."""
+    return TokenFlow([*((piece, "dim") for piece in word_pieces(f"page {index + 1}/{total}")),
+                      *((piece, "bold") for piece in url_pieces(" " + url)),
+                      *((piece, "dim") for piece in word_pieces(after))])
 
 
 class Extracted(DataView, Vertical):
@@ -330,10 +338,9 @@ class Extracted(DataView, Vertical):
             return
         self._url = page.url
         html_size, text_size = len(page.html.encode("utf-8")), len(page.text.encode("utf-8"))
-        self.query_one(".title", Static).update(Text.assemble(
-            (f"page {index + 1}/{total} ", "dim"), (page.url, "bold"),
-            ((f"  {html_size:,} bytes of HTML → {text_size:,} bytes of text "
-             f"({text_size / max(1, html_size):.0%})"), "dim")))
+        self.query_one(".title", Static).update(page_title(
+            index, total, page.url, f"  {html_size:,} bytes of HTML → {text_size:,} bytes "
+            f"of text ({text_size / max(1, html_size):.0%})"))
         self.query_one("#extract-html").border_title = "raw HTML"
         self.query_one("#extract-text").border_title = "extracted text"
         self.query_one(".html", Static).update(_html(page.html))

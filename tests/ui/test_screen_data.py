@@ -19,6 +19,7 @@ from screens.data import (
     RowModal,
     StoredRows,
     UrlVerdicts,
+    page_title,
     short_url,
 )
 from screens.registry import find_chapter
@@ -177,6 +178,15 @@ def test_a_url_is_shortened_in_the_middle_so_host_and_file_still_show():
     assert short_url("http://hot-singles-tonight.example/join", 20) == "hot-singles-to…/join"
     for width in range(5, 60):
         assert len(short_url(url, width)) <= width
+
+
+def test_a_page_title_wraps_its_url_after_a_slash_never_inside_a_name():
+    url = "http://travel-notes.example/guides/south-america-week-2.html"
+    title = page_title(1, 203, url, "  5,008 bytes of HTML")
+    for width in range(26, 80):
+        lines = title.content(width).plain.splitlines()
+        assert any("south-america-week-2.html" in line for line in lines), (width, lines)
+        assert "".join(lines).replace(" ", "") == title.plain.replace(" ", "")
 
 
 async def test_skipped_urls_come_first_and_every_verdict_reads_whole(workspace):
