@@ -31,10 +31,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.message import Message
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.registry import CHAPTERS, Chapter
+from screens.widgets.keys_bar import KeysBar
 from screens.widgets.tour_header import TourHeader
 
 TEXT_DIR = Path(__file__).parent / "text"
@@ -225,7 +225,7 @@ class ChapterScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TourHeader(self.index, [c.title for c in CHAPTERS], id="tour-header")
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeysBar()
 
     def compose_body(self) -> ComposeResult:
         """The default body: the chapter's Markdown, one section per step."""

@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Input, ProgressBar, Sparkline, Static
 
 from screens.base import ChapterScreen, stage_cancelled
+from screens.widgets.border_labels import FittedBorder, shorter
 from screens.widgets.prompt_box import PromptBox
 from screens.widgets.token_spans import TokenFlow, token_label, token_style, word_pieces
 
@@ -53,9 +54,11 @@ class ReplyUpdate(Message):
     """One side of the comparison so far (a newer update of the same side replaces it)."""
 
     def __init__(self, side: str, run: int, text: Text, note: str = "", done: bool = False,
-                 pieces: list[tuple[str, bool]] | None = None) -> None:
+                 pieces: list[tuple[str, bool]] | None = None,
+                 model: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.side, self.run, self.text, self.note, self.done = side, run, text, note, done
+        self.model = model  # which model answers: its file, where it comes from, its steps
         self.pieces = list(pieces) if pieces is not None else [(text.plain, False)]
 
     def can_replace(self, message: Message) -> bool:
@@ -127,7 +130,7 @@ def reply_text(pieces: list[tuple[str, bool]]) -> Text:
 # -- widgets -----------------------------------------------------------------------------------
 
 
-class Card(Static):
+class Card(FittedBorder, Static):
     DEFAULT_CLASSES = "panel"  # the bordered box of tui/tour.tcss
     DEFAULT_CSS = """
     Card {
@@ -197,7 +200,8 @@ class ComparePanel(Widget):
 
     def on_mount(self) -> None:
         self.query_one("#compare-base", Card).border_title = "Base model"
-        self.query_one("#compare-chat", Card).border_title = "Assistant-shaped model"
+        self.query_one("#compare-chat", Card).fit_title("Assistant-shaped model",
+                                                         "Assistant model")
         screen = self.screen
         if isinstance(screen, ConversationsScreen):
             screen.compare_panel_ready()
@@ -258,12 +262,12 @@ class ConversationsScreen(ChapterScreen):
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("c", "next_conversation", "Conversation", id="next_conversation",
                 tooltip="Show another conversation of the dataset"),
-        Binding("i", "toggle_ids", "IDs", id="toggle_ids",
-                tooltip="Show or hide the token IDs the model sees"),
-        Binding("e", "edit_question", "Question", id="edit_question",
+        Binding("e", "edit_question", "Ask", id="edit_question",
                 tooltip="Ask both models your own question"),
         Binding("s", "fine_tune", "Fine-tune", id="fine_tune",
                 tooltip="Fine-tune the base model on the conversations, live (s again stops)"),
+        Binding("i", "toggle_ids", "IDs", id="toggle_ids",
+                tooltip="Show or hide the token IDs the model sees"),
         Binding("escape", "close_question", "Close", id="close_question", show=False,
                 tooltip="Close the question box without changing the question"),
     ]
@@ -403,7 +407,7 @@ class ConversationsScreen(ChapterScreen):
                                   f"{len(self.examples)} · {example.kind}")
         if self.tokenizer is None:
             model.update(Text(self.dataset_error or "No tokenizer yet.", style="red"))
-            model.border_subtitle = ""
+            model.fit_subtitle()
             return
         ids, mask = chat.render(turns, self.tokenizer)
         legend = Content.assemble(
@@ -413,8 +417,8 @@ class ConversationsScreen(ChapterScreen):
         # wrapped between tokens, so a narrow card never shows half a <|assistant|>
         model.update(TokenFlow(model_pieces(ids, mask, self.tokenizer, self.show_ids),
                                after=legend))
-        model.border_subtitle = Text(f"{len(ids)} tokens, {sum(mask)} learned · "
-                                     f"{self.tokenizer_label}")
+        model.fit_subtitle(*(Text(label) for label in shorter(
+            f"{len(ids)} tokens, {sum(mask)} learned", self.tokenizer_label)))
 
     def action_next_conversation(self) -> None:
         if not self.examples:
@@ -465,14 +469,14 @@ class ConversationsScreen(ChapterScreen):
                     yield ReplyUpdate(side, run, Text(), note.strip(), done=True)
                     continue
                 names = {v: k for k, v in loaded.tokenizer.special.items()}
-                label = f"{loaded.path.name} · {loaded.source} · {loaded.steps:,} steps"
+                model = (loaded.path.name, loaded.source, f"{loaded.steps:,} steps")
                 pieces: list[tuple[str, bool]] = []
                 for event in stream(loaded.model, loaded.tokenizer, question):
                     special = event.token_id in names
                     pieces.append((names[event.token_id] if special else event.text, special))
-                    yield ReplyUpdate(side, run, reply_text(pieces), label, pieces=pieces)
-                yield ReplyUpdate(side, run, reply_text(pieces), label, done=True,
-                                  pieces=pieces)
+                    yield ReplyUpdate(side, run, reply_text(pieces), pieces=pieces, model=model)
+                yield ReplyUpdate(side, run, reply_text(pieces), done=True, pieces=pieces,
+                                  model=model)
 
         def failed(error: BaseException) -> None:
             for side in ("base", "chat"):
@@ -508,9 +512,11 @@ class ConversationsScreen(ChapterScreen):
         else:
             body = Text(message.note, style="dim")
         card.update(body)
-        # a Text, not a str: a str here would be read as markup
-        card.border_subtitle = Text(message.note if message.done and message.text.plain else (
-            "" if message.done else "writing…"))
+        # Texts, not strs: a str here would be read as markup
+        if message.done and message.text.plain:
+            card.fit_subtitle(*(Text(label) for label in shorter(*message.model)))
+        else:
+            card.fit_subtitle(Text("" if message.done else "writing…"))
 
     def action_edit_question(self) -> None:
         box = self.query_one("#question-input", PromptBox)

@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Input, RichLog, Static
 
 from engine.events import StageState
 from screens.base import ChapterScreen, remote_viewer, room_stream
+from screens.widgets.token_spans import TokenFlow, url_pieces, word_pieces
 
 TALK_PAGE = "http://travel-notes.example/europe/capitals"
 
@@ -141,7 +142,34 @@ class DataStatus(DataView, Static):
 
 # -- step 1: URL verdicts ---------------------------------------------------------------
 
+def short_url(url: str, width: int) -> str:
+    """A URL in at most ``width`` cells, shortened on purpose: without its scheme, then
+    with the middle of its path left out, so the host and the file name still show."""
+    shown = url.split("://", 1)[-1]
+    if len(shown) <= width:
+        return shown
+    host, _, path = shown.partition("/")
+    tail = "/" + path.rsplit("/", 1)[-1] if path else ""
+    if "/" in path and len(host) + 2 + len(tail) <= width:
+        return f"{host}/…{tail}"
+    keep = width - 1 - len(tail)  # as much of the host as there is room for
+    return shown[:keep] + "…" + tail if keep >= 4 else shown[: max(1, width - 1)] + "…"
+
+
+def verdict_cell(verdict, detail: bool = True) -> Text:
+    """Why a URL was kept or skipped; with ``detail``, the detail too, unless it only
+    repeats the URL's host."""
+    if verdict.keep:
+        return Text("kept", style="green")
+    host = (urlsplit(verdict.url).hostname or "") if "://" in verdict.url else ""
+    why = verdict.detail if detail and verdict.detail and verdict.detail != host else ""
+    return Text.assemble((verdict.category, "red"), (f"  {why}" if why else "", "dim"))
+
+
 class UrlVerdicts(DataView, Vertical):
+    """Every URL the crawl checked, the skipped ones first (they are the point of the step):
+    why, then the URL, shortened to the room the table has left."""
+
     DEFAULT_CSS = """
     UrlVerdicts { height: auto; }
     UrlVerdicts > Static { height: auto; }
@@ -150,27 +178,41 @@ class UrlVerdicts(DataView, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="verdict-summary")
-        table = DataTable(id="verdict-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("URL", width=46, key="url")
-        table.add_column("verdict", width=28, key="verdict")
-        yield table
+        yield DataTable(id="verdict-table", cursor_type="row", zebra_stripes=True)
+
+    URL_CELLS = 36  # below this, a URL would lose more than the middle of its path
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.shown = 0
+        self.verdicts: list = []
+        self.laid_out_at = 0  # the width the rows were shortened for
+
+    def on_resize(self) -> None:
+        if self.size.width != self.laid_out_at:
+            self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        self.laid_out_at = width = self.size.width
+        verdicts = sorted(self.verdicts, key=lambda v: v.keep)  # the skipped ones first
+        for detail in (True, False):  # a narrow table: the details give way to the URLs
+            cells = [verdict_cell(v, detail) for v in verdicts]
+            why = max([len("verdict"), *(cell.cell_len for cell in cells)])
+            # each column has a cell of padding either side; 2 more for the scrollbar
+            room = max(12, width - why - 4 - 2)
+            if room >= self.URL_CELLS:
+                break
+        table.clear(columns=True)
+        table.add_column("verdict", width=why, key="verdict")
+        table.add_column("URL", width=room, key="url")
+        table.add_rows((cell, Text(short_url(v.url, room))) for cell, v in zip(cells, verdicts))
 
     def update_from(self, run: DataRun) -> None:
         with run.lock:
             verdicts = list(run.verdicts)
-        table = self.query_one(DataTable)
-        for verdict in verdicts[self.shown:]:
-            style = "green" if verdict.keep else "red"
-            label = "kept" if verdict.keep else verdict.category
-            detail = f"  {verdict.detail}" if verdict.detail and not verdict.keep else ""
-            table.add_row(Text(verdict.url), Text.assemble((label, style), (detail, "dim")))
-        if len(verdicts) > self.shown:  # the skipped ones first: they are the point of the step
-            table.sort("verdict", key=lambda cell: cell.plain.startswith("kept"))
-        self.shown = len(verdicts)
+        if len(verdicts) != len(self.verdicts):
+            self.verdicts = verdicts
+            self._fill()
         blocked = Counter(v.category for v in verdicts if not v.keep)
         summary = Text.assemble(
             (f"{len(verdicts)}", "bold"), " URLs checked · ",
@@ -275,10 +317,17 @@ class RawHtml(DataView, Vertical):
             return
         self._url = page.url
         size = len(page.html.encode("utf-8"))
-        self.query_one(".title", Static).update(Text.assemble(
-            (f"page {index + 1}/{total} ", "dim"), (page.url, "bold"),
-            (f"  {size:,} bytes of HTML", "dim")))
+        self.query_one(".title", Static).update(
+            page_title(index, total, page.url, f"  {size:,} bytes of HTML"))
         self.query_one(".html", Static).update(_html(page.html))
+
+
+def page_title(index: int, total: int, url: str, after: str) -> TokenFlow:
+    """ "page 2/203 URL  5,008 bytes": a narrow pane wraps the URL after a "/", never
+    inside a name ("south-america" stays whole)."""
+    return TokenFlow([*((piece, "dim") for piece in word_pieces(f"page {index + 1}/{total}")),
+                      *((piece, "bold") for piece in url_pieces(" " + url)),
+                      *((piece, "dim") for piece in word_pieces(after))])
 
 
 class Extracted(DataView, Vertical):
@@ -306,10 +355,9 @@ class Extracted(DataView, Vertical):
             return
         self._url = page.url
         html_size, text_size = len(page.html.encode("utf-8")), len(page.text.encode("utf-8"))
-        self.query_one(".title", Static).update(Text.assemble(
-            (f"page {index + 1}/{total} ", "dim"), (page.url, "bold"),
-            ((f"  {html_size:,} bytes of HTML → {text_size:,} bytes of text "
-             f"({text_size / max(1, html_size):.0%})"), "dim")))
+        self.query_one(".title", Static).update(page_title(
+            index, total, page.url, f"  {html_size:,} bytes of HTML → {text_size:,} bytes "
+            f"of text ({text_size / max(1, html_size):.0%})"))
         self.query_one("#extract-html").border_title = "raw HTML"
         self.query_one("#extract-text").border_title = "extracted text"
         self.query_one(".html", Static).update(_html(page.html))

@@ -498,7 +498,7 @@ class PreferencesScreen(ChapterScreen):
     MODEL_KINDS: ClassVar[tuple[str, ...]] = ("chat",)
 
     BINDINGS: ClassVar[list[Binding]] = [
-        Binding("N", "nudge", "Nudge the model", id="nudge", key_display="N",
+        Binding("N", "nudge", "Nudge", id="nudge", key_display="N",
                 tooltip="Run DPO steps on the chat model with every vote so far"),
     ]
 

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, RichLog, Sparkline, Static
 
 from screens.base import ChapterScreen, room_stream, stage_cancelled
+from screens.widgets.border_labels import FittedBorder, shorter
 from screens.widgets.token_spans import TokenSpans, token_label, token_style
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class SplitCards(Horizontal):
 
 # -- type anything -------------------------------------------------------------------------
 
-class TokenizerPane(Vertical):
+class TokenizerPane(FittedBorder, Vertical):
     """One tokenizer's view of the viewer's text: name, count, characters per token, spans."""
 
     DEFAULT_CSS = """
@@ -144,9 +145,11 @@ class TokenizerPane(Vertical):
         yield Static(_muted("Loading…"), classes="stats")
         yield TokenSpans(classes="spans")
 
-    def set_tokenizer(self, tokenizer: Any, subtitle: str) -> None:
+    def set_tokenizer(self, tokenizer: Any, *subtitle: str) -> None:
+        """The tokenizer, and the subtitle's parts (its size, then where it comes from):
+        the ones the box has room for."""
         self.tokenizer = tokenizer
-        self.border_subtitle = subtitle
+        self.fit_subtitle(*shorter(*subtitle))
 
     def set_message(self, message: Text) -> None:
         self.query_one(".stats", Static).update(message)
@@ -253,7 +256,7 @@ class TokenPlayground(Vertical):
 
     def set_own(self, tokenizer: TourTokenizer, label: str) -> None:
         pane = self.query_one("#own-pane", TokenizerPane)
-        pane.set_tokenizer(tokenizer, f"{tokenizer.vocab_size:,} tokens · {label}")
+        pane.set_tokenizer(tokenizer, f"{tokenizer.vocab_size:,} tokens", label)
         pane.show(self.text)
 
     @on(Input.Changed, "#token-input")
@@ -366,7 +369,7 @@ def tokens_caption(counts: list[float]) -> Text:
         (f"{counts[-1]:,.0f}", "bold"), (f" after merge {len(counts):,}", "dim"))
 
 
-class BpeTraining(Vertical):
+class BpeTraining(FittedBorder, Vertical):
     """Byte-pair encoding trained on the tour's dataset, one merge at a time."""
 
     DEFAULT_CSS = """
@@ -546,8 +549,10 @@ class BpeTraining(Vertical):
         if message.run != self.run:
             return
         self.corpus_bytes, self.target = message.corpus_bytes, message.target
-        self.border_subtitle = (f"{message.documents:,} documents ({message.label}) + "
-                                f"{message.conversations:,} conversations")
+        self.fit_subtitle(f"{message.documents:,} documents ({message.label}) + "
+                          f"{message.conversations:,} conversations",
+                          f"{message.documents:,} documents + {message.conversations:,} "
+                          "conversations")
         self.token_counts = [float(message.corpus_bytes)]
         self._show_status(done=False)
 
@@ -645,7 +650,7 @@ def _model_vocabulary(workspace: Any) -> Text:
         text.append("\nShards: ", style="dim")
         text.append(" · ".join(sizes) + " tokens")
     capital = tokenizer.encode(" The capital of France is Paris.")
-    text.append("\n\" The capital of France is Paris.\" → ", style="dim")
+    text.append("\n\"␣The capital of France is Paris.\" → ", style="dim")
     text.append(f"{len(capital)} tokens: {' '.join(map(str, capital))}")
     return text
 

@@ -24,7 +24,7 @@ from textual.widgets import Input, Static
 from engine.text import printable
 from screens.base import ChapterScreen, stage_cancelled
 from screens.widgets.prompt_box import PromptBox
-from screens.widgets.token_spans import TokenFlow, word_pieces
+from screens.widgets.token_spans import TokenFlow, url_pieces, word_pieces
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -495,7 +495,7 @@ class ToolsScreen(ChapterScreen):
                 (END, SPECIAL_STYLE), (" closed the call. The parser (never eval) reads tool ", ""),
                 (call.name, "bold"), (" with ", ""), (", ".join(args) or "no arguments", "bold"),
                 ("" if event.known else " — but no tool has that name", "$text-error"),
-                (". The space after each opening quote is for the tokenizer: \" Paris\" is "
+                (". The space after each opening quote is for the tokenizer: \"␣Paris\" is "
                  "one token in the question and in the call, so the model can copy it", "dim")))
         elif isinstance(event, loop.CallMalformed):
             self._pieces.append(("special", END))
@@ -585,7 +585,7 @@ class ToolsScreen(ChapterScreen):
             return
         self.run_memory(self.memory_question)
 
-    def _memory_side(self, side: str, content: Content, subtitle: str) -> None:
+    def _memory_side(self, side: str, content: Content | TokenFlow, subtitle: str) -> None:
         widget = self.query_one(f"#{side}", MemorySide)
         widget.update(content)
         widget.border_subtitle = subtitle
@@ -680,10 +680,11 @@ class ToolsScreen(ChapterScreen):
         if message.verdict:
             parts.append((f"\n{message.verdict}", "$text-success"
                           if message.verdict.startswith("✓") else "$text-error"))
-        if message.source:
-            parts.append((f"\n{message.source}", "$text-muted"))
-        self._memory_side(message.side, Content.assemble(*parts),
-                          "" if message.done else "writing…")
+        content: Content | TokenFlow = Content.assemble(*parts)
+        if message.source:  # where the answer came from, a URL in it wrapped after a "/"
+            content = TokenFlow([(piece, "$text-muted") for piece in url_pieces(message.source)],
+                                before=content)
+        self._memory_side(message.side, content, "" if message.done else "writing…")
         if message.done and message.side == "memory-context" and self.step == 1:
             # the comparison ends the chapter: keep the body at its end while the panel's
             # height settles (the viewer scrolling up releases it)

@@ -22,6 +22,7 @@ from screens.base import ChapterBody, ChapterScreen, stage_cancelled
 from screens.widgets.loss_chart import LossChart
 from screens.widgets.figures import figure, percent
 from screens.widgets.prob_map import ProbMap, visible
+from screens.widgets.token_spans import TokenFlow
 
 if TYPE_CHECKING:
     from engine.training.loop import TrainConfig
@@ -442,24 +443,31 @@ class TrainingScreen(ChapterScreen):
         self.query_one("#samples", Static).update(Content("\n").join(rows))
 
     def update_status(self, message: str | None = None) -> None:
-        parts: list[tuple[str, str] | str | Content] = []
+        # The figures, then where and how it runs: groups that a narrow terminal moves to
+        # the next line whole ("12,345 tok/s" never splits), laid out at the widget's width.
+        groups: list[Content] = []
         s = self.last_step
         if s is not None:
-            parts += [("step ", "$text-muted"), (f"{s.step:,}/{s.max_steps:,}", "bold"),
-                      ("  loss ", "$text-muted"), (figure(s.loss, ".3f"), "bold")]
+            groups += [Content.assemble(("step ", "$text-muted"),
+                                        (f"{s.step:,}/{s.max_steps:,}", "bold")),
+                       Content.assemble(("  loss ", "$text-muted"), (figure(s.loss, ".3f"), "bold"))]
             if self.last_val is not None:
-                parts += [("  val ", "$text-muted"), (figure(self.last_val, ".3f"), "bold")]
-            parts += [("  ", ""), (figure(s.tokens_per_s, ",.0f"), "bold"), (" tok/s", "$text-muted")]
+                groups.append(Content.assemble(("  val ", "$text-muted"),
+                                               (figure(self.last_val, ".3f"), "bold")))
+            groups.append(Content.assemble(("  ", ""), (figure(s.tokens_per_s, ",.0f"), "bold"),
+                                           (" tok/s", "$text-muted")))
             if self.running:
-                parts += [("  ETA ", "$text-muted"), (_clock(s.eta), "bold")]
-        # Two lines that each fit at 60 columns: the figures, then where and how it runs.
-        where: list[tuple[str, str] | str | Content] = []
+                groups.append(Content.assemble(("  ETA ", "$text-muted"), (_clock(s.eta), "bold")))
+        where: list[Content] = []
         if self.running:
-            where.append(("⏸ paused" if self.paused else "▶ training",
-                          "bold $warning" if self.paused else "bold $success"))
+            where.append(Content.styled("⏸ paused" if self.paused else "▶ training",
+                                        "bold $warning" if self.paused else "bold $success"))
         if self.device_label:
-            where += [(" on " if where else "on ", "$text-muted"), (self.device_label, "")]
-        lines = [Content.assemble(*line) for line in (parts, where) if line]
+            where.append(Content.assemble((" on " if where else "on ", "$text-muted"),
+                                          (self.device_label, "")))
+        if groups and where:
+            where[0] = Content("\n") + where[0]  # where it runs starts a line of its own
+        lines: list[Content] = []
         if val_rising(self.last_val, self.best_val):
             lines.append(Content.styled(
                 "The validation loss is rising while the training loss falls: the model has "
@@ -477,7 +485,10 @@ class TrainingScreen(ChapterScreen):
             lines.append(self._offer())
         if not self.running and self.last_step is None:  # the offer already names the model
             lines.append(self._invitation(using=self.offered is None))
-        self.query_one("#run-status", Static).update(Content("\n").join(lines))
+        flow = [*groups, *where]
+        self.query_one("#run-status", Static).update(
+            TokenFlow(flow, after=Content("\n").join(lines) if lines else None) if flow
+            else Content("\n").join(lines))
 
     def _prepared_hint(self) -> tuple[str | tuple[str, str], ...]:
         """After a live run: the full-quality model takes longer, and is offered."""

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -17,8 +18,9 @@ KEY_NAMES = {
     "shift+space": "Shift+Space", "escape": "Esc", "ctrl+p": "Ctrl+P", "ctrl+q": "Ctrl+Q",
     "ctrl+c": "Ctrl+C", "left": "←", "right": "→", "up": "↑", "down": "↓", "enter": "Enter",
     "tab": "Tab", "shift+tab": "Shift+Tab", "home": "Home", "end": "End",
-    "super+c": "Cmd+C", "minus": "-",
+    "super+c": "Cmd+C", "minus": "-", "backspace": "Backspace", "delete": "Delete",
 }
+MODIFIERS = {"ctrl": "Ctrl", "shift": "Shift", "alt": "Alt", "super": "Cmd", "meta": "Meta"}
 
 NARROW = 80  # columns below which each key's "why" goes under its "does"
 
@@ -33,9 +35,23 @@ BUILTIN_TOOLTIPS = {
 }
 
 
+def key_name(key: str) -> str:
+    """One key as the keyboard names it: "shift+up" as "Shift+↑", "left_square_bracket"
+    as "["."""
+    if key in KEY_NAMES:
+        return KEY_NAMES[key]
+    *modifiers, base = key.split("+")
+    if modifiers:
+        name = key_name(base)
+        return "+".join([*(MODIFIERS.get(m, m.title()) for m in modifiers),
+                         name.upper() if len(name) == 1 else name])
+    shown = format_key(base)  # Textual's name of a printable key: "[" for left_square_bracket
+    return shown if len(shown) == 1 else base.replace("_", " ").title()
+
+
 def describe_key(key: str) -> str:
     """``"ctrl+c,super+c"`` as "Ctrl+C / Cmd+C": every key, as the keyboard names it."""
-    names = [KEY_NAMES.get(k, k) for k in key.split(",")]
+    names = [key_name(k) for k in key.split(",")]
     shown: list[str] = []
     for name in names:  # a run of digits reads as one range: "1-9"
         last = shown[-1] if shown else ""

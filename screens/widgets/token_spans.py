@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.content import Content
 from textual.reactive import reactive
 from textual.visual import Visual
@@ -47,22 +46,26 @@ def token_label(data: bytes, whitespace: bool = False) -> str:
     return text
 
 
-def spans_text(tokens: Iterable[Token], *, whitespace: bool = False) -> Text:
-    """The tokens side by side, each in its own colour."""
-    text = Text(no_wrap=False, overflow="fold")
-    for index, (_, data) in enumerate(tokens):
-        text.append(token_label(data, whitespace), style=token_style(index))
-    return text
+def spans_flow(tokens: Sequence[Token], *, whitespace: bool = False,
+               ids_label: str | None = None) -> TokenFlow:
+    """The tokens side by side, each in its own colour, laid out a token at a time (a
+    narrow box never shows half a token); with ``ids_label``, their IDs below, after it."""
+    pieces = [Content.styled(token_label(data, whitespace), token_style(index))
+              for index, (_, data) in enumerate(tokens)]
+    ids = None
+    if ids_label is not None and tokens:
+        ids = Content.styled(ids_label, "dim") + ids_text(tokens)
+    return TokenFlow(pieces, after=ids)
 
 
-def ids_text(tokens: Iterable[Token]) -> Text:
-    """The token IDs, in the same colours as their spans."""
-    text = Text(overflow="fold")
+def ids_text(tokens: Iterable[Token]) -> Content:
+    """The token IDs, in the same colours as their spans (a line breaks between two)."""
+    parts: list[tuple[str, str] | str] = []
     for index, (token_id, _) in enumerate(tokens):
         if index:
-            text.append(" ")
-        text.append(str(token_id), style=token_style(index))
-    return text
+            parts.append(" ")
+        parts.append((str(token_id), token_style(index)))
+    return Content.assemble(*parts)
 
 
 class TokenSpans(Static):
@@ -108,19 +111,21 @@ class TokenSpans(Static):
         self._refresh_text()
 
     def _refresh_text(self) -> None:
-        text = spans_text(self._tokens, whitespace=self.whitespace)
-        if self.show_ids and self._tokens:
-            text.append("\n")
-            if self.ids_label:
-                text.append(self.ids_label, style="dim")
-            text.append_text(ids_text(self._tokens))
-        self.update(text)
+        self.update(spans_flow(self._tokens, whitespace=self.whitespace,
+                               ids_label=self.ids_label if self.show_ids else None))
 
 
 def word_pieces(text: str) -> list[str]:
     """Plain words as pieces for :class:`TokenFlow` (each keeps the space before it), so
     words between tokens still wrap where words do."""
     return re.findall(r"\s*\S+|\s+$", text) or ([text] if text else [])
+
+
+def url_pieces(text: str) -> list[str]:
+    """Words as pieces, with a URL also breakable after each "/" (where a URL is wrapped
+    by convention), so a narrow box never folds "example/cou" / "ntries"."""
+    return [part for word in word_pieces(text) for part in re.split(r"(?<=/)(?=[^/\s])", word)
+            if part]
 
 
 def flow_lines(pieces: Sequence[Content], width: int) -> list[Content]:
@@ -157,7 +162,8 @@ def flow_lines(pieces: Sequence[Content], width: int) -> list[Content]:
 
 
 class TokenFlow(Visual):
-    """Tokens that wrap at token boundaries: ``<|assistant|>`` never breaks in two.
+    """Tokens that wrap at token boundaries: ``<|assistant|>`` never breaks in two (and
+    any pieces that must stay whole, such as a status line's "12,345 tok/s").
 
     ``pieces`` are laid out by :func:`flow_lines` at the width the widget has; ``before``
     and ``after`` (plain words) go above and below and wrap as text does."""
@@ -168,6 +174,9 @@ class TokenFlow(Visual):
                        Content.styled(*p) if isinstance(p, tuple) else Content(p)
                        for p in pieces]
         self.before, self.after = before, after
+
+    def __str__(self) -> str:
+        return self.plain
 
     @property
     def plain(self) -> str:

@@ -9,7 +9,7 @@ from engine.data.crawler import CrawlConfig
 from screens.data import DataScreen, StoredRows
 from screens.registry import CHAPTERS, find_chapter
 from tui.app import TourApp
-from tui.help import HelpScreen, describe_key
+from tui.help import HelpScreen, collect_bindings, describe_key
 
 SIZE = (100, 32)
 
@@ -75,6 +75,26 @@ def test_keys_are_named_as_the_keyboard_names_them():
     assert describe_key("ctrl+c,super+c") == "Ctrl+C / Cmd+C"
     assert describe_key("space,down") == "Space / ↓"
     assert describe_key("1,2,3,4,5,6,7,8,9,0,minus") == "1-9 / 0 / -"
+    assert describe_key("left_square_bracket") == "["
+    assert describe_key("shift+up,backspace") == "Shift+↑ / Backspace"
+
+
+async def test_every_chapters_help_names_its_keys_as_the_keyboard_does(workspace, monkeypatch):
+    """No Textual key name ("left_square_bracket", "shift+up") in any chapter's help."""
+    small_crawl(monkeypatch)
+    app = TourApp(workspace)
+    raw = {}
+    async with app.run_test(size=SIZE) as pilot:
+        for index, chapter in enumerate(CHAPTERS):
+            app.goto(index)
+            await pilot.pause()
+            for key, _does, _why in collect_bindings(app.screen):
+                for name in describe_key(key).split(" / "):
+                    if "_" in name or (len(name) > 1 and not name[0].isupper()
+                                       and not name.split("-")[0].isdigit()):
+                        raw.setdefault(chapter.slug, []).append(name)
+        await app.workers.wait_for_complete()
+    assert raw == {}
 
 
 async def test_help_reads_at_60_columns(workspace):
@@ -108,3 +128,26 @@ async def test_resuming_returns_to_the_step(workspace):
         await pilot.pause()
         assert again.screen.step == 2 and again.screen.header.step == 2
         assert len(again.screen.query("#step-2")) == 1
+
+
+async def test_down_reads_on_in_every_chapter_and_space_too_where_it_has_no_other_job(
+        workspace, monkeypatch):
+    """↓ is "read on" in every chapter (with no box or table holding it: Esc gives it back);
+    Space is the same, except in Sampling, where it samples a token (the keys bar and the
+    help say so; in Tools both run the loop's next step, then read on)."""
+    small_crawl(monkeypatch)
+    app = TourApp(workspace)
+    own_space = {"sampling": "sample_token"}
+    async with app.run_test(size=SIZE) as pilot:
+        for index, chapter in enumerate(CHAPTERS):
+            app.goto(index)
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            bindings = app.screen.active_bindings
+            assert bindings["down"].binding.action == "next_step", chapter.slug
+            assert bindings["space"].binding.action == own_space.get(chapter.slug, "next_step")
+            rows = collect_bindings(app.screen)  # the help says so, in its own words
+            assert any("down" in key.split(",") and does == "Step" and why
+                       for key, does, why in rows), (chapter.slug, rows)
+        await app.workers.wait_for_complete()

@@ -217,6 +217,18 @@ async def test_without_a_model_the_chapter_still_shows_the_dataset(workspace):
             assert "llm-tour prepare" in text_of(screen.query_one("#compare-base"))
 
 
+async def test_the_comparison_labels_are_shortened_not_cut(base_ready, scripted):
+    from test_border_labels import cut_labels
+
+    base_ready.path("chat").write_bytes(base_ready.path("base").read_bytes())
+    async with app_here(base_ready).run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        assert cut_labels(pilot.app.screen) == []
+        await to_step(pilot, 1)
+        assert cut_labels(pilot.app.screen) == []
+        assert pilot.app.screen.query_one("#compare-chat").border_title == "Assistant model"
+
+
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_of_the_dataset(snap_compare, base_ready, scripted, size):
     assert snap_compare(app_here(base_ready), terminal_size=size, run_before=settle)

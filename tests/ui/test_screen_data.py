@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 from textual.widgets import DataTable, Input, RichLog
 from textual.worker import WorkerState
 
@@ -18,6 +19,8 @@ from screens.data import (
     RowModal,
     StoredRows,
     UrlVerdicts,
+    page_title,
+    short_url,
 )
 from screens.registry import find_chapter
 from tui.app import TourApp
@@ -165,6 +168,52 @@ async def test_rerun_and_own_page(workspace, tmp_path):
         await pilot.press("enter")
         await settle(pilot)
         assert "There is no file" in plain(screen.query_one("#own-page-result"))
+
+
+def test_a_url_is_shortened_in_the_middle_so_host_and_file_still_show():
+    url = "http://travel-notes.example/downloads/travel-reader.exe"
+    assert short_url(url, 80) == "travel-notes.example/downloads/travel-reader.exe"
+    assert short_url(url, 40) == "travel-notes.example/…/travel-reader.exe"
+    assert short_url(url, 30) == "travel-note…/travel-reader.exe"  # as much host as fits
+    assert short_url("http://hot-singles-tonight.example/join", 20) == "hot-singles-to…/join"
+    for width in range(5, 60):
+        assert len(short_url(url, width)) <= width
+
+
+def test_a_page_title_wraps_its_url_after_a_slash_never_inside_a_name():
+    url = "http://travel-notes.example/guides/south-america-week-2.html"
+    title = page_title(1, 203, url, "  5,008 bytes of HTML")
+    for width in range(26, 80):
+        lines = title.content(width).plain.splitlines()
+        assert any("south-america-week-2.html" in line for line in lines), (width, lines)
+        assert "".join(lines).replace(" ", "") == title.plain.replace(" ", "")
+
+
+async def test_skipped_urls_come_first_and_every_verdict_reads_whole(workspace):
+    """The skipped URLs on top of the kept ones; at 60 columns the table fits the pane,
+    every verdict whole, each URL shortened to its column, not cut by it."""
+    async with app_at_data(workspace).run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.step = 1
+        await settle(pilot)
+        for size in ((60, 20), (100, 32)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            table = screen.query_one(UrlVerdicts).query_one(DataTable)
+            verdicts = [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
+            kept = [v == "kept" for v in verdicts]
+            assert not kept[0] and kept == sorted(kept), verdicts  # skipped, then kept
+            skipped = {v.category for v in screen.run_state.verdicts if not v.keep}
+            assert {v.split()[0] for v in verdicts if v != "kept"} == skipped
+            columns = list(table.columns.values())
+            assert sum(c.get_render_width(table) for c in columns) + 2 <= table.size.width
+            for n in range(table.row_count):
+                why, url = table.get_row_at(n)
+                assert Text(str(why)).cell_len <= columns[0].width, why
+                assert len(str(url)) <= columns[1].width, url
+        shown = {str(table.get_row_at(n)[1]) for n in range(table.row_count)}
+        assert shown == {v.url.split("://")[1] for v in screen.run_state.verdicts}  # whole
 
 
 @pytest.mark.parametrize("step", [2, 6])

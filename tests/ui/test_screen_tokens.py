@@ -13,7 +13,7 @@ from engine.tokenizer.tour import TokenizerConfig, prepare
 from screens import tokens as tokens_screen
 from screens.registry import find_chapter
 from screens.tokens import BpeTraining, ModelVocabulary, SplitCard, TokenizerPane
-from screens.widgets.token_spans import TokenSpans, spans_text
+from screens.widgets.token_spans import TokenSpans, spans_flow, token_label
 from tui.app import TourApp
 
 from sizes import SIZE_IDS, SIZES
@@ -180,9 +180,44 @@ async def test_model_vocabulary_names_the_prepared_tokenizer(prepared):
 
 
 def test_spans_keep_markup_as_text():
-    text = spans_text([(1, b"[/b]"), (2, b" [bold]x"), (3, b"\xe6")], whitespace=True)
-    assert isinstance(text, Text)
-    assert text.plain == "[/b]·[bold]x\\xe6"
+    flow = spans_flow([(1, b"[/b]"), (2, b" [bold]x"), (3, b"\xe6")], whitespace=True)
+    assert flow.plain == "[/b]·[bold]x\\xe6"
+
+
+def test_spans_wrap_between_tokens_never_inside_one():
+    """GPT-4 cuts 日本語 into byte pieces; a narrow box breaks between them, not inside."""
+    tokens = [(1, "日本".encode()), (2, b"\xe8\xaa"), (3, b"\x9e"), (4, b" [/b]"),
+              (5, b" capital"), (6, b" France")]
+    labels = [token_label(data) for _, data in tokens]
+    flow = spans_flow(tokens, ids_label="Token IDs ")
+    for width in range(10, 40):
+        lines = flow.content(width).plain.splitlines()
+        spans = [line for line in lines if not line[:1].isdigit()
+                 and not line.startswith("Token IDs")]
+        left = list(labels)
+        for line in spans:  # each line is whole tokens (a line may drop a token's space)
+            start = True
+            while line:
+                label = left.pop(0)
+                label = label.lstrip() if start else label
+                assert line.startswith(label), (width, lines)
+                line, start = line[len(label):], False
+        assert left == [], (width, lines)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_the_playground_labels_are_shortened_not_cut(prepared, size):
+    from test_border_labels import cut_labels
+
+    async with app_at_tokens(prepared).run_test(size=size) as pilot:
+        pilot.app.screen.step = 1
+        await settle(pilot)
+        own = pilot.app.screen.query_one("#own-pane", TokenizerPane)
+        assert own.border_subtitle.endswith("tokens")  # the size stays; the source gave way
+        assert cut_labels(pilot.app.screen) == []
+        pilot.app.screen.step = 2  # the tokenizer trained on screen, and its corpus
+        await settle(pilot)
+        assert cut_labels(pilot.app.screen) == []
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)

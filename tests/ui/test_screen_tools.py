@@ -274,3 +274,16 @@ def test_snapshot_after_the_loop(snap_compare, chat_ready, size):
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_snapshot_of_the_comparison(snap_compare, chat_ready, size):
     assert snap_compare(app_at_tools(chat_ready), terminal_size=size, run_before=to_memory)
+
+
+def test_a_long_url_in_a_narrow_side_wraps_after_a_slash_not_inside_a_name():
+    from screens.widgets.token_spans import TokenFlow, url_pieces
+
+    note = "from world-atlas.example/countries/europe/1: BM25 11.05, the best of 1683 passages"
+    for width in range(20, 40):
+        lines = TokenFlow(url_pieces(note)).content(width).plain.splitlines()
+        assert "".join(lines).replace(" ", "") == note.replace(" ", "")
+        for line in lines:  # every line ends at a space or a slash: no name cut in two
+            assert len(line) <= width
+        words = " ".join(lines).replace("/ ", "/").split()
+        assert "world-atlas.example/countries/europe/1:" in words, (width, lines)

@@ -72,6 +72,27 @@ async def test_a_rising_validation_loss_is_explained(data_workspace):
         assert "overfitting" not in text_of(screen, "#run-status")
 
 
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)], ids=["60x20", "80x24"])
+async def test_the_status_of_a_run_wraps_between_figures_never_inside_one(data_workspace,
+                                                                          size):
+    from types import SimpleNamespace
+
+    async with open_chapter(data_workspace).run_test(size=size) as pilot:
+        screen = await settled(pilot)
+        screen.last_step = SimpleNamespace(step=1234, max_steps=1600, loss=2.3456,
+                                           tokens_per_s=12345.0, eta=83.0)
+        screen.last_val, screen.best_val = 2.4567, 2.4567
+        screen.device_label = "CPU, 2 threads · float32"
+        screen.running = True
+        screen.update_status()
+        await pilot.pause()
+        status = screen.query_one("#run-status")
+        lines = [strip.text.strip() for strip in status.render_lines(status.region.reset_offset)]
+        for group in ("step 1,234/1,600", "loss 2.346", "val 2.457", "12,345 tok/s",
+                      "ETA 1:23", "▶ training on CPU, 2 threads · float32"):
+            assert any(group in line for line in lines), (group, lines)
+
+
 async def test_a_full_run_draws_loss_probe_and_samples(data_workspace):
     async with open_chapter(data_workspace).run_test(size=SIZE) as pilot:
         screen = await settled(pilot)

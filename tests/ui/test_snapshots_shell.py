@@ -18,8 +18,13 @@ def test_narrative_chapter(snap_compare, workspace, size, slug, steps):
 
     async def run_before(pilot) -> None:
         await pilot.pause()
-        pilot.app.screen.step = steps
+        screen = pilot.app.screen
+        screen.step = steps
         for _ in range(3):  # the new step mounts, then scrolls into view
+            await pilot.pause()
+        if steps:  # where it scrolled to by now depends on timing: pin it, as a step does
+            screen.query_one(f"#step-{steps}").scroll_visible(top=True, animate=False)
+            await pilot.pause()
             await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
