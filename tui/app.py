@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
 
@@ -142,6 +143,7 @@ class TourApp(App[None]):
         self.theme = THEMES.get(self._theme_name, THEMES["dark"])
         if settings.slow_link():
             self.animation_level = "none"  # every frame costs on a slow link
+        self._until_first_frame: list[Callable[[], object]] | None = []  # None once it is out
 
     # -- life cycle ---------------------------------------------------------
     def on_mount(self) -> None:
@@ -149,6 +151,22 @@ class TourApp(App[None]):
         self.goto(self.start)
         if self.notice:
             self.notify(self.notice, title="Welcome back", timeout=8)
+
+    def after_first_frame(self, screen: Screen, callback: Callable[[], object]) -> None:
+        """Run ``callback`` as soon as the tour's first frame is out (later: after
+        ``screen``'s next refresh)."""
+        if self._until_first_frame is None:
+            screen.call_after_refresh(callback)
+        else:
+            self._until_first_frame.append(callback)
+
+    def on_ready(self) -> None:
+        """The first frame is on the terminal (Textual sends Ready after displaying it):
+        what waited for it, the chapter's text, runs now rather than when the screen is next
+        idle, a few frames later."""
+        waiting, self._until_first_frame = self._until_first_frame or [], None
+        for callback in waiting:
+            callback()
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
