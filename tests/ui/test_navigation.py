@@ -199,3 +199,21 @@ async def test_small_terminals_show_every_chapter_without_errors(workspace, size
                 await pilot.press("space") if app.current == index else None
             await pilot.pause()
         assert app.return_code is None
+
+
+@pytest.mark.parametrize("start", [0, 4])
+async def test_the_first_chapter_is_the_apps_own_screen_and_is_kept(workspace, start):
+    """Composed with the App (a screen pushed while the App mounts would have its first
+    frame dropped), and kept like every chapter when the viewer moves on and back."""
+    app = TourApp(workspace, start=start)
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.screen
+        assert app.screen_stack == [first]
+        assert first.chapter is CHAPTERS[start]
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.screen is not first and app.screen_stack == [app.screen]
+        await pilot.press("left")
+        await pilot.pause()
+        assert app.screen is first
+        assert where(app) == f"{start + 1}/{len(CHAPTERS)} · {CHAPTERS[start].title}"

@@ -130,18 +130,20 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
 
     Example: llm-tour chat -p "What's the weather in Paris today?"
     """
+    from engine.threads import before_torch
+
+    # The tiny model samples fastest on one thread (engine.threads); set before torch starts,
+    # as its first operations (checking and loading the weights) would start a pool of more.
+    before_torch("inference")
     from engine.model.load import NoModel, load_model
-    from engine.tools.loop import Answer, LoopConfig, Question, fit_history, model_source, run_turn
+    from engine.tools.loop import Answer, LoopConfig, fit_history, model_source, run_turn
     from engine.tools.registry import default_registry
     from engine.workspace import BrokenArtifact
-
-    from engine.threads import use_threads
 
     try:
         loaded = load_model(ws, "chat", path=checkpoint)
     except NoModel as error:
         raise click.ClickException(str(error)) from None
-    use_threads("inference")  # the tiny model samples fastest on one thread (engine.threads)
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     registry = default_registry(ws)
@@ -159,8 +161,6 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
     transcript = _Transcript(out, show_context)
     history: list = []
 
-    preparing: list = []  # the search index, built beside the reply (engine.tools.registry)
-
     def ask(text: str) -> None:
         nonlocal history
         source = model_source(loaded.model, loaded.tokenizer, temperature=temperature,
@@ -169,8 +169,6 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
         for event in run_turn(text, source, loaded.tokenizer, registry, history=history,
                               config=config):
             transcript.event(event)
-            if not preparing and not isinstance(event, Question):  # after the first token
-                preparing.append(registry.prepare_in_background())
             if isinstance(event, Answer):
                 history = [*history, *event.turns]
 
@@ -181,7 +179,9 @@ def chat(ws, question: str | None, temperature: float, top_k: int | None, seed: 
         ask(question)
         return
 
-    preparing.append(registry.prepare_in_background())  # while the viewer types
+    # One question (-p) builds the search index only if the model searches; a conversation
+    # builds it while the viewer types the first question.
+    registry.prepare_in_background()
     err.print(Text("Type a question; /reset forgets the conversation, /quit leaves.", "dim"))
     while True:
         try:

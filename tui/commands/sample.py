@@ -47,17 +47,19 @@ def sample(ws, prompt: str, temperature: float, top_k: int | None, top_p: float 
     context, and the model runs again. Without PROMPT it starts from "The capital of
     France is".
     """
+    from engine.threads import before_torch
+
+    # The tiny model samples fastest on one thread (engine.threads); set before torch starts,
+    # as its first operations (checking and loading the weights) would start a pool of more.
+    before_torch("inference")
     from engine.inference.sampler import SampleConfig, Sampler
     from engine.model.device import choose_device
     from engine.model.load import NoModel, load_model
-
-    from engine.threads import use_threads
 
     try:
         loaded = load_model(ws, "base", path=checkpoint, device=str(choose_device(device)))
     except NoModel as error:
         raise click.ClickException(str(error)) from None
-    use_threads("inference")  # the tiny model samples fastest on one thread (engine.threads)
     ids = loaded.encode(prompt)
     click.echo(f"Sampling from the {loaded.label}.", err=True)
     for n in range(num_samples):
