@@ -402,6 +402,17 @@ async def test_llm_tour_ssh_room_presents_in_its_terminal_and_closes_the_room(wo
                 await asyncio.sleep(0.05)
         raise AssertionError(f"the presenter's terminal never showed {word!r}: {shown[-800:]!r}")
 
+    async def drain() -> None:
+        """Read on, as a terminal does: a PTY left full would block the tour's writes."""
+        nonlocal shown
+        while True:
+            try:
+                shown += os.read(master, 65536)
+            except BlockingIOError:
+                await asyncio.sleep(0.05)
+            except OSError:  # the tour has closed its terminal
+                return
+
     try:
         await presenter_shows(b"presenting")
         port = int(re.search(rb"ssh -p (\d+)", shown).group(1))
@@ -411,6 +422,7 @@ async def test_llm_tour_ssh_room_presents_in_its_terminal_and_closes_the_room(wo
                                                       term_size=(110, 30)))
             await viewer.until(_where(0), "following")
             await presenter_shows(b"1 here")
+            reader = asyncio.get_running_loop().create_task(drain())
             viewer.set_mark()
             os.write(master, b"n")
             await viewer.until(_where(1))
@@ -420,6 +432,7 @@ async def test_llm_tour_ssh_room_presents_in_its_terminal_and_closes_the_room(wo
             await asyncio.wait_for(viewer.process.wait_closed(), TIMEOUT)
         assert await asyncio.wait_for(server.wait(), TIMEOUT) == 0
         assert not any((workspace.root / "sessions").iterdir())
+        reader.cancel()
     finally:
         if server.returncode is None:
             os.killpg(server.pid, signal.SIGKILL)
