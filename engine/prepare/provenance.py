@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import settings
 from engine.prepare.stages import file_hash
 from engine.workspace import Workspace
 
@@ -109,7 +110,7 @@ def stage_lines(ws: Workspace) -> list[StageLine]:
 
     nudges = [v for v in versions.list("chat") if v.stage == "nudge"]
     votes = 0
-    votes_file = ws.path("votes")
+    votes_file = settings.shared_votes() or ws.path("votes")  # a tour server's store when shared
     if votes_file.exists():
         try:
             from engine.preference.votes import VoteStore

@@ -323,3 +323,17 @@ def test_the_bundled_figures_are_read_by_the_shipped_files_hash(workspace, monke
     assert versions.get("bundled-chat").evaluation()["right"] == 3
     chat.write_bytes(b"another build of chat.pt")  # figures of the old file do not carry over
     assert versions.get("bundled-chat").evaluation() is None
+
+
+def test_the_summary_counts_the_votes_of_a_tour_servers_shared_store(workspace, tmp_path,
+                                                                     monkeypatch):
+    from engine.preference.votes import VoteStore
+
+    shared = tmp_path / "room" / "votes.sqlite"
+    shared.parent.mkdir()
+    VoteStore(shared).vote_pair("toast", "warm", "roast", "viewer-1")
+    monkeypatch.setenv("LLM_TOUR_VOTES", str(shared))
+    assert not workspace.path("votes").exists()  # the workspace itself has none
+    lines = {line.stage: line for line in provenance.stage_lines(workspace)}
+    assert lines["preferences"].status == "ran here"
+    assert lines["preferences"].figure == "1 vote"
