@@ -3,7 +3,9 @@ vague recollection (parameters) with working memory (context)."""
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import contextlib
 import re
 
 import pyarrow as pa
@@ -105,8 +107,14 @@ def app_at_tools(workspace) -> TourApp:
 
 
 async def settle(pilot) -> None:
+    """Every worker has ended (one that failed has shown why: the chapter's own handler),
+    and what they posted is handled."""
+    from textual.worker import WorkerFailed
+
     for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+        for worker in list(pilot.app.workers):
+            with contextlib.suppress(WorkerFailed):
+                await asyncio.wait_for(worker.wait(), 60)
         await pilot.pause()
 
 
