@@ -284,6 +284,20 @@ def _current_page(widget):
     return pages[index], index, len(pages)
 
 
+def _new_page(widget, run: DataRun):
+    """The page a page view should now show, with its index and the count; ``None`` when
+    there is no page yet (the title then says what the crawl is doing) or the view already
+    shows this one."""
+    page, index, total = _current_page(widget)
+    if page is None:
+        widget.query_one(".title", Static).update(_waiting(run))
+        return None, index, total
+    if getattr(widget, "_url", None) == page.url:
+        return None, index, total
+    widget._url = page.url
+    return page, index, total
+
+
 def _waiting(run: DataRun) -> Text:
     """What a page view says before it has a page to show."""
     if run.stored is not None:  # the dataset keeps each page's text, not its HTML
@@ -309,13 +323,9 @@ class RawHtml(DataView, Vertical):
             yield Static(classes="html")
 
     def update_from(self, run: DataRun) -> None:
-        page, index, total = _current_page(self)
+        page, index, total = _new_page(self, run)
         if page is None:
-            self.query_one(".title", Static).update(_waiting(run))
             return
-        if getattr(self, "_url", None) == page.url:
-            return
-        self._url = page.url
         size = len(page.html.encode("utf-8"))
         self.query_one(".title", Static).update(
             page_title(index, total, page.url, f"  {size:,} bytes of HTML"))
@@ -347,13 +357,9 @@ class Extracted(DataView, Vertical):
                 yield Static(classes="text")
 
     def update_from(self, run: DataRun) -> None:
-        page, index, total = _current_page(self)
+        page, index, total = _new_page(self, run)
         if page is None:
-            self.query_one(".title", Static).update(_waiting(run))
             return
-        if getattr(self, "_url", None) == page.url:
-            return
-        self._url = page.url
         html_size, text_size = len(page.html.encode("utf-8")), len(page.text.encode("utf-8"))
         self.query_one(".title", Static).update(page_title(
             index, total, page.url, f"  {html_size:,} bytes of HTML → {text_size:,} bytes "
