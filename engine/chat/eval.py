@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from engine.chat.pools import EVAL_SEED, eval_places, is_eval_expression, normalise_expression
+from engine.tokenizer.protocol import Tokenizer
 
 CATEGORIES = ("weather", "calculator", "small talk", "search", "capitals", "base")
 CHAT_CATEGORIES = CATEGORIES[:-1]
@@ -289,7 +290,7 @@ def transcript_of(events: Iterable[Any]) -> Transcript:
     return Transcript(tuple(calls), "", "no answer")
 
 
-def run_item(item: Item, source: Any, tokenizer: Any, registry: Any) -> Scored:
+def run_item(item: Item, source: Any, tokenizer: Tokenizer, registry: Any) -> Scored:
     from engine.tools.loop import LoopConfig, run_turn
 
     config = LoopConfig(max_calls=2, max_answer_tokens=60)
@@ -299,7 +300,7 @@ def run_item(item: Item, source: Any, tokenizer: Any, registry: Any) -> Scored:
     return Scored(item, transcript, right, why)
 
 
-def run_base_items(model: Any, tokenizer: Any, items: list[Item]) -> list[Scored]:
+def run_base_items(model: Any, tokenizer: Tokenizer, items: list[Item]) -> list[Scored]:
     from engine.inference.evaluate import capital_accuracy
 
     class _Row:
@@ -395,7 +396,7 @@ class EvalReport:
         }
 
 
-def evaluate(model: Any, tokenizer: Any, registry: Any, *, categories: Iterable[str] = CATEGORIES,
+def evaluate(model: Any, tokenizer: Tokenizer, registry: Any, *, categories: Iterable[str] = CATEGORIES,
              per_category: int | None = None) -> Iterator[Scored]:
     """Score every item of the chosen categories, one :class:`Scored` at a time."""
     from engine.tools.loop import model_source
@@ -419,7 +420,7 @@ def evaluate(model: Any, tokenizer: Any, registry: Any, *, categories: Iterable[
         model.train(was_training)
 
 
-def evaluate_report(model: Any, tokenizer: Any, registry: Any, **kwargs: Any) -> EvalReport:
+def evaluate_report(model: Any, tokenizer: Tokenizer, registry: Any, **kwargs: Any) -> EvalReport:
     return EvalReport(tuple(evaluate(model, tokenizer, registry, **kwargs)))
 
 
@@ -464,7 +465,7 @@ class Checked:
         return eval_text(self.before_entry, compact=compact) if self.before_entry else ""
 
 
-def quick_check(ws: Any, checkpoint: Any, model: Any, tokenizer: Any, *,
+def quick_check(ws: Any, checkpoint: Any, model: Any, tokenizer: Tokenizer, *,
                 parent: str | None = None, stop: Any = None,
                 per_category: int = QUICK_ITEMS) -> Iterator[Checking | Checked]:
     """Score ``model`` (the weights saved in ``checkpoint``) on the first ``per_category``

@@ -27,9 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from engine.model.gpt import KVCache
-from engine.tokenizer.protocol import Tokenizer
-
-ENDOFTEXT = "<|endoftext|>"
+from engine.tokenizer.protocol import ENDOFTEXT, Tokenizer
 
 
 @dataclass

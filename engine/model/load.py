@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine.tokenizer.protocol import ENDOFTEXT
+
 if TYPE_CHECKING:
     import torch
 
@@ -28,7 +30,6 @@ KINDS: tuple[str, ...] = ("base", "chat")
 WHAT = {"base": "base model", "chat": "chat model"}
 # Where in the tour each kind is also made, for the message about a missing one.
 CHAPTER = {"base": "the Training loop chapter", "chat": "the Conversations chapter"}
-ENDOFTEXT = "<|endoftext|>"
 
 
 class NoModel(LookupError):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+ENDOFTEXT = "<|endoftext|>"  # ends every document; starts every conversation
+
 
 class Tokenizer(Protocol):
     """Text to token IDs and back, with the special tokens by name."""

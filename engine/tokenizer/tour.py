@@ -35,14 +35,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from engine.events import Progress
 from engine.tokenizer import cl100k
-from engine.tokenizer.bpe import GPT4_SPLIT_PATTERN, Merge, pairs_from_ranks, ranks_from_merges, train_bpe
+from engine.tokenizer.bpe import (
+    GPT4_SPLIT_PATTERN,
+    Merge,
+    pairs_from_ranks,
+    ranks_from_merges,
+    train_bpe,
+)
+from engine.tokenizer.protocol import ENDOFTEXT
 from engine.workspace import Artifact, BrokenArtifact, Workspace, atomic_path, write_text_atomic
 
 if TYPE_CHECKING:
     import numpy as np
     import tiktoken
 
-ENDOFTEXT = "<|endoftext|>"  # ends every document; starts every conversation
 SPECIAL_TOKENS: tuple[str, ...] = (
     ENDOFTEXT,
     "<|user|>",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.tokenizer.protocol import Tokenizer
+
 
 def continuation_probability(model: Any, context: list[int], continuation: list[int]) -> float:
     """The probability the model gives ``continuation`` right after ``context`` (the product
@@ -29,7 +31,7 @@ def continuation_probability(model: Any, context: list[int], continuation: list[
         return float(torch.exp(logp.gather(1, targets[:, None]).sum()))
 
 
-def capital_probability(model: Any, tokenizer: Any, prompt: list[int], country: str,
+def capital_probability(model: Any, tokenizer: Tokenizer, prompt: list[int], country: str,
                         capital: str) -> float:
     """P(" {capital}") after the prompt and the start of the trained answer
     ("The capital of {country} is")."""
