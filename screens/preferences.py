@@ -581,7 +581,6 @@ class PreferencesScreen(ChapterScreen):
         and the label of the chat model every nudge starts from."""
         from engine.model.load import NoModel, load_model
         from engine.preference.prompts import chat_questions, sample_candidates
-
         from engine.workspace import BrokenArtifact
 
         ws = self.app.workspace

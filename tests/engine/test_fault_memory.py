@@ -64,7 +64,7 @@ def test_fault_the_heaviest_pages_stay_under_300_mb(workspace, tmp_path, name):
     path.write_bytes(heaviest()[name])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", READ_EACH, str(workspace.root), str(path)],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
     assert done.returncode == 0, done.stderr  # a verdict, not a traceback
     report = json.loads(done.stdout.strip().splitlines()[-1])
     fate = report["fates"][str(path)]

@@ -220,7 +220,7 @@ def test_fault_the_tour_killed_while_it_trains_leaves_no_child(shards):
         tour.send_signal(signal.SIGKILL)
         tour.wait(DEADLINE_S)
         for pid in trainers:
-            wait_until(lambda: gone(pid), f"the training child {pid} outlived the killed tour")
+            wait_until(lambda pid=pid: gone(pid), f"the training child {pid} outlived the killed tour")
     finally:
         if tour.poll() is None:
             tour.kill()
