@@ -398,6 +398,6 @@ class ChapterScreen(Screen):
                 stage.on_error(error)
             else:
                 self.notify(f"{type(error).__name__}: {error}", severity="error",
-                            title=event.worker.group, timeout=8)
+                            title=event.worker.group, timeout=8, markup=False)
         elif event.state == WorkerState.CANCELLED and stage.on_cancel is not None:
             stage.on_cancel()

@@ -52,6 +52,7 @@ class DataRun:
         self.step = "starting"
         self.written = False
         self.stored = None  # a Stored event: the run was read back from its files, not crawled
+        self.stored_problem: str | None = None  # why the workspace's dataset can't be read
         self.stage = StageState()  # progress and counts, reduced from the events
 
     def add(self, event: object) -> None:
@@ -98,6 +99,24 @@ class DataView:
         self.update_from(_screen_run(self))
 
 
+def _stored_problem(ws) -> str | None:
+    """Why the workspace's dataset (the one this crawl leaves as it is) cannot be read, with
+    the command that builds it again; None when it can."""
+    from engine.data.store import read_dataset, read_funnel, stored_funnel
+    from engine.workspace import BrokenArtifact
+
+    try:
+        read_dataset(ws.path("dataset"), ["url"])
+        funnel = stored_funnel(ws)
+        if funnel is not None:
+            read_funnel(funnel)
+    except BrokenArtifact as error:
+        return str(error)
+    except OSError as error:
+        return f"{ws.path('dataset')} could not be read ({error.strerror or error})"
+    return None
+
+
 # -- step 0: what is running ------------------------------------------------------------
 
 class DataStatus(DataView, Static):
@@ -137,7 +156,9 @@ class DataStatus(DataView, Static):
         self.update(Text.assemble(
             ("✓ ", "green"), ("Crawl finished: ", "bold"),
             f"{checked} URLs checked, {fetched} pages fetched, ",
-            (f"{rows} rows", "bold"), f" {where}."))
+            (f"{rows} rows", "bold"), f" {where}.",
+            *((("\n", ""), ("But the dataset in your workspace is broken: ", "bold red"),
+               (run.stored_problem, "")) if run.stored_problem else ())))
 
 
 # -- step 1: URL verdicts ---------------------------------------------------------------
@@ -699,6 +720,7 @@ class DataScreen(ChapterScreen):
 
         ws = self.workspace
         config = DataConfig(write=not ws.path("dataset").exists())
+        self.run_state.stored_problem = None if config.write else _stored_problem(ws)
         if self.crawl_config is not None:
             config.crawl = self.crawl_config()
         self._show_run(lambda: room_stream(self, "data-run", lambda: run(ws, config)))

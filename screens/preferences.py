@@ -217,9 +217,10 @@ class VotePanel(Widget, can_focus=True):
 
     def record(self, prompt_id: str, ranking: tuple[str, ...], changed: bool = False) -> None:
         chapter = self.chapter
-        store, session = chapter.store, chapter.session
+        session = chapter.session
 
         def voting():
+            store = chapter.store  # opened here: a broken file is this stage's error, named
             # A changed mind counts once; so does a viewer known by name (a room's SSH key,
             # a browser's cookie) who ranks again or comes back.
             store.vote(prompt_id, ranking, session, replace=changed or chapter.voter_known)
@@ -580,17 +581,27 @@ class PreferencesScreen(ChapterScreen):
         and the label of the chat model every nudge starts from."""
         from engine.model.load import NoModel, load_model
         from engine.preference.prompts import chat_questions, sample_candidates
+        from engine.workspace import BrokenArtifact
 
-        ws, store = self.app.workspace, self.store
+        ws = self.app.workspace
 
         def sampling():
+            store = None
+            try:  # opening the votes file reads it: here, never on the screen's thread
+                store = self.store
+            except (BrokenArtifact, VoteError) as error:  # named, with what to do about it
+                yield _Candidates(None, "", votes_error=str(error))
             try:
                 loaded = load_model(ws, "chat")
             except NoModel as error:
-                yield _Candidates(None, "", str(error))  # the talk's sets are enough to vote on
+                # The talk's sets are enough to vote on. A missing model is for N to explain;
+                # a broken file is named now, with the command that builds it again.
+                yield _Candidates(None, "", str(error) if error.path is not None else "")
                 return
             label = _chat_label(loaded)
             yield _Candidates(None, label)
+            if store is None:  # no votes file to keep the model's own answers in
+                return
             prompt = sample_candidates(loaded.model, loaded.tokenizer, chat_questions(1)[0],
                                        source=loaded.label)
             store.add_prompt(prompt)
@@ -599,6 +610,10 @@ class PreferencesScreen(ChapterScreen):
         self.run_stage(sampling, "candidates", on_event=self.show_candidates)
 
     def show_candidates(self, found: _Candidates) -> None:
+        if found.votes_error:
+            self.set_status(found.votes_error, error=True)
+        elif found.error and self.status is None:
+            self.set_status(found.error, error=True)
         self.model_label = found.label  # none without a chat model: N says what to do
         prompt = found.prompt
         if prompt is not None and all(p.id != prompt.id for p in self.prompts):
@@ -722,7 +737,8 @@ class _Candidates:
 
     prompt: PromptSet | None
     label: str
-    error: str = ""
+    error: str = ""  # why there is no chat model to sample from (a broken file, named)
+    votes_error: str = ""  # why the votes file cannot be used (named, with what to do)
 
 
 def _chat_label(loaded: Any) -> str:

@@ -12,7 +12,8 @@ from screens.widgets.lookup import LookupPanel
 
 # how each status reads on screen
 STATUS_STYLE = {"ran here": "bold $success", "prepared": "bold $accent",
-                "bundled": "$text-muted", "not run": "$text-muted"}
+                "bundled": "$text-muted", "not run": "$text-muted",
+                "broken": "bold $error"}
 
 
 class WhatYouRan(LookupPanel):

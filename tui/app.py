@@ -229,7 +229,8 @@ class TourApp(App[None]):
         try:
             done = reset(self.workspace)
         except OSError as error:
-            self.notify(f"Could not reset {self.workspace.root}: {error}", severity="error")
+            self.notify(f"Could not reset {self.workspace.root}: {error}", severity="error",
+                        markup=False)
             return
         self.notify(f"Removed {len(done.remove)}; every chapter now uses the bundled artifacts.",
                     timeout=6)
@@ -367,6 +368,16 @@ class TourApp(App[None]):
         screen.query(ErrorNote).remove()
         screen.mount(error_note(error, log, self.shown))
 
+    def _fatal_error(self) -> None:
+        """The tour ends on an unexpected error: its traceback is in errors.log, and the
+        command line prints one line saying where, so no screenful of it is printed here
+        (unless the log could not be written, or Textual's debug feature is on)."""
+        if self.error_log is None or "debug" in self.features:
+            super()._fatal_error()
+            return
+        self.bell()
+        self._close_messages_no_wait()
+
     def _remember(self, **changes: object) -> None:
         """Keep where the viewer is; a workspace that can't be written never stops the tour."""
         try:
@@ -375,4 +386,4 @@ class TourApp(App[None]):
             if not getattr(self, "_state_warned", False):
                 self._state_warned = True
                 self.notify(f"Can't save your place in {self.workspace.root}: {error.strerror}",
-                            severity="warning", timeout=6)
+                            severity="warning", timeout=6, markup=False)

@@ -10,6 +10,7 @@ read these lines; nothing here is remembered from the screens, so it cannot say 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +22,13 @@ RAN_HERE = "ran here"
 PREPARED = "prepared"
 BUNDLED = "bundled"
 NOT_RUN = "not run"
+BROKEN = "broken"  # the file is there but cannot be read; the figure says which and why
 
 
 @dataclass(frozen=True)
 class StageLine:
     stage: str  # "data", "tokenizer", "pretraining", "fine-tuning", "preferences"
-    status: str  # RAN_HERE, PREPARED, BUNDLED or NOT_RUN
+    status: str  # RAN_HERE, PREPARED, BUNDLED, NOT_RUN or BROKEN
     figure: str  # the headline figure, computed from the artifact ("" when there is none)
 
 
@@ -112,12 +114,18 @@ def stage_lines(ws: Workspace) -> list[StageLine]:
     votes = 0
     votes_file = settings.shared_votes() or ws.path("votes")  # a tour server's store when shared
     if votes_file.exists():
-        try:
-            from engine.preference.votes import VoteStore
+        from engine.preference.votes import VoteError, VoteStore
+        from engine.workspace import BrokenArtifact
 
+        try:
             votes = VoteStore(votes_file).counts()[0]
-        except Exception:  # a broken votes file is reported by the votes command
-            votes = 0
+        except (BrokenArtifact, VoteError) as error:  # named, never counted as "no votes"
+            lines.append(StageLine("preferences", BROKEN, str(error)))
+            return lines
+        except sqlite3.Error as error:  # busy past the timeout: say so, count nothing
+            lines.append(StageLine("preferences", NOT_RUN,
+                                   f"{votes_file} could not be read just now ({error})"))
+            return lines
     if votes or nudges:
         figure = _plural(votes, "vote")
         if nudges:

@@ -132,7 +132,7 @@ BREAKS = {"truncated": _truncated, "random bytes": _random, "empty": _empty,
 
 @pytest.mark.parametrize("kind", ["base", "chat"])
 @pytest.mark.parametrize("how", list(BREAKS))
-def test_a_broken_workspace_model_is_an_error_naming_it_not_a_fallback(ws, shipped, kind, how):
+def test_fault_a_broken_workspace_model_is_an_error_naming_it_not_a_fallback(ws, shipped, kind, how):
     if kind == "chat":
         shutil.copy(ws.path("base"), ws.path("chat"))
     BREAKS[how](ws.path(kind))
@@ -144,7 +144,7 @@ def test_a_broken_workspace_model_is_an_error_naming_it_not_a_fallback(ws, shipp
     assert error.value.path == ws.path(kind)
 
 
-def test_a_broken_current_version_is_named(ws, shipped):
+def test_fault_a_broken_current_version_is_named(ws, shipped):
     version = ModelVersions(ws).record("base", "pretrain", ws.path("base"), steps=400)
     path = ModelVersions(ws).path(version)
     _truncated(path)
@@ -153,7 +153,7 @@ def test_a_broken_current_version_is_named(ws, shipped):
     assert str(path) in str(error.value)
 
 
-def test_a_broken_tokenizer_is_named_with_its_own_command(ws, shipped):
+def test_fault_a_broken_tokenizer_is_named_with_its_own_command(ws, shipped):
     ws.path("tokenizer").write_text("{not json", "utf-8")
     with pytest.raises(NoModel) as error:
         load_model(ws, "base")
@@ -175,7 +175,7 @@ def test_a_checkpoint_given_by_path_says_where_it_came_from(ws, shipped, tmp_pat
 
 @pytest.mark.bundled
 @pytest.mark.parametrize("how", ["truncated", "random bytes", "empty", "another tokenizer's"])
-def test_sample_on_a_broken_base_model_fails_and_says_which_file(ws, how):
+def test_fault_sample_on_a_broken_base_model_fails_and_says_which_file(ws, how):
     """With the real bundled models beside it, a broken base.pt still stops the command."""
     from click.testing import CliRunner
 

@@ -117,7 +117,7 @@ class Parent:
             os.kill(self.child, signal.SIGKILL)
 
 
-def test_a_killed_parent_leaves_no_child_behind(shards):
+def test_fault_a_killed_parent_leaves_no_child_behind(shards):
     parent = Parent(shards)
     try:
         parent.steps_until(3)
@@ -133,7 +133,7 @@ def test_a_killed_parent_leaves_no_child_behind(shards):
     assert read_meta(shards.path("base")).step >= parent.last_step >= 3
 
 
-def test_a_hang_up_of_the_parent_checkpoints_the_steps_done(shards):
+def test_fault_a_hang_up_of_the_parent_checkpoints_the_steps_done(shards):
     parent = Parent(shards)
     try:
         parent.steps_until(3)
@@ -145,7 +145,7 @@ def test_a_hang_up_of_the_parent_checkpoints_the_steps_done(shards):
     assert read_meta(shards.path("base")).step >= parent.last_step >= 3
 
 
-def test_a_hang_up_of_the_child_stops_the_run_with_a_checkpoint(shards):
+def test_fault_a_hang_up_of_the_child_stops_the_run_with_a_checkpoint(shards):
     parent = Parent(shards)
     try:
         parent.steps_until(3)
@@ -174,7 +174,7 @@ def test_both_runners_stream_the_same_events_and_stop_between_steps(shards, wher
     assert read_meta(shards.path("base")).step >= 2
 
 
-def test_a_child_that_dies_is_reported_not_waited_for(shards):
+def test_fault_a_child_that_dies_is_reported_not_waited_for(shards):
     config = train.preset("tiny", max_steps=1_000_000, checkpoint_interval=0, threads=1)
     runner = StageRunner(pretrain_job, str(shards.root), config, False, False)
     events = runner.events()
@@ -182,3 +182,57 @@ def test_a_child_that_dies_is_reported_not_waited_for(shards):
     runner.kill()
     rest = list(events)
     assert isinstance(rest[-1], TrainFailed) and "stopped unexpectedly" in rest[-1].message
+
+
+def test_fault_the_tour_killed_while_it_trains_leaves_no_child(shards):
+    """The tour itself on a terminal, in the Training chapter: s starts the run, then the
+    tour is ended with SIGKILL and its training child must end too."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TEXTUAL_ANIMATIONS": "none"}
+    tour = subprocess.Popen([sys.executable, "-m", "tui.cli", "--workdir", str(shards.root),
+                             "--chapter", "training"],
+                            stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    os.set_blocking(master, False)
+    trainers: set[int] = set()
+
+    def training() -> bool:
+        try:  # read on, as a terminal does: a full PTY would block the tour's writes
+            while os.read(master, 65536):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        trainers.update(pid for pid in children_of(tour.pid)
+                        if b"engine.training.child" in _cmdline(pid))
+        if not trainers:
+            os.write(master, b"s")  # until the chapter is up and has started its run
+        return bool(trainers)
+
+    try:
+        wait_until(training, "the Training chapter never started its training child")
+        tour.send_signal(signal.SIGKILL)
+        tour.wait(DEADLINE_S)
+        for pid in trainers:
+            wait_until(lambda pid=pid: gone(pid), f"the training child {pid} outlived the killed tour")
+    finally:
+        if tour.poll() is None:
+            tour.kill()
+            tour.wait(DEADLINE_S)
+        for pid in trainers:
+            if not gone(pid):
+                os.kill(pid, signal.SIGKILL)
+        os.close(master)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""

@@ -79,7 +79,10 @@ async def test_fault_two_hundred_fast_keys_on_a_small_terminal(workspace):
     assert app.failure is None
 
 
-async def test_fault_ctrl_c_with_nothing_running_quits_and_says_so(workspace):
+async def test_fault_ctrl_c_with_nothing_running_quits_and_says_so(workspace, monkeypatch):
+    said_on_exit = []  # what the tour prints on the terminal as it leaves
+    monkeypatch.setattr(TourApp, "_print_error_renderables",
+                        lambda self: said_on_exit.extend(self._exit_renderables))
     app = TourApp(workspace)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
@@ -87,7 +90,8 @@ async def test_fault_ctrl_c_with_nothing_running_quits_and_says_so(workspace):
         await pilot.pause()
     assert app.return_code == 0 and app.failure is None
     assert not app.is_running
-    assert "Ctrl+C" in str(app._exit_renderables[0]) if app._exit_renderables else True
+    assert [str(said) for said in said_on_exit] == [
+        "Stopped with Ctrl+C. Run llm-tour again to carry on where you were."]
 
 
 async def test_fault_ctrl_c_stops_the_running_stage_first(workspace):
@@ -180,3 +184,42 @@ def test_fault_headless_click_errors_keep_their_status(workspace, capsys):
     assert ended.value.code == 1
     assert "missing.html" in capsys.readouterr().err
     assert not workspace.path("errors.log").exists()  # an expected error is not a traceback
+
+
+BROKEN_TOUR = """
+import sys
+from tui import cli
+from tui.app import TourApp
+
+run = TourApp.run
+TourApp.run = lambda self, *a, **k: run(self, *a, **{**k, "headless": True})
+
+
+def on_ready(self):
+    raise RuntimeError("a chapter that fails \\x1b[2J")
+
+
+TourApp.on_ready = on_ready
+cli.main(["--workdir", sys.argv[1]])
+"""
+
+
+def test_fault_the_tour_ends_on_an_error_with_one_line_and_status_one(workspace):
+    """The real command, as a process: status 1, the traceback in errors.log, and on the
+    terminal one line that says where (not a screenful of traceback)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", BROKEN_TOUR, str(workspace.root)],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    log = workspace.path("errors.log")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [(
+        "llm-tour stopped on an unexpected error (RuntimeError: a chapter that fails "
+        f"\u241b[2J); the traceback is in {log}.")], done.stderr  # ESC shown, not sent
+    assert "Traceback" in log.read_text("utf-8") and "a chapter that fails" in \
+        log.read_text("utf-8")

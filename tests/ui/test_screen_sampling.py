@@ -55,7 +55,7 @@ def map_text(screen: SamplingScreen) -> str:
 
 
 @pytest.mark.bundled
-async def test_a_broken_base_model_is_named_not_swapped_for_the_bundled_one(workspace):
+async def test_fault_a_broken_base_model_is_named_not_swapped_for_the_bundled_one(workspace):
     """The bundled models are there, but the workspace's own base.pt is truncated: the
     chapter says which file and how to rebuild it, and samples from nothing else."""
     workspace.ensure()
