@@ -168,11 +168,18 @@ class VotePanel(Widget, can_focus=True):
             ballot.picked = len(ballot.order)
             self.send()
         self.refresh_panel()
+        self.show_answers()
 
     def action_cursor(self, delta: int) -> None:
         ballot = self.ballot
         ballot.cursor = max(0, min(len(ballot.order) - 1, ballot.cursor + delta))
         self.refresh_panel()
+        self.show_answers()
+
+    def show_answers(self) -> None:
+        """A key for the answers shows them: in a small terminal the panel starts below the
+        chapter's text, and ↓ moving a cursor out of sight would look like a dead key."""
+        self.call_after_refresh(self.query_one("#vote-answers").scroll_visible, animate=False)
 
     def action_move(self, delta: int) -> None:
         ballot = self.ballot
@@ -184,6 +191,7 @@ class VotePanel(Widget, can_focus=True):
             ballot.cursor = j
             ballot.picked = 0  # the order is now the arrows' doing
         self.refresh_panel()
+        self.show_answers()
 
     def action_submit(self) -> None:
         if self.ballot.voted is not None:
@@ -200,10 +208,12 @@ class VotePanel(Widget, can_focus=True):
             ballot.picked -= 1
         self.chapter.set_status(None)
         self.refresh_panel()
+        self.show_answers()
 
     def action_prompt(self, delta: int) -> None:
         self.chapter.move_prompt(delta)
         self.refresh_panel()
+        self.show_answers()
         self.load_standing(self.ballot.prompt.id)
 
     # -- voting -----------------------------------------------------------------------

@@ -297,3 +297,19 @@ def test_the_apples_answers_are_shuffled_per_viewer():
     shown = Ballot.new(APPLES, "viewer-1")
     assert sorted(shown.numbers.values()) == [1, 2, 3]
     assert [shown.by_number(n) for n in (1, 2, 3)] == shown.order
+
+
+async def test_a_key_for_the_answers_shows_them_in_a_small_terminal(plain_workspace):
+    """At 60x20 the answers start below the chapter's text and have the keys: ↓ (or a
+    number) brings them into view instead of moving a cursor out of sight."""
+    def answers_in_view(screen) -> bool:
+        body, answers = screen.query_one("#body"), screen.query_one("#vote-answers")
+        return answers.region.height > 0 and body.region.contains_region(answers.region)
+
+    for keys in (["down"], ["1"], ["right_square_bracket"]):
+        async with open_chapter(plain_workspace).run_test(size=(60, 20)) as pilot:
+            screen, panel = await opened(pilot)
+            assert panel.has_focus and not answers_in_view(screen)
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert answers_in_view(screen), keys
