@@ -24,6 +24,7 @@ from textual.widgets import Static
 from engine.preference.prompts import TALK_PROMPTS, PromptSet, talk_order
 from engine.preference.votes import VoteError, VoteStore, new_session
 from screens.base import ChapterScreen, stage_cancelled
+from screens.widgets.border_labels import fitting
 
 if TYPE_CHECKING:
     from engine.preference.bradley_terry import BTRanking
@@ -289,8 +290,13 @@ class VotePanel(Widget, can_focus=True):
         ballot = self.ballot
         prompt = ballot.prompt
         self.border_title = f"Prompt {chapter.position + 1} of {len(chapter.prompts)}"
-        self.border_subtitle = (f"from {prompt.source}" if prompt.from_talk
-                                else f"answers sampled from the {prompt.source}")
+        # The model's label is long ("chat model chat.pt (bundled with llm-tour, 5,000
+        # training steps)"): shortened on purpose where the border has no room for it all.
+        choices = ((f"from {prompt.source}",) if prompt.from_talk else (
+            f"answers sampled from the {prompt.source}",
+            f"answers sampled from the {prompt.source.split(' (')[0]}",
+            "sampled from the chat model"))
+        self.border_subtitle = fitting(tuple(Content(c) for c in choices), self.outer_size.width)
         self.query_one("#vote-question", Static).update(
             Content.assemble(("User: ", "bold $accent"), (prompt.question, "bold")))
         self.query_one("#vote-answers", Static).update(self._answers(ballot))
