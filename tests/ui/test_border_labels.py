@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 from rich.text import Text
+from sizes import SIZE_IDS, SIZES
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from screens.widgets.border_labels import BORDER_CELLS, FittedBorder, fitting, label_cells, shorter
-
-from sizes import SIZE_IDS, SIZES
 
 
 def cut_labels(screen) -> list[str]:

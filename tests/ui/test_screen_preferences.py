@@ -320,9 +320,10 @@ async def test_a_key_for_the_answers_shows_them_in_a_small_terminal(plain_worksp
 async def test_the_sampled_prompts_label_is_shortened_not_cut(plain_workspace, size):
     """The chat model's label is long; the box says less where it has no room, and never
     ends in a border's … ("from the chat model chat.pt (bu…")."""
+    from test_border_labels import cut_labels
+
     from engine.preference.prompts import Candidate
     from screens.preferences import _Candidates
-    from test_border_labels import cut_labels
 
     source = "chat model chat.pt (bundled with llm-tour, 5,000 training steps)"
     prompt = PromptSet("sampled-1", "What is the capital of France?",
