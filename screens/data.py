@@ -23,12 +23,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, RichLog, Static
 
 from engine.events import StageState
 from screens.base import ChapterScreen, remote_viewer, room_stream
-from screens.widgets.token_spans import TokenFlow, url_pieces, word_pieces
+from screens.widgets.token_spans import TokenFlow, flow_lines, url_pieces, word_pieces
 
 TALK_PAGE = "http://travel-notes.example/europe/capitals"
 
@@ -454,10 +455,19 @@ class FunnelView(DataView, Static):
             lines.append(Text.assemble(
                 (f"{step['label']}: ", "bold"), (drop.reason, "red"),
                 (f" ({drop.detail})" if drop.detail else "", "dim"), "\n  ",
-                (drop.url, "underline"), ("\n  “" + snippet + "…”" if snippet else "", "dim")))
+                ("\n  ".join(url_lines(drop.url, self.size.width - 2)), "underline"),
+                ("\n  “" + snippet + "…”" if snippet else "", "dim")))
         from rich.console import Group
 
         self.update(Group(table, Text(""), *lines))
+
+
+def url_lines(url: str, width: int) -> list[str]:
+    """A URL in lines of at most ``width`` cells, broken after a "/", never inside a name
+    ("capitals-of-afr" / "ica" would be); all on one line before the pane is laid out."""
+    if width <= 0:
+        return [url]
+    return [line.plain for line in flow_lines([Content(p) for p in url_pieces(url)], width)]
 
 
 # -- step 6: stored rows ----------------------------------------------------------------
@@ -493,8 +503,9 @@ class RowModal(ModalScreen):
 
 def _row_cells(row: dict) -> tuple[Text, Text, Text, Text]:
     content = " ".join(row["content"].split())
-    return (Text(row["url"], overflow="ellipsis", no_wrap=True), Text(row["title"]),
-            Text(row["source"]),
+    return (Text(row["url"], overflow="ellipsis", no_wrap=True),  # cut on purpose, with …
+            Text(row["title"], overflow="ellipsis", no_wrap=True),
+            Text(row["source"], overflow="ellipsis", no_wrap=True),
             Text(content[:80] + ("..." if len(content) > 80 else "")))
 
 

@@ -24,6 +24,7 @@ from textual.widgets import Static
 from engine.preference.prompts import TALK_PROMPTS, PromptSet, talk_order
 from engine.preference.votes import VoteError, VoteStore, new_session
 from screens.base import ChapterScreen, stage_cancelled
+from screens.widgets.border_labels import fitting
 
 if TYPE_CHECKING:
     from engine.preference.bradley_terry import BTRanking
@@ -168,11 +169,18 @@ class VotePanel(Widget, can_focus=True):
             ballot.picked = len(ballot.order)
             self.send()
         self.refresh_panel()
+        self.show_answers()
 
     def action_cursor(self, delta: int) -> None:
         ballot = self.ballot
         ballot.cursor = max(0, min(len(ballot.order) - 1, ballot.cursor + delta))
         self.refresh_panel()
+        self.show_answers()
+
+    def show_answers(self) -> None:
+        """A key for the answers shows them: in a small terminal the panel starts below the
+        chapter's text, and ↓ moving a cursor out of sight would look like a dead key."""
+        self.call_after_refresh(self.query_one("#vote-answers").scroll_visible, animate=False)
 
     def action_move(self, delta: int) -> None:
         ballot = self.ballot
@@ -184,6 +192,7 @@ class VotePanel(Widget, can_focus=True):
             ballot.cursor = j
             ballot.picked = 0  # the order is now the arrows' doing
         self.refresh_panel()
+        self.show_answers()
 
     def action_submit(self) -> None:
         if self.ballot.voted is not None:
@@ -200,10 +209,12 @@ class VotePanel(Widget, can_focus=True):
             ballot.picked -= 1
         self.chapter.set_status(None)
         self.refresh_panel()
+        self.show_answers()
 
     def action_prompt(self, delta: int) -> None:
         self.chapter.move_prompt(delta)
         self.refresh_panel()
+        self.show_answers()
         self.load_standing(self.ballot.prompt.id)
 
     # -- voting -----------------------------------------------------------------------
@@ -280,8 +291,13 @@ class VotePanel(Widget, can_focus=True):
         ballot = self.ballot
         prompt = ballot.prompt
         self.border_title = f"Prompt {chapter.position + 1} of {len(chapter.prompts)}"
-        self.border_subtitle = (f"from {prompt.source}" if prompt.from_talk
-                                else f"answers sampled from the {prompt.source}")
+        # The model's label is long ("chat model chat.pt (bundled with llm-tour, 5,000
+        # training steps)"): shortened on purpose where the border has no room for it all.
+        choices = ((f"from {prompt.source}",) if prompt.from_talk else (
+            f"answers sampled from the {prompt.source}",
+            f"answers sampled from the {prompt.source.split(' (')[0]}",
+            "sampled from the chat model"))
+        self.border_subtitle = fitting(tuple(Content(c) for c in choices), self.outer_size.width)
         self.query_one("#vote-question", Static).update(
             Content.assemble(("User: ", "bold $accent"), (prompt.question, "bold")))
         self.query_one("#vote-answers", Static).update(self._answers(ballot))

@@ -328,6 +328,7 @@ class SamplingScreen(ChapterScreen):
             self._stop_playing()
             self.message = "The loop has ended: r runs it again, s with a new seed."
             self.update_status()
+            self.show_the_loop()
             return
         try:
             event = self.sampler.step()
@@ -346,6 +347,21 @@ class SamplingScreen(ChapterScreen):
             self._stop_playing()
             self.message = "The loop has ended: r runs it again, s with a new seed."
         self.update_status()
+        self.show_the_loop()
+
+    def show_the_loop(self) -> None:
+        """A key that drives the loop shows it: a viewer who scrolled down to the notes (a
+        small terminal holds little more than the loop) is brought back to the context,
+        its status and the map, instead of changing them out of sight."""
+        self.call_after_refresh(self._show_the_loop)
+
+    def _show_the_loop(self) -> None:
+        body = self.query_one("#body")
+        top = self.context_view.virtual_region.y
+        bottom = self.query_one("#status").virtual_region.bottom
+        seen = body.scroll_offset.y, body.scroll_offset.y + body.scrollable_content_region.height
+        if top < seen[0] or bottom > seen[1]:
+            body.scroll_to(y=top, animate=False)
 
     def action_toggle_play(self) -> None:
         if self._player is not None:
@@ -383,15 +399,18 @@ class SamplingScreen(ChapterScreen):
                 self.temperature, self.top_k, self.top_p)
         self.show_next_map()
         self.update_status()
+        self.show_the_loop()
 
     def action_reseed(self) -> None:
         import random
 
         self.seed = random.SystemRandom().randrange(10_000)
         self.restart()
+        self.show_the_loop()
 
     def action_replay(self) -> None:
         self.restart()
+        self.show_the_loop()
 
     # -- the viewer's prompt --------------------------------------------------
     def action_edit_prompt(self) -> None:

@@ -21,7 +21,7 @@ from engine.events import StageState
 from screens.base import ChapterBody, ChapterScreen, stage_cancelled
 from screens.widgets.loss_chart import LossChart
 from screens.widgets.figures import figure, percent
-from screens.widgets.prob_map import ProbMap, visible
+from screens.widgets.prob_map import ProbMap, in_text
 from screens.widgets.token_spans import TokenFlow
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ class TrainingScreen(ChapterScreen):
         for key, probe in (("#before", result.before), ("#after", result.after)):
             self.query_one(key, ProbMap).show(probe.top, None, probe.actual, probe.actual_prob)
         self.query_one("#nudge-line", Static).update(Content.assemble(
-            "One step: the probability of ", (visible(result.before.actual or ""), "bold"),
+            "One step: the probability of ", (in_text(result.before.actual or ""), "bold"),
             f" went from {percent(result.before.actual_prob)} to ",
             (percent(result.after.actual_prob), "bold $success"),
             f"; the loss on this window from {figure(result.loss_before, '.2f')} to "

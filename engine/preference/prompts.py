@@ -111,6 +111,10 @@ def chat_questions(count: int = 2) -> list[str]:
     return [f"What is the capital of {c.country}?" for c in ordered[:count]]
 
 
+# How much warmer each new round of asking is, when a round gave too few different answers.
+WARMER = (1.0, 1.5, 2.0)
+
+
 def sample_candidates(
     model: Any,
     tokenizer: Tokenizer,
@@ -126,8 +130,11 @@ def sample_candidates(
     """Ask the chat model ``question`` several times and keep ``n`` different answers.
 
     Each answer is a reply, with its own seed, up to its first special token: ``<|end|>``,
-    or a tool call, which is not an answer to rank. The same model and seed give the same
-    set. Fewer than two different answers is an error: there would be nothing to rank.
+    or a tool call, which is not an answer to rank. A model sure of its answer says the same
+    thing with every seed: then it is asked again at warmer temperatures
+    (:data:`WARMER`), where its less likely answers get through. The same model and seed
+    give the same set. Fewer than two different answers even then is an error: there would
+    be nothing to rank.
     """
     from engine.chat import format as chat
     from engine.inference.sampler import SampleConfig, generate
@@ -135,16 +142,19 @@ def sample_candidates(
     ids = chat.prompt_ids([chat.Turn("user", question)], tokenizer)
     special = set(tokenizer.special.values())
     answers: list[str] = []
-    for attempt in range(seed, seed + 4 * n):
-        config = SampleConfig(temperature=temperature, top_k=top_k, seed=attempt,
-                              max_tokens=max_tokens, map_size=1)
-        reply = [e.token_id for e in generate(model, ids, config, stop_ids=special,
-                                              tokenizer=tokenizer)]
-        cut = next((i for i, t in enumerate(reply) if t in special), len(reply))
-        reply = reply[:cut]  # a plain answer: no tool call, nothing after the turn ends
-        text = tokenizer.decode(reply).strip()
-        if text and text not in answers:
-            answers.append(text)
+    for warmer in WARMER:
+        for attempt in range(seed, seed + 4 * n):
+            config = SampleConfig(temperature=temperature * warmer, top_k=top_k, seed=attempt,
+                                  max_tokens=max_tokens, map_size=1)
+            reply = [e.token_id for e in generate(model, ids, config, stop_ids=special,
+                                                  tokenizer=tokenizer)]
+            cut = next((i for i, t in enumerate(reply) if t in special), len(reply))
+            reply = reply[:cut]  # a plain answer: no tool call, nothing after the turn ends
+            text = tokenizer.decode(reply).strip()
+            if text and text not in answers:
+                answers.append(text)
+            if len(answers) == n:
+                break
         if len(answers) == n:
             break
     if len(answers) < 2:

@@ -22,6 +22,12 @@ def visible(token: str) -> str:
     return '"' + "".join(c if c.isprintable() else repr(c)[1:-1] for c in token) + '"'
 
 
+def in_text(token: str) -> str:
+    """A token quoted in running text, its spaces written ␣ as the chapter texts write them
+    ("␣Paris"): a line never breaks at the space inside the quotes ('of "' / 'Paris"')."""
+    return visible(token).replace(" ", "␣")
+
+
 def bar(p: float, width: int) -> str:
     """A bar of ``p`` of ``width`` cells, in eighths of a cell."""
     if figures.MASKED:  # the length would carry the figure's last digits

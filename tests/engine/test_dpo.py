@@ -231,3 +231,34 @@ def test_candidates_sampled_from_the_chat_model_are_different_and_repeatable():
     assert len({c.text for c in first.candidates}) == 3
     assert first.id.startswith("sampled-") and not first.from_talk
     assert all(c.label == "" for c in first.candidates)
+
+
+def test_a_model_sure_of_its_answer_is_asked_again_warmer(monkeypatch):
+    """A chat model that says the same thing with every seed at the set temperature (the
+    bundled one, on "What is the capital of France?") still gives answers to rank: its less
+    likely ones, at warmer temperatures. The first answer is the one it is sure of."""
+    from types import SimpleNamespace
+
+    from engine.inference import sampler
+    from engine.preference.prompts import sample_candidates
+
+    tok = ByteTokenizer()
+    end = tok.special["<|end|>"]
+    asked = []
+
+    def sure_at_one(model, ids, config, *, stop_ids=(), tokenizer=None):
+        asked.append(config.temperature)
+        text = "Paris." if config.temperature <= 1.0 else f"Paris {config.seed % 3}."
+        for token_id in [*tok.encode(text), end]:
+            yield SimpleNamespace(token_id=token_id)
+
+    monkeypatch.setattr(sampler, "generate", sure_at_one)
+    found = sample_candidates(None, tok, "What is the capital of France?")
+    assert [c.text for c in found.candidates] == ["Paris.", "Paris 0.", "Paris 1."]
+    assert sorted(set(asked)) == [1.0, 1.5]  # warmer only once one round gave too few
+    assert sample_candidates(None, tok, "What is the capital of France?") == found
+
+    monkeypatch.setattr(sampler, "generate", lambda *a, **k: iter(
+        [SimpleNamespace(token_id=t) for t in [*tok.encode("Paris."), end]]))
+    with pytest.raises(ValueError, match="fewer than two different answers"):
+        sample_candidates(None, tok, "What is the capital of France?")

@@ -3,7 +3,9 @@ is given as choices, longest first, and the box shows the longest that fits its 
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
+from sizes import SIZE_IDS, SIZES
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -74,3 +76,30 @@ async def test_the_check_sees_a_label_the_border_cuts():
         await pilot.pause()
         app.query_one(Box).border_subtitle = "chat.pt · bundled with llm-tour"
         assert cut_labels(app.screen)
+
+
+@pytest.mark.bundled
+@pytest.mark.parametrize("size", SIZES[1:], ids=SIZE_IDS[1:])  # boxes only grow above 80
+async def test_no_chapter_has_a_label_the_border_cuts(workspace, settle, monkeypatch, size):
+    """Every chapter, every step shown, with the bundled dataset and models (the longest
+    labels: "bundled with llm-tour", the models' lineage): no border cuts a label."""
+    from engine.data.crawler import CrawlConfig
+    from screens.data import DataScreen
+    from screens.registry import CHAPTERS
+    from tui.app import TourApp
+
+    monkeypatch.setattr(DataScreen, "crawl_config",
+                        staticmethod(lambda: CrawlConfig(max_pages=5, politeness=0.0)))
+    app = TourApp(workspace)
+    found = {}
+    async with app.run_test(size=size) as pilot:
+        for index, chapter in enumerate(CHAPTERS):
+            app.goto(index)
+            await settle(pilot)
+            app.screen.step = app.screen.step_count - 1
+            await settle(pilot)
+            await pilot.pause()
+            if cut := cut_labels(app.screen):
+                found[chapter.slug] = cut
+        await settle(pilot)
+    assert found == {}

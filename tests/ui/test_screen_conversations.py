@@ -242,3 +242,37 @@ def test_snapshot_of_the_comparison(snap_compare, base_ready, scripted, size):
         await to_step(pilot, 1)
 
     assert snap_compare(app_here(base_ready), terminal_size=size, run_before=to_compare)
+
+
+def shown_lines(widget) -> list[str]:
+    return [strip.text for strip in widget.render_lines(widget.region.reset_offset)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_special_tokens_are_never_broken_across_lines(base_ready, scripted, size):
+    """On screen, each line of the model's view and of the assistant's reply holds whole
+    special tokens only: no "<|assista" / "nt|>"."""
+    import re
+
+    base_ready.path("chat").write_bytes(base_ready.path("base").read_bytes())
+    async with app_here(base_ready).run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        views = []
+        for _ in range(3):  # three conversations, one a tool call
+            await to_step(pilot, 0)
+            widget = screen.query_one("#dataset-model")
+            widget.scroll_visible(animate=False)
+            await pilot.pause()
+            views.append(shown_lines(widget))
+            await pilot.press("c")
+            await pilot.pause()
+        await to_step(pilot, 1)
+        views.append(shown_lines(screen.query_one("#compare-chat")))
+        seen = 0
+        for lines in views:
+            for line in lines:
+                whole = re.findall(r"<\|[a-z_]+\|>", line)
+                seen += len(whole)
+                assert line.count("<|") == line.count("|>") == len(whole), (size, lines)
+        assert seen > 6  # the views did show special tokens

@@ -21,6 +21,7 @@ from screens.data import (
     UrlVerdicts,
     page_title,
     short_url,
+    url_lines,
 )
 from screens.registry import find_chapter
 from tui.app import TourApp
@@ -187,6 +188,17 @@ def test_a_page_title_wraps_its_url_after_a_slash_never_inside_a_name():
         lines = title.content(width).plain.splitlines()
         assert any("south-america-week-2.html" in line for line in lines), (width, lines)
         assert "".join(lines).replace(" ", "") == title.plain.replace(" ", "")
+
+
+def test_an_example_url_of_the_funnel_breaks_after_a_slash_never_inside_a_name():
+    url = "http://copycat-news.example/trending/capitals-of-africa--part-3--gabon-to-libya"
+    assert url_lines(url, 0) == [url] == url_lines(url, 80)
+    for width in range(20, 80):
+        lines = url_lines(url, width)
+        assert "".join(lines) == url and all(len(line) <= width for line in lines), lines
+        if width >= len("capitals-of-africa--part-3--gabon-to-libya"):  # a name that fits
+            assert lines[-1].split("/")[-1] == "capitals-of-africa--part-3--gabon-to-libya"
+            assert all(line.endswith("/") for line in lines[:-1]), (width, lines)
 
 
 async def test_skipped_urls_come_first_and_every_verdict_reads_whole(workspace):

@@ -10,7 +10,7 @@ import pytest
 from textual.worker import WorkerFailed
 
 from engine.chat.format import format_text
-from engine.preference.prompts import TALK_PROMPTS
+from engine.preference.prompts import TALK_PROMPTS, PromptSet
 from engine.preference.votes import VoteStore
 from screens import preferences
 from screens.preferences import NudgePanel, PreferencesScreen, VotePanel
@@ -297,3 +297,45 @@ def test_the_apples_answers_are_shuffled_per_viewer():
     shown = Ballot.new(APPLES, "viewer-1")
     assert sorted(shown.numbers.values()) == [1, 2, 3]
     assert [shown.by_number(n) for n in (1, 2, 3)] == shown.order
+
+
+async def test_a_key_for_the_answers_shows_them_in_a_small_terminal(plain_workspace):
+    """At 60x20 the answers start below the chapter's text and have the keys: ↓ (or a
+    number) brings them into view instead of moving a cursor out of sight."""
+    def answers_in_view(screen) -> bool:
+        body, answers = screen.query_one("#body"), screen.query_one("#vote-answers")
+        return answers.region.height > 0 and body.region.contains_region(answers.region)
+
+    for keys in (["down"], ["1"], ["right_square_bracket"]):
+        async with open_chapter(plain_workspace).run_test(size=(60, 20)) as pilot:
+            screen, panel = await opened(pilot)
+            assert panel.has_focus and not answers_in_view(screen)
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert answers_in_view(screen), keys
+
+
+@pytest.mark.parametrize("size", [(130, 32), (100, 32), (60, 20)],
+                         ids=["130x32", "100x32", "60x20"])
+async def test_the_sampled_prompts_label_is_shortened_not_cut(plain_workspace, size):
+    """The chat model's label is long; the box says less where it has no room, and never
+    ends in a border's … ("from the chat model chat.pt (bu…")."""
+    from test_border_labels import cut_labels
+
+    from engine.preference.prompts import Candidate
+    from screens.preferences import _Candidates
+
+    source = "chat model chat.pt (bundled with llm-tour, 5,000 training steps)"
+    prompt = PromptSet("sampled-1", "What is the capital of France?",
+                       (Candidate("a", "Paris."), Candidate("b", "Lyon.")), source)
+    async with open_chapter(plain_workspace).run_test(size=size) as pilot:
+        screen, panel = await opened(pilot)
+        screen.store.add_prompt(prompt)
+        screen.show_candidates(_Candidates(prompt, source))
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        assert "capital of France" in text_of(panel, "#vote-question")
+        assert str(panel.border_subtitle) == (f"answers sampled from the {source}"
+                                              if size[0] > 100 else
+                                              "answers sampled from the chat model chat.pt")
+        assert cut_labels(screen) == []

@@ -262,3 +262,23 @@ async def test_the_prompt_box_says_what_a_trailing_space_or_a_lowercase_name_doe
         await pilot.press("enter")
         await pilot.pause()
         assert "different token" not in status() and "trailing space" not in status().lower()
+
+
+def in_view(screen: SamplingScreen, *ids: str) -> bool:
+    body = screen.query_one("#body")
+    return all(body.region.contains_region(screen.query_one(f"#{i}").region) for i in ids)
+
+
+async def test_a_key_that_drives_the_loop_shows_it_in_a_small_terminal(model_workspace):
+    """At 60x20, read down to the notes, then Space: the new token, the status line and the
+    map are brought into view, not changed out of sight."""
+    async with open_chapter(model_workspace).run_test(size=(60, 20)) as pilot:
+        screen = await loaded(pilot)
+        assert in_view(screen, "context", "status")  # the status fits the first screen
+        for key in ("space", "right_square_bracket", "k", "r"):
+            screen.query_one("#body").scroll_end(animate=False)
+            await pilot.pause()
+            assert not in_view(screen, "status")
+            await pilot.press(key)
+            await pilot.pause()
+            assert in_view(screen, "context", "status"), key

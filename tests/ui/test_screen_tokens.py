@@ -238,3 +238,20 @@ def test_snapshot(snap_compare, prepared, size, steps):
         await settle(pilot)
 
     assert snap_compare(app_at_tokens(prepared), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+async def test_end_reaches_the_last_line_of_the_chapter(prepared, size):
+    """With every step shown (the BPE trained on screen grows its panel as it goes), End
+    brings the chapter's last line into view, however late the panels above grew."""
+    async with app_at_tokens(prepared).run_test(size=size) as pilot:
+        screen = pilot.app.screen
+        while screen.step < screen.step_count - 1:
+            screen.step += 1
+            await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        body = screen.query_one("#body")
+        last = screen.query_one(f"#step-{screen.step_count - 1}")
+        assert body.scroll_y == body.max_scroll_y > 0
+        assert last.region.bottom <= body.region.bottom and last.region.height > 0

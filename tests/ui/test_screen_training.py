@@ -52,7 +52,8 @@ async def test_one_step_on_the_france_window(data_workspace):
         assert "The capital of France is" in window and "Paris" in window
         assert "token IDs:" in window
         assert '" Paris"' in text_of(screen, "#before") and "✓ next" in text_of(screen, "#after")
-        assert "went from" in text_of(screen, "#nudge-line")
+        nudge = text_of(screen, "#nudge-line")  # the token quoted as the texts quote it:
+        assert 'probability of "␣Paris" went from' in nudge  # no space to break a line at
         assert "s trains a model" in text_of(screen, "#run-status")
 
 
