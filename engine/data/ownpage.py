@@ -20,7 +20,6 @@ from engine.data.urlfilter import BLOCKED_EXTENSIONS, URLFilter
 from engine.workspace import Workspace
 
 
-
 class OwnPageError(Exception):
     """The page could not be read at all (no such file, offline, not a URL)."""
 
@@ -30,6 +29,14 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", "
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz",
                b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd"}
 _TEXT_BYTES = bytes([9, 10, 12, 13, *range(0x20, 0x100)])  # what is left are control bytes
+# Files that are known by their first bytes whatever their name says (a PDF saved as
+# page.html): named as what they are instead of being read as a page with no text.
+_NOT_PAGES = {b"%PDF-": "a PDF document", b"\x89PNG\r\n\x1a\n": "a PNG image",
+              b"\xff\xd8\xff": "a JPEG image", b"GIF87a": "a GIF image", b"GIF89a": "a GIF image",
+              b"RIFF": "a RIFF file (WebP image, WAV sound or AVI video)",
+              b"\x7fELF": "a program (ELF)", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+              "an old Microsoft Office document", b"SQLite format 3\x00": "an SQLite database"}
+ADD_HTML = "Add a web page saved as .html (in a browser: Save Page As, Web Page, HTML only)."
 
 
 def _decompress(data: bytes, kind: str, name: str) -> bytes:
@@ -80,26 +87,29 @@ def _read_file(path: Path, source: str) -> str:
     kind = BLOCKED_EXTENSIONS.get(suffix.lstrip("."))
     if kind is not None:
         raise OwnPageError(f"{source} is a {suffix} file ({kind}), not an HTML page. "
-                           "Add a web page saved as .html.")
+                           f"{ADD_HTML}")
+    for magic, what in _NOT_PAGES.items():
+        if data.startswith(magic):
+            raise OwnPageError(f"{source} is {what}, not an HTML page. {ADD_HTML}")
     looks_html = b"<" in data[:4096] or data[:4].startswith((b"\xff\xfe", b"\xfe\xff"))
     if suffix not in HTML_SUFFIXES and not looks_html or not data.strip():
         raise OwnPageError(f"{source} is not an HTML page (a {suffix or 'nameless'} file "
                            f"{'that is empty' if not data.strip() else 'with no HTML tags'}). "
-                           "Add a web page saved as .html.")
+                           f"{ADD_HTML}")
     top = data[:4096]
     controls = len(top.translate(None, _TEXT_BYTES))
     if b"\x00" in top and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00")) and \
             wide_without_bom(top) is None and controls > len(top) // 100:
         # A few stray NUL bytes in a page are read past, as they are over HTTP; UTF-16
         # without a byte-order mark is read as UTF-16.
-        raise OwnPageError(f"{source} is a binary file, not an HTML page.")
+        raise OwnPageError(f"{source} is a binary file, not an HTML page. {ADD_HTML}")
     try:
         html, _encoding = decode_html(data)
     except EncodingError as error:
         raise OwnPageError(f"{source} can't be read as text: {error}.") from None
     if "<" not in html[:4096]:
         raise OwnPageError(f"{source} is not an HTML page (no HTML tags at its top). "
-                           "Add a web page saved as .html.")
+                           f"{ADD_HTML}")
     return html
 
 
@@ -120,12 +130,14 @@ def _load(source: str) -> tuple[str, str, str]:
         path = Path(source).expanduser()
         try:
             if path.is_dir():
-                raise OwnPageError(f"{source} is a folder. Name one HTML file inside it.")
+                raise OwnPageError(f"{source} is a folder, not a page. Name one HTML file "
+                                   f"inside it (such as {path / 'index.html'}).")
             if not path.exists():
                 raise OwnPageError(f"There is no file {source} (looked in {Path.cwd()}). "
                                    "Check the path, or give an http(s) URL.")
             if not path.is_file():
-                raise OwnPageError(f"{source} is not a regular file.")
+                raise OwnPageError(f"{source} is not a regular file (a device, a pipe or a "
+                                   "socket). Name an HTML file saved on disk.")
         except OSError as error:  # a name too long, a folder that can't be entered
             raise OwnPageError(f"Can't open {source}: {error.strerror or error}.") from None
         return f"file://{path.resolve()}", _read_file(path, source), now
