@@ -469,6 +469,19 @@ class TrainingMix:
     def line(self) -> str:
         return mix_sentence(len(self.pages), self.repeats, self.own_tokens, self.train_tokens)
 
+    @property
+    def prompt(self) -> str:
+        """The first words of the page added last: what a run samples to show it learning."""
+        return str(self.pages[-1].get("opening", "")) if self.pages else ""
+
+
+OPENING_WORDS = 4  # the first words of an own page, as a prompt to continue
+
+
+def opening(text: str, words: int = OPENING_WORDS) -> str:
+    """A page's first ``words`` words, as it begins (the prompt that asks for the page)."""
+    return " ".join(text.split()[:words])
+
 
 @dataclass(frozen=True)
 class TokenizerSaved:
@@ -615,7 +628,8 @@ def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[To
     mix = {"format": MIX_FORMAT, "repeats": repeats if own else 0,
            "pages": [{"url": found.urls[i] if i < len(found.urls) else "",
                       "title": found.titles[i] if i < len(found.titles) else "",
-                      "tokens": len(encoded[i])} for i in own],
+                      "tokens": len(encoded[i]), "opening": opening(documents[i])}
+                     for i in own],
            "own_tokens": own_once * repeats if own else 0, "train_tokens": train_tokens}
 
     # Nothing is written until everything is computed: a cancelled run leaves the old files.
