@@ -135,7 +135,7 @@ async def test_sampling_continues_my_page_after_the_training_chapter_trained_on_
     try:
         async with app.run_test(size=(100, 32)) as pilot:
             screen = app.screen
-            data_line = lambda: str(screen.query_one("#data-line").render())  # noqa: E731
+            data_line = lambda: str(screen.query_one("#data-line").render())
             await wait_until(pilot, lambda: "Data: train.bin" in data_line(),
                              what="the data line after tokenizing")
             mix = read_mix(workspace)

@@ -39,9 +39,9 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    from engine.training import loop as training
     from engine.model.checkpoint import CheckpointMismatch
     from engine.tokenizer.tour import read_mix
+    from engine.training import loop as training
 
     try:
         changes = {"device": device, "dtype": dtype, "threads": threads}
