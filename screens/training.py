@@ -128,7 +128,7 @@ class TrainingScreen(ChapterScreen):
         # base.pt as a version every chapter could use instead (a run stopped early), if any
         self.offered: Any = None
         self.existing_fits = True  # base.pt was trained with the tokenizer in use now
-        self.samples: list[tuple[int, str]] = []
+        self.samples: list[tuple[int, str, str]] = []  # step, prompt, greedy continuation
         self.last_step: Any = None
         self.last_val: float | None = None
         self.best_val: float | None = None  # the lowest validation loss of this run
@@ -207,10 +207,13 @@ class TrainingScreen(ChapterScreen):
         if self.show_tokenizing(event, "#data-line"):
             return
         result, tok = event.nudge, event.tokenizer
-        self.query_one("#data-line", Static).update(Content.assemble(
+        data_line = Content.assemble(
             f"Data: {event.train_file} and {event.val_file} ({event.tokenizer_source}), "
             f"{event.tokens:,} tokens · the model reads with tokenizer ",
-            (tok.name, "bold"), f", {tok.vocab_size:,} token IDs"))
+            (tok.name, "bold"), f", {tok.vocab_size:,} token IDs")
+        if event.mix:  # the viewer's own page, upweighted in the training mix
+            data_line = Content("\n").join([data_line, Content.styled(event.mix, "$success")])
+        self.query_one("#data-line", Static).update(data_line)
         pieces: list[tuple[str, str] | str] = []
         for i, token_id in enumerate(result.window[-WINDOW_TOKENS:]):
             pieces.append((tok.decode([token_id]),
@@ -403,8 +406,9 @@ class TrainingScreen(ChapterScreen):
             probe.border_subtitle = f"step {event.step:,}"
             probe.show(r.top, None, r.actual, r.actual_prob)
         elif isinstance(event, train.Sample):
-            self.samples = ([*self.samples, (event.step, event.text)])[-SAMPLES_KEPT:]
-            self.show_samples(event.prompt)
+            self.samples = ([*self.samples, (event.step, event.prompt, event.text)]
+                            )[-SAMPLES_KEPT:]
+            self.show_samples()
         elif isinstance(event, train.TrainDone):
             self.running = False
             self.note = Content(
@@ -436,10 +440,10 @@ class TrainingScreen(ChapterScreen):
                        on_event=self.show_one_step)
 
     # -- what the screen says -------------------------------------------------------
-    def show_samples(self, prompt: str) -> None:
-        rows = [Content.assemble((f"step {step:>5,}  ", "$text-muted"), (prompt, "bold"),
+    def show_samples(self) -> None:
+        rows = [Content.assemble((f"step {step:>5,}  ", "$text-muted"), (_flat(prompt), "bold"),
                                  _flat(text))
-                for step, text in self.samples]
+                for step, prompt, text in self.samples]
         self.query_one("#samples", Static).update(Content("\n").join(rows))
 
     def update_status(self, message: str | None = None) -> None:

@@ -159,7 +159,7 @@ def _load(source: str) -> tuple[str, str, str]:
 
 def check_page(ws: Workspace, source: str, *, add: bool = True) -> Iterator[object]:
     """Yield the page's way through extraction and every pass; add it to the dataset if kept."""
-    from engine.data.store import DATASET_COLUMNS, read_rows, write_table
+    from engine.data.store import DATASET_COLUMNS, own_source, read_rows, write_table
 
     url, html, fetched_at = _load(source)
     doc = Extractor()(url, html, fetched_at)
@@ -190,6 +190,7 @@ def check_page(ws: Workspace, source: str, *, add: bool = True) -> Iterator[obje
             return
         yield StepDone(step.name, 1, 0)
     row = to_row(doc)
+    row["source"] = own_source(row["source"])  # the training mix upweights the viewer's pages
     if add:
         rows = [r for r in rows if r["url"] != row["url"]] + [row]
         write_table(rows, DATASET_COLUMNS, ws.path("dataset"))

@@ -18,6 +18,23 @@ DATASET_COLUMNS = ("url", "title", "source", "content", "language", "language_sc
                    "token_count", "fetched_at")
 DROPPED_COLUMNS = ("url", "step", "reason", "detail")
 
+# The source column of a page the viewer added (engine.data.ownpage), before the page's own
+# site name: the training mix counts these pages as the viewer's (engine.tokenizer.tour).
+OWN_SOURCE = "Your own page"
+
+
+def own_source(site_source: str) -> str:
+    """The source column for a page the viewer added: "Your own page · <its site>"."""
+    return f"{OWN_SOURCE} · {site_source}" if site_source else OWN_SOURCE
+
+
+def is_own(url: str | None, source: str | None) -> bool:
+    """Is this row a page the viewer added? Its source says so; a row from a local file
+    (a URL that is a path) is one too, as the crawl only stores http(s) pages."""
+    source = source or ""
+    return (source == OWN_SOURCE or source.startswith(OWN_SOURCE + " · ")
+            or (url or "").startswith("/"))
+
 
 def write_table(rows: list[dict], columns: tuple[str, ...], target: Path) -> None:
     import pyarrow as pa

@@ -17,7 +17,7 @@ from engine.workspace import ARTIFACTS, Workspace
 
 BUILT = ("dataset", "dropped", "funnel", "tokenizer", "train_shard", "val_shard", "base", "chat")
 # files and folders a stage writes beside the named artifacts
-BUILT_EXTRA = ("tokenizer-bpe.json", "chat.partial.pt", "prepared.json", "models")
+BUILT_EXTRA = ("tokenizer-bpe.json", "train-mix.json", "chat.partial.pt", "prepared.json", "models")
 
 
 @dataclass(frozen=True)

@@ -403,7 +403,7 @@ def _funnel_figures(ws: Workspace) -> list[Figure]:
 
 
 def _tokenizer_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
-    from engine.tokenizer.tour import load_tokenizer
+    from engine.tokenizer.tour import load_tokenizer, read_mix
 
     tok, artifact = load_tokenizer(ws)
     figures = [Figure("tokenizer", f"{tok.name} ({artifact.label})"),
@@ -413,6 +413,9 @@ def _tokenizer_figures(ws: Workspace, record: dict[str, Any]) -> list[Figure]:
         if shard is not None:
             figures.append(Figure(shard.path.name,
                                   f"{shard.path.stat().st_size // 2:,} tokens ({shard.label})"))
+    mix = read_mix(ws)
+    if mix is not None:
+        figures.append(Figure("training mix", mix.line.removeprefix("Training mix: ")))
     seen = record.get("tokenizer", {}).get("figures", {})
     for key, values in sorted(seen.items()):
         if key.startswith("TokenizerBuilt.") and "bytes_per_token" in values:

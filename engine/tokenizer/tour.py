@@ -18,6 +18,12 @@ characters.
 ``tokenizer.json`` (with a content hash that checkpoints record) and encodes the
 dataset into ``train.bin``/``val.bin`` (uint16 token IDs, nanoGPT-style, each document
 followed by ``<|endoftext|>``).
+
+The training mix upweights the viewer's own pages, as a data mix upweights a source it
+trusts: each page the viewer added in the Data chapter stands in ``train.bin``
+:data:`OWN_PAGE_REPEATS` times, so a short run learns to continue it, and never in
+``val.bin``, so the validation loss still measures text the model did not train on.
+``train-mix.json`` records the mix for the screens and the CLI (:func:`read_mix`).
 """
 
 from __future__ import annotations
@@ -61,6 +67,17 @@ FORMAT = "llm-tour-tokenizer/1"
 Kind = Literal["gpt4-compact", "bpe"]
 KINDS: tuple[str, ...] = ("gpt4-compact", "bpe")
 BPE_FILE = "tokenizer-bpe.json"  # the tour's own BPE, kept beside the model's tokenizer
+MIX_FILE = "train-mix.json"  # what train.bin holds of the viewer's own pages (read_mix)
+MIX_FORMAT = "llm-tour-mix/1"
+# How many times each of the viewer's own pages stands in train.bin. Sized so that the Training
+# chapter's live run continues the page's first sentence word for word early in the run:
+# benchmarks/ownpage.py (the bundled dataset plus a 108-token page, one thread) measured its
+# first 8 next tokens written at step 125 of 1,600 (6 s of training), and from step 300 on at
+# every check; read once (1), the page was not continued by the end of the run.
+OWN_PAGE_REPEATS = 30
+# At most this share of train.bin is the viewer's pages: a long page gets fewer repeats (at
+# least one) rather than crowding out the crawl, and the mix says how many it got.
+OWN_SHARE_MAX = 0.25
 
 
 class TourTokenizer(ABC):
@@ -373,9 +390,11 @@ def conversation_texts() -> list[str]:
 class TokenizerConfig:
     kind: str = "gpt4-compact"  # which one the model uses; measured in benchmarks/vocab.py
     bpe_vocab_size: int = 4096  # 256 bytes + 3840 merges (the specials come on top)
-    val_fraction: float = 0.1  # share of documents held out for validation
+    val_fraction: float = 0.1  # share of crawled documents held out for validation
     seed: int = 1337  # which documents are held out
     merge_every: int = 1  # report every n-th merge (the CLI and screen thin them out)
+    own_page_repeats: int = OWN_PAGE_REPEATS  # times each own page stands in train.bin
+    own_share_max: float = OWN_SHARE_MAX  # the most of train.bin the own pages may take
 
 
 @dataclass(frozen=True)
@@ -419,8 +438,56 @@ class ShardProgress:
 class ShardsWritten:
     train_tokens: int
     val_tokens: int
-    train_documents: int
+    train_documents: int  # distinct documents (an own page counts once)
     val_documents: int
+    own_documents: int = 0  # the viewer's own pages, all in train.bin
+    own_repeats: int = 0  # how many times each of them stands in train.bin
+    own_tokens: int = 0  # train.bin tokens that are the viewer's pages, repeats included
+
+    @property
+    def mix_line(self) -> str:
+        """What the mix does with the viewer's pages, in a sentence ("" without any)."""
+        return mix_sentence(self.own_documents, self.own_repeats, self.own_tokens,
+                            self.train_tokens)
+
+
+def mix_sentence(pages: int, repeats: int, own_tokens: int, train_tokens: int) -> str:
+    if not pages:
+        return ""
+    what = "your page is" if pages == 1 else f"each of your {pages} pages is"
+    share = own_tokens / train_tokens if train_tokens else 0.0
+    why = ("upweighted as a trusted source" if repeats > 1 else
+           f"not repeated: more would pass the mix's {OWN_SHARE_MAX:.0%} share")
+    return (f"Training mix: {what} in train.bin {repeats} "
+            f"time{'s' if repeats != 1 else ''} ({own_tokens:,} tokens, {share:.0%} of it), "
+            f"{why}; never in val.bin.")
+
+
+@dataclass(frozen=True)
+class TrainingMix:
+    """What ``train.bin`` holds of the viewer's own pages (``train-mix.json``)."""
+
+    repeats: int
+    pages: list[dict[str, Any]]  # url, title, tokens (of one copy)
+    own_tokens: int
+    train_tokens: int
+
+    @property
+    def line(self) -> str:
+        return mix_sentence(len(self.pages), self.repeats, self.own_tokens, self.train_tokens)
+
+    @property
+    def prompt(self) -> str:
+        """The first words of the page added last: what a run samples to show it learning."""
+        return str(self.pages[-1].get("opening", "")) if self.pages else ""
+
+
+OPENING_WORDS = 4  # the first words of an own page, as a prompt to continue
+
+
+def opening(text: str, words: int = OPENING_WORDS) -> str:
+    """A page's first ``words`` words, as it begins (the prompt that asks for the page)."""
+    return " ".join(text.split()[:words])
 
 
 @dataclass(frozen=True)
@@ -444,6 +511,17 @@ def split_documents(n: int, val_fraction: float, seed: int) -> tuple[list[int], 
     return sorted(order[n_val:]), sorted(order[:n_val])
 
 
+def own_page_repeats(own_tokens: int, crawled_tokens: int, repeats: int,
+                     share_max: float) -> int:
+    """Times each own page goes into train.bin: ``repeats``, fewer when the pages would take
+    more than ``share_max`` of it (at least once)."""
+    if own_tokens <= 0:
+        return repeats
+    fits = int(share_max * crawled_tokens / ((1 - share_max) * own_tokens)) \
+        if share_max < 1 else repeats
+    return max(1, min(repeats, fits))
+
+
 @dataclass(frozen=True)
 class Corpus:
     """What both tokenizers learn from: the dataset's documents, then the conversations (so
@@ -452,6 +530,14 @@ class Corpus:
     documents: list[str]
     conversations: list[str]
     source: str  # the dataset's Artifact.label
+    # which documents are the viewer's own pages (engine.data.store.is_own); the titles and
+    # URLs of the documents, for the mix's record
+    own: tuple[bool, ...] = ()
+    titles: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+
+    def is_own(self, index: int) -> bool:
+        return index < len(self.own) and self.own[index]
 
     @property
     def texts(self) -> list[str]:
@@ -465,14 +551,26 @@ class Corpus:
 def tokenizer_corpus(ws: Workspace) -> Corpus:
     """The corpus of the workspace's dataset (or the bundled one), for ``prepare`` and for the
     Tokens chapter's live run alike."""
+    import pyarrow.parquet as pq
+
+    from engine.data.store import is_own, read_dataset
+
     found = ws.find("dataset")
     if found is None:
         raise FileNotFoundError("No dataset yet: build it in the Data chapter or run "
                                 "`llm-tour prepare data`.")
-    documents = dataset_texts(found.path)
+    documents = dataset_texts(found.path)  # checked: a broken file is named
     if not documents:
         raise ValueError(f"{found.path} holds no documents")
-    return Corpus(documents, conversation_texts(), found.label)
+    names = set(pq.read_schema(found.path).names)
+    columns = [c for c in ("url", "title", "source") if c in names]
+    table = read_dataset(found.path, ["content", *columns])
+    rows = [i for i, text in enumerate(table["content"]) if text]  # as dataset_texts keeps
+    urls = [table["url"][i] or "" for i in rows] if "url" in table else [""] * len(rows)
+    titles = [table["title"][i] or "" for i in rows] if "title" in table else [""] * len(rows)
+    sources = [table["source"][i] or "" for i in rows] if "source" in table else [""] * len(rows)
+    own = tuple(is_own(url, source) for url, source in zip(urls, sources))
+    return Corpus(documents, conversation_texts(), found.label, own, tuple(titles), tuple(urls))
 
 
 def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[TokenizerEvent]:
@@ -506,32 +604,72 @@ def prepare(ws: Workspace, config: TokenizerConfig | None = None) -> Iterator[To
     if chosen.vocab_size > 65536:
         raise ValueError(f"vocabulary of {chosen.vocab_size} does not fit uint16 shards")
 
-    train_docs, val_docs = split_documents(len(documents), config.val_fraction, config.seed)
-    shards = {"train_shard": train_docs, "val_shard": val_docs}
+    # The crawled documents are split; the viewer's own pages all go to training (below).
+    crawled = [i for i in range(len(documents)) if not found.is_own(i)]
+    own = [i for i in range(len(documents)) if found.is_own(i)]
+    own_set = set(own)
+    train_at, val_at = split_documents(len(crawled), config.val_fraction, config.seed)
+    shards = {"train_shard": [crawled[i] for i in train_at] + own,
+              "val_shard": [crawled[i] for i in val_at]}
     total = len(documents)
     done = 0
+    encoded: dict[int, list[int]] = {}
+    for shard, indices in shards.items():
+        for batch_start in range(0, len(indices), 256):
+            batch = indices[batch_start : batch_start + 256]
+            for i, doc_ids in zip(batch, chosen.encode_batch([documents[i] for i in batch])):
+                encoded[i] = [*doc_ids, chosen.eot]
+            done += len(batch)
+            yield ShardProgress(done, total)
+    own_once = sum(len(encoded[i]) for i in own)
+    crawled_train = sum(len(encoded[i]) for i in shards["train_shard"] if i not in own_set)
+    repeats = own_page_repeats(own_once, crawled_train, config.own_page_repeats,
+                               config.own_share_max)
     written: dict[str, tuple[np.ndarray, int]] = {}
     for shard, indices in shards.items():
         ids: list[int] = []
-        for batch_start in range(0, len(indices), 256):
-            batch = [documents[i] for i in indices[batch_start : batch_start + 256]]
-            for doc_ids in chosen.encode_batch(batch):
-                ids.extend(doc_ids)
-                ids.append(chosen.eot)
-            done += len(batch)
-            yield ShardProgress(done, total)
+        for i in indices:
+            ids.extend(encoded[i] * (repeats if i in own_set else 1))
         written[shard] = (np.asarray(ids, dtype=np.uint16), len(indices))
+    train_tokens = len(written["train_shard"][0])
+    mix = {"format": MIX_FORMAT, "repeats": repeats if own else 0,
+           "pages": [{"url": found.urls[i] if i < len(found.urls) else "",
+                      "title": found.titles[i] if i < len(found.titles) else "",
+                      "tokens": len(encoded[i]), "opening": opening(documents[i])}
+                     for i in own],
+           "own_tokens": own_once * repeats if own else 0, "train_tokens": train_tokens}
 
     # Nothing is written until everything is computed: a cancelled run leaves the old files.
     bpe.save(ws.path(BPE_FILE))
     for shard, (array, _) in written.items():
         with atomic_path(ws.path(shard)) as tmp:
             array.tofile(tmp)
+    write_text_atomic(ws.path(MIX_FILE), json.dumps(mix, ensure_ascii=False))
     chosen.save(ws.path("tokenizer"))
-    yield ShardsWritten(len(written["train_shard"][0]), len(written["val_shard"][0]),
-                        written["train_shard"][1], written["val_shard"][1])
+    yield ShardsWritten(train_tokens, len(written["val_shard"][0]),
+                        written["train_shard"][1], written["val_shard"][1],
+                        len(own), mix["repeats"], mix["own_tokens"])
     yield TokenizerSaved(ws.path("tokenizer"), chosen.kind, chosen.name, chosen.hash,
                          chosen.vocab_size)
+
+
+def read_mix(ws: Workspace) -> TrainingMix | None:
+    """What the ``train.bin`` in use holds of the viewer's own pages, or None when it holds
+    none (the bundled shards, a dataset without own pages) or the record does not belong to
+    that ``train.bin`` (it counts another number of tokens)."""
+    train = ws.find("train_shard")
+    if train is None or train.source != "workspace":
+        return None
+    try:
+        data = json.loads(ws.path(MIX_FILE).read_text("utf-8"))
+        mix = TrainingMix(int(data["repeats"]), list(data["pages"]), int(data["own_tokens"]),
+                          int(data["train_tokens"]))
+        tokens = train.path.stat().st_size // 2
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if data.get("format") != MIX_FORMAT or mix.train_tokens != tokens or not mix.pages:
+        return None
+    return mix
 
 
 def shards_older_than_dataset(ws: Workspace) -> bool:

@@ -81,6 +81,8 @@ class TrainConfig:
     sample_interval: int = 100  # steps between greedy samples
     sample_prompt: str = "The capital of France is"
     sample_tokens: int = 24
+    # more prompts sampled with it: pretrain adds the first words of the viewer's own page
+    sample_prompts: tuple[str, ...] = ()
     # steps between copy probes: does the model repeat a name it never saw, just shown to it
     # (engine.inference.evaluate.copy_probe)? 0 turns it off
     copy_interval: int = 100
@@ -369,7 +371,8 @@ def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer,
     validation = eval_batches or batches
     tokens_per_step = config.batch_size * config.block_size
     probe_ids = tokenizer.encode(config.probe_prompt) if config.probe_prompt else None
-    sample_ids = tokenizer.encode(config.sample_prompt) if config.sample_prompt else None
+    sample_ids = [(prompt, tokenizer.encode(prompt))
+                  for prompt in (config.sample_prompt, *config.sample_prompts) if prompt]
     stop_ids = [i for name, i in getattr(tokenizer, "special", {}).items()
                 if name in ("<|endoftext|>", "<|end|>")]
 
@@ -390,8 +393,9 @@ def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer,
                                     ids=probe_ids))
         if sample_ids and config.sample_interval and (step % config.sample_interval == 0
                                                       or step == config.max_steps):
-            ids = greedy_continue(model, sample_ids, config.sample_tokens, stop_ids)
-            yield Sample(step, config.sample_prompt, tokenizer.decode(ids))
+            for prompt, prompt_ids in sample_ids:
+                ids = greedy_continue(model, prompt_ids, config.sample_tokens, stop_ids)
+                yield Sample(step, prompt, tokenizer.decode(ids))
         if config.copy_interval and (step % config.copy_interval == 0
                                      or step == config.max_steps):
             chat = copy_probe(model, tokenizer, "chat") if kind == "chat" else None
@@ -475,9 +479,12 @@ def pretrain(workspace: Any, config: TrainConfig, *, resume: bool = True,
     """
     from engine.data.facts import load_capitals
     from engine.model.versions import ModelVersions
-    from engine.tokenizer.tour import load_tokenizer
+    from engine.tokenizer.tour import load_tokenizer, read_mix
 
     tokenizer, _ = load_tokenizer(workspace)
+    mix = read_mix(workspace)  # the viewer's own page is in the mix: watch it being learned
+    if mix is not None and mix.prompt and mix.prompt not in config.sample_prompts:
+        config = replace(config, sample_prompts=(*config.sample_prompts, mix.prompt))
     batches = shard_batches(workspace, config)
     # Validation batches come from their own generator, so measuring never shifts training.
     held_out = ShardBatches(batches.paths["train"], batches.paths["val"], config.batch_size,

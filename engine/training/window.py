@@ -27,6 +27,7 @@ class WindowStep:
     val_file: str
     tokens: int  # tokens in the train and val shards together
     tokenizer_source: str  # the artifact's label: workspace, prepared or bundled
+    mix: str = ""  # what train.bin holds of the viewer's own pages (tour.read_mix), if any
 
 
 def find(haystack: np.ndarray, needle: np.ndarray) -> int | None:
@@ -75,14 +76,16 @@ def fresh_model(config: Any, vocab_size: int) -> Any:
 def window_step(workspace: Any, preset_name: str = "default", seed: int = 0) -> WindowStep:
     """One AdamW step of a fresh ``preset_name`` model on one window of the workspace's
     training shard (see :func:`pick_window`)."""
-    from engine.tokenizer.tour import load_tokenizer
+    from engine.tokenizer.tour import load_tokenizer, read_mix
     from engine.training import loop
 
     tokenizer, artifact = load_tokenizer(workspace)
+    mix = read_mix(workspace)
     config = loop.preset(preset_name)
     batches = loop.shard_batches(workspace, config)
     window, actual = pick_window(batches.data["train"], tokenizer, seed)
     model = fresh_model(config, tokenizer.vocab_size)
     result = loop.nudge(model, tokenizer, window, actual, config.learning_rate)
     return WindowStep(result, tokenizer, batches.paths["train"].name, batches.paths["val"].name,
-                      len(batches.data["train"]) + len(batches.data["val"]), artifact.label)
+                      len(batches.data["train"]) + len(batches.data["val"]), artifact.label,
+                      mix.line if mix is not None else "")

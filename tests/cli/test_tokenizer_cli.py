@@ -33,3 +33,31 @@ def test_prepare_tokenizer_without_data_is_a_clear_error(workspace):
     result = CliRunner().invoke(cli, ["--workdir", str(workspace.root), "prepare", "tokenizer"])
     assert result.exit_code == 1
     assert "llm-tour prepare data" in result.output
+
+
+def test_prepare_tokenizer_and_train_say_how_often_my_page_is_in_the_mix(workspace):
+    """A page the viewer added is upweighted in train.bin; both commands say how much."""
+    from engine.data.store import own_source
+    from engine.tokenizer.tour import read_mix
+
+    workspace.ensure()
+    crawled = DOCS * 8
+    mine = ("The harbour of Quillanmore keeps forty wooden boats painted in saffron and teal. "
+            "The ferries are old and slow.")
+    pq.write_table(pa.table({
+        "url": [f"travel-notes.example/{i}" for i in range(len(crawled))] + ["/home/me/q.html"],
+        "source": ["Public travel notes"] * len(crawled) + [own_source("")],
+        "content": [*crawled, mine]}), workspace.path("dataset"))
+    runner = CliRunner()
+    root = ["--workdir", str(workspace.root), "prepare"]
+    result = runner.invoke(cli, [*root, "tokenizer", "--vocab-size", "300"])
+    assert result.exit_code == 0, result.output
+    mix = read_mix(workspace)
+    assert mix is not None and mix.repeats > 1
+    assert f"Training mix: your page is in train.bin {mix.repeats} times" in result.output
+    assert "never in val.bin" in result.output
+
+    result = runner.invoke(cli, [*root, "train", "--preset", "tiny", "--steps", "2",
+                                 "--threads", "1", "--no-quiz"])
+    assert result.exit_code == 0, result.output
+    assert f"your page is in train.bin {mix.repeats} times" in result.output

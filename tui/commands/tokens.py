@@ -29,6 +29,7 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int,
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
+    from rich.text import Text
 
     from engine.tokenizer.tour import (
         CorpusLoaded,
@@ -77,6 +78,8 @@ def tokenizer(ws, kind: str, vocab_size: int, val_fraction: float, seed: int,
                         f"Shards: train.bin {event.train_tokens:,} tokens "
                         f"({event.train_documents} documents), val.bin {event.val_tokens:,} "
                         f"tokens ({event.val_documents} documents)")
+                    if event.mix_line:
+                        console.print(Text(event.mix_line))
                 elif isinstance(event, TokenizerSaved):
                     saved = event
     except (FileNotFoundError, ValueError) as error:

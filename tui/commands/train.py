@@ -39,8 +39,9 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    from engine.training import loop as training
     from engine.model.checkpoint import CheckpointMismatch
+    from engine.tokenizer.tour import read_mix
+    from engine.training import loop as training
 
     try:
         changes = {"device": device, "dtype": dtype, "threads": threads}
@@ -69,6 +70,9 @@ def train(ws, preset: str, device: str, dtype: str, steps: int | None, threads: 
                                if event.resumed_from else "")
                     console.print(Text(f"{event.device} · {event.params:,} parameters"
                                        f"{resumed}"))
+                    mix = read_mix(ws)
+                    if mix is not None:  # the viewer's own pages, upweighted
+                        console.print(Text(mix.line))
                     progress.update(task, completed=event.start_step)
                 elif isinstance(event, training.TrainStep):
                     show_state(progress, task, state, eta=_clock(event.eta),
