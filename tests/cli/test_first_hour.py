@@ -64,7 +64,8 @@ def test_readme_answers_the_first_questions_with_two_set_up_commands():
     assert "Python 3.10 or newer" in flat and "python3 -m venv" in flat  # an environment
     assert "--index-url https://download.pytorch.org/whl/cpu" in flat  # CPU torch first
     assert "minutes" in flat.split("### How long it takes")[1].split("###")[0]  # time on a CPU
-    assert "replaces its bundled twin" in flat and "stopped part-way" in flat
+    assert "replaces its bundled twin" in flat  # what a run of one's own changes
+    assert "stopped part-way is kept but only offered" in flat and "`llm-tour models`" in flat
     assert "`llm-tour reset`" in flat and "LLM_TOUR_HOME" in flat  # reset; where things are
     assert "llm-tour --present" in flat  # presenting
     blocks = re.findall(r"```bash\n(.*?)```", start, re.DOTALL)
