@@ -84,11 +84,11 @@ def test_the_slow_test_runs_only_when_asked_for():
     root = Path(__file__).parents[2]
     node = ("tests/engine/test_sft.py::"
             "test_after_sft_on_the_default_preset_held_out_capitals_are_answered")
-    default = subprocess.run([sys.executable, "-m", "pytest", node, "-q", "-rs", "-p",
-                              "no:cacheprovider"], cwd=root, capture_output=True, text=True,
-                             timeout=300)
+    default = subprocess.run([sys.executable, "-m", "pytest", node, "-q", "-rs", "-n", "0",
+                              "-p", "no:cacheprovider"], cwd=root, capture_output=True,
+                             text=True, timeout=300)
     assert "1 skipped" in default.stdout and "pytest -m slow" in default.stdout, default.stdout
-    asked = subprocess.run([sys.executable, "-m", "pytest", node, "-m", "slow",
+    asked = subprocess.run([sys.executable, "-m", "pytest", node, "-m", "slow", "-n", "0",
                             "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=root,
                            capture_output=True, text=True, timeout=300)
     assert "1 test collected" in asked.stdout, asked.stdout
