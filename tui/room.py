@@ -156,6 +156,8 @@ class Room:
         self.position = Position(0, 0)
         self.presenter: RoomTourApp | None = None
         self.viewers: list[RoomTourApp] = []
+        self.mirrors: dict[tuple[int, int], Mirror] = {}  # one per terminal size in use
+        self.watchers: dict[object, Mirror] = {}  # viewers with no tour of their own yet
         self.runs: dict[str, RoomRun] = {}  # the latest run of each stage
 
     def run(self, group: str, factory: Callable[[], Iterable[Any]]) -> RoomRun:
@@ -185,7 +187,7 @@ class Room:
     def join(self, app: RoomTourApp) -> None:
         if app.role == "presenter":
             self.presenter = app
-        else:
+        elif app.role == "viewer":
             self.viewers.append(app)
         self.counted()
 
@@ -198,7 +200,36 @@ class Room:
 
     @property
     def headcount(self) -> Headcount:
-        return Headcount(len(self.viewers), sum(1 for v in self.viewers if v.following))
+        watching = len(self.watchers)  # a viewer who watches a mirror follows the presenter
+        return Headcount(len(self.viewers) + watching,
+                         sum(1 for v in self.viewers if v.following) + watching)
+
+    # -- viewers who only watch --------------------------------------------------------
+    def watch(self, viewer: object, size: tuple[int, int], write: Callable[[str], None],
+              workspace: Callable[[], Workspace]) -> Mirror:
+        """``viewer`` watches the room's mirror for its terminal size (made on first use,
+        with a workspace from ``workspace()``); its frames go to ``write``."""
+        self.unwatch(viewer, count=False)
+        mirror = self.mirrors.get(size)
+        if mirror is None or mirror.closed:
+            mirror = self.mirrors[size] = Mirror(self, workspace(), size)
+        self.watchers[viewer] = mirror
+        mirror.add(viewer, write)
+        self.counted()
+        return mirror
+
+    def unwatch(self, viewer: object, count: bool = True) -> None:
+        mirror = self.watchers.pop(viewer, None)
+        if mirror is not None:
+            mirror.remove(viewer)
+            if count:
+                self.counted()
+
+    async def close_mirrors(self) -> None:
+        """End every mirror (the room is closing): their tours stop, their folders go."""
+        mirrors = list(self.mirrors.values())
+        self.mirrors.clear()
+        await asyncio.gather(*(mirror.close() for mirror in mirrors), return_exceptions=True)
 
     def counted(self) -> None:
         """Tell the presenter who is here (after a join, a leave, a viewer stepping away)."""
@@ -207,9 +238,12 @@ class Room:
 
     def voted(self, voter: RoomTourApp, prompt_id: str) -> None:
         """A vote landed in the room's votes file: every other screen redraws its tally."""
-        for app in [self.presenter, *self.viewers]:
+        for app in [self.presenter, *self.viewers, *self._mirror_apps()]:
             if app is not None and app is not voter:
                 app.post_message(RoomVoted(prompt_id))
+
+    def _mirror_apps(self) -> list[RoomTourApp]:
+        return [mirror.app for mirror in self.mirrors.values()]
 
     # -- moving ------------------------------------------------------------------------
     def move(self, position: Position) -> None:
@@ -217,7 +251,7 @@ class Room:
         if position == self.position:
             return
         self.position = position
-        for viewer in self.viewers:
+        for viewer in [*self.viewers, *self._mirror_apps()]:
             viewer.post_message(RoomMoved(position))
 
 
@@ -234,13 +268,16 @@ class RoomTourApp(TourApp):
 
     def __init__(self, workspace: Workspace, room: Room, role: str = "viewer",
                  **kwargs) -> None:
-        if role == "viewer":
+        """``role``: "presenter" (leads), "viewer" (one viewer's own tour) or "mirror" (a
+        following tour drawn for every viewer who only watches, see ``Mirror``)."""
+        if role != "presenter":
             kwargs.setdefault("start", room.position.chapter)
             kwargs.setdefault("step", room.position.step)
         super().__init__(workspace, **kwargs)
         self.room = room
         self.role = role
-        if role == "viewer":
+        self.first_frame = asyncio.Event()  # set once the first frame is out (Textual's Ready)
+        if role != "presenter":
             # The server's terminal is the presenter's: a viewer's last words (an error,
             # "Stopped with Ctrl+C") stay out of it; errors are in the viewer's errors.log.
             import io
@@ -248,7 +285,7 @@ class RoomTourApp(TourApp):
             from rich.console import Console
 
             self.error_console = Console(file=io.StringIO(), stderr=False)
-        self.following = role == "viewer"
+        self.following = role != "presenter"
         self.headcount = room.headcount
         self.last_key = time.monotonic()
         self.talk_started = time.monotonic()
@@ -261,6 +298,9 @@ class RoomTourApp(TourApp):
         if self.role == "presenter":
             self.talk_started = time.monotonic()
             self.set_interval(1.0, self._relabel)  # the talk's clock
+
+    def on_ready(self) -> None:
+        self.first_frame.set()
 
     def on_unmount(self) -> None:
         self.room.leave(self)
@@ -311,7 +351,7 @@ class RoomTourApp(TourApp):
         from tui.session import SESSIONS_DIR, link_prepared
 
         root = self.workspace.root
-        if self.role == "viewer" and root.parent.name == SESSIONS_DIR:
+        if self.role != "presenter" and root.parent.name == SESSIONS_DIR:
             with contextlib.suppress(OSError):
                 link_prepared(Workspace(root.parent.parent), root)
 
@@ -457,6 +497,64 @@ class NotesScreen(ModalScreen[None]):
         self.dismiss()
 
 
+# The alternate screen, no cursor, bracketed paste, no line wrap: what a tour's terminal is
+# set to (and RESTORE puts back).
+SCREEN_ON = "\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[?7l"
+
+
+class Mirror:
+    """One following tour, drawn for every viewer of one terminal size who only watches.
+
+    Most of a room watches: they follow the presenter and press nothing. Each of them
+    having a tour of their own would lay out and draw every move 30 times over in this
+    one process; a mirror draws it once and sends the same frames to each watcher. The
+    first key a watcher presses gives them a tour of their own, at the same place
+    (``tui.room_ssh.ViewerSession``), so the key does what it does for anyone. A mirror
+    asks the terminal for no mouse or focus reports: a watcher sends nothing until they
+    type.
+    """
+
+    def __init__(self, room: Room, workspace: Workspace, size: tuple[int, int]) -> None:
+        self.room, self.workspace, self.size = room, workspace, size
+        self.writers: dict[object, Callable[[str], None]] = {}
+        self.closed = False
+        self.app = RoomTourApp(workspace, room, role="mirror")
+        self.task = asyncio.get_running_loop().create_task(
+            run_viewer(self.app, size, self._write, lambda driver: None, reports=False))
+
+    def _write(self, data: str) -> None:
+        for write in list(self.writers.values()):
+            write(data)
+
+    def add(self, viewer: object, write: Callable[[str], None]) -> None:
+        """A new watcher: their terminal set up as the tour's, then the whole screen."""
+        self.writers[viewer] = write
+        write(SCREEN_ON + "\x1b[2J")
+        self.repaint()
+
+    def remove(self, viewer: object) -> None:
+        self.writers.pop(viewer, None)
+
+    def repaint(self) -> None:
+        """Draw the whole screen again for every watcher (one who joined, or caught up)."""
+        app = self.app
+        if app.is_running and app.screen_stack:
+            app.call_later(lambda: app.screen.refresh(repaint=True))
+        # before its first frame there is nothing to draw again: that frame is whole
+
+    async def close(self) -> None:
+        self.closed = True
+        self.writers.clear()
+        if self.app.is_running:
+            self.app.exit()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self.task, 20)
+        from tui.session import SESSIONS_DIR, close_session
+
+        if self.workspace.root.parent.name == SESSIONS_DIR:
+            close_session(self.workspace.root)
+
+
 class ChannelDriver(Driver):
     """Textual's side of a viewer's SSH channel: frames out, keys and sizes in.
 
@@ -466,9 +564,11 @@ class ChannelDriver(Driver):
 
     def __init__(self, app, *, debug: bool = False, mouse: bool = True,
                  size: tuple[int, int] | None = None,
-                 write: Callable[[str], None] = lambda data: None) -> None:
-        super().__init__(app, debug=debug, mouse=mouse, size=size)
+                 write: Callable[[str], None] = lambda data: None,
+                 reports: bool = True) -> None:
+        super().__init__(app, debug=debug, mouse=mouse and reports, size=size)
         self._write = write
+        self._reports = reports  # ask the terminal for focus (and mouse) reports
         from textual._xterm_parser import XTermParser
 
         self._parser = XTermParser(debug)
@@ -480,7 +580,7 @@ class ChannelDriver(Driver):
 
     def start_application_mode(self) -> None:
         self.resize(*(self._size or (80, 24)))
-        self.write("\x1b[?1049h\x1b[?25l\x1b[?1004h\x1b[?2004h\x1b[?7l")
+        self.write(SCREEN_ON + ("\x1b[?1004h" if self._reports else ""))
         if self._mouse:
             self.write("\x1b[?1000h\x1b[?1003h\x1b[?1015h\x1b[?1006h")
 
@@ -512,11 +612,11 @@ class ChannelDriver(Driver):
 
 
 async def run_viewer(app: RoomTourApp, size: tuple[int, int], write: Callable[[str], None],
-                     started: Callable[[ChannelDriver], None]) -> None:
+                     started: Callable[[ChannelDriver], None], reports: bool = True) -> None:
     """Run one viewer's tour on a channel; ``started`` gets the driver once it exists."""
 
     def driver(*args, **kwargs) -> ChannelDriver:
-        made = ChannelDriver(*args, write=write, **kwargs)
+        made = ChannelDriver(*args, write=write, reports=reports, **kwargs)
         started(made)
         return made
 

@@ -553,6 +553,8 @@ class TourSSHServer:
             await asyncio.wait(mains, timeout=SESSION_END_S)  # can take seconds to stop a tour)
         for session in list(self.sessions):
             await session._cleanup()
+        if self.room is not None:  # the tours the room drew for its watchers
+            await self.room.close_mirrors()
         for connection in list(self.connections):
             if connection.conn is not None:
                 connection.conn.close()

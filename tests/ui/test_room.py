@@ -164,7 +164,7 @@ async def test_an_explorer_with_nothing_to_watch_is_closed_and_restored(workspac
             await asyncio.wait_for(explorer.process.wait_closed(), TIMEOUT)
             assert _restored_after_last_frame("".join(explorer.seen))
             # the follower typed nothing either, but watches the presenter: still in the room
-            assert len(server.sessions) == 1 and server.sessions[0].app.following
+            assert len(server.sessions) == 1 and room.headcount == Headcount(1, 1)
     finally:
         await server.close()
 
@@ -359,8 +359,10 @@ async def test_viewers_following_into_the_data_chapter_see_the_one_room_crawl(
             await pilot.press("n")
             for viewer in viewers:
                 await viewer.until(_where(data))
+            # the viewers only watch: both see the room's mirror, a tour drawn for them both
+            assert all(s.app is None for s in server.sessions) and len(room.mirrors) == 1
             screens = [presenter.get_screen("data")] + [
-                s.app.get_screen("data") for s in server.sessions]
+                m.app.get_screen("data") for m in room.mirrors.values()]
             await _eventually(lambda: all(s.run_state.finished is not None for s in screens),
                               "every tour saw the crawl end")
             kept = {len(s.run_state.rows) for s in screens}
