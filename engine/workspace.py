@@ -100,6 +100,14 @@ def default_root() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False))
 
 
+def cache_root() -> Path:
+    """Where derived files that any workspace may share are kept (the user's cache folder):
+    nothing in it is an artifact, and all of it can be made again."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
 @dataclass(frozen=True)
 class Artifact:
     """A file a stage needs, and where it came from (always shown to the viewer)."""
