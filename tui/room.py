@@ -23,10 +23,9 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
-from typing import Any
 from dataclasses import dataclass
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from textual import events
 from textual.app import ComposeResult

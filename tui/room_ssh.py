@@ -19,7 +19,6 @@ from tui.room import ChannelDriver, Room, RoomTourApp, run_viewer
 from tui.session import RESTORE, close_session, open_session
 from tui.ssh import SSHConfig, TourSession, TourSSHServer
 
-
 HAND_OVER_S = 2.0  # the longest a watcher's first keys wait for their own tour's chapter
 
 

@@ -11,7 +11,6 @@ from functools import lru_cache
 
 from engine.data.document import Document, Drop
 
-
 MAPPED = ("ptc", "nextmove", "row")  # the large tables, read from disk as they are used
 
 
