@@ -95,8 +95,10 @@ async def viewers_main(port: int, n: int, timeout: float) -> None:
     say(event="ready")
     for line in sys.stdin:
         command = json.loads(line)
-        if command["do"] == "expect":  # the presenter moved at command["t0"]
+        if command["do"] == "expect":  # the presenter moves once this is acknowledged
             marks = [len(s.text) for s in screens]
+            say(event="armed")  # a fast frame must not arrive before the marks are taken
+            command["t0"] = json.loads(sys.stdin.readline())["t0"]
             # the header's "N/M · Title" appears on each screen
             word = command["word"]
             seen = await asyncio.gather(*(s.until(word, 0 if command.get("any") else m, timeout)
@@ -207,8 +209,10 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             lags: list[float] = []
             missing = 0
             for step in range(1, steps + 1):  # steps inside the first chapter: nothing to build
+                send(do="expect", word=f"step {step + 1}/")
+                assert (await reply())["event"] == "armed"
                 t0 = time.monotonic()
-                send(do="expect", word=f"step {step + 1}/", t0=t0)
+                send(t0=t0)
                 await pilot.press("space")
                 answer = await reply()
                 lags += answer["lags"]
@@ -223,9 +227,11 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                                            "p95": round(pct(keys, 0.95), 3), "n": len(keys)}
             lags = []
             for chapter in range(1, chapters + 1):
-                t0 = time.monotonic()
                 send(do="expect", word=f"{chapter + 1}/{len(CHAPTERS)} · "
-                                       f"{CHAPTERS[chapter].title}", t0=t0)
+                                       f"{CHAPTERS[chapter].title}")
+                assert (await reply())["event"] == "armed"
+                t0 = time.monotonic()
+                send(t0=t0)
                 await pilot.press("n")
                 answer = await reply()
                 lags += answer["lags"]

@@ -285,6 +285,10 @@ class RoomTourApp(TourApp):
 
             self.error_console = Console(file=io.StringIO(), stderr=False)
         self.following = role != "presenter"
+        self.placed = room.position  # where the room last put this tour (a viewer's, a mirror)
+        # A session that can show the room's mirror ends this tour when its viewer rejoins
+        # (``tui.room_ssh``): following needs no tour of one's own.
+        self.rejoin_by_watching = False
         self.headcount = room.headcount
         self.last_key = time.monotonic()
         self.talk_started = time.monotonic()
@@ -358,6 +362,7 @@ class RoomTourApp(TourApp):
         """Show the presenter's chapter and step."""
         self.link_room_files()
         chapter = max(0, min(position.chapter, len(CHAPTERS) - 1))
+        self.placed = position
         self.goto(chapter)
         screen = self.get_screen(CHAPTERS[chapter].slug)
         if screen.is_mounted:
@@ -367,8 +372,10 @@ class RoomTourApp(TourApp):
 
     def _check_drift(self) -> None:
         """A move of the viewer's own (a key, not the presenter): they are exploring now."""
-        if self.following and (self.current, self.screen_step()) != (
-                self.room.position.chapter, self.room.position.step):
+        # Compared with where the room last put this tour, not where the presenter is now:
+        # a presenter who moves on before this check runs is not a move of the viewer's.
+        if self.following and self.role == "viewer" and (
+                self.current, self.screen_step()) != (self.placed.chapter, self.placed.step):
             self.following = False
             self._relabel()
             self.room.counted()
@@ -391,6 +398,9 @@ class RoomTourApp(TourApp):
             self.notify("You are the presenter: the room follows you.", timeout=3)
             return
         self.following = not self.following
+        if self.following and self.rejoin_by_watching:
+            self.exit(result=REJOIN)  # the session shows the room's mirror again
+            return
         if self.following:
             self.go_to(self.room.position)
         self._relabel()
@@ -496,6 +506,8 @@ class NotesScreen(ModalScreen[None]):
         self.dismiss()
 
 
+REJOIN = "rejoin"  # what a viewer's own tour ends with when they rejoin the presenter
+
 # The alternate screen, no cursor, bracketed paste, no line wrap: what a tour's terminal is
 # set to (and RESTORE puts back).
 SCREEN_ON = "\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[?7l"
@@ -584,6 +596,8 @@ class ChannelDriver(Driver):
             self.write("\x1b[?1000h\x1b[?1003h\x1b[?1015h\x1b[?1006h")
 
     def stop_application_mode(self) -> None:
+        if getattr(self._app, "return_value", None) is REJOIN:
+            return  # the viewer goes back to the mirror: the terminal stays as it is
         self.write(RESTORE)
 
     def disable_input(self) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import asyncssh
 
 from engine.workspace import Workspace
-from tui.room import ChannelDriver, Room, RoomTourApp, run_viewer
+from tui.room import REJOIN, ChannelDriver, Room, RoomTourApp, run_viewer
 from tui.session import RESTORE, close_session, open_session
 from tui.ssh import SSHConfig, TourSession, TourSSHServer
 
@@ -41,11 +41,15 @@ class ViewerSession(TourSession):
             return
         idle = asyncio.get_running_loop().create_task(self._watch_idle())
         try:
-            if await self._watch():
-                self.folder = open_session(server.workspace, "room")
+            while await self._watch():  # watching until a key, then a tour of their own
+                self.folder = self.folder or open_session(server.workspace, "room")
                 self.app = RoomTourApp(Workspace(self.folder), server.room, role="viewer")
                 self.app.voter = self.voter
+                self.app.rejoin_by_watching = True
                 await run_viewer(self.app, self.size, self._send, self._started)
+                if self.app.return_value is not REJOIN:
+                    break
+                self.app = self.driver = None  # rejoined: back to the mirror
         finally:
             idle.cancel()
             server.room.unwatch(self)

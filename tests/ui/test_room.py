@@ -556,3 +556,45 @@ def test_what_the_room_builds_is_linked_into_a_viewers_folder(workspace):
         viewer.link_room_files()  # again: nothing changes, nothing breaks
     finally:
         close_session(viewer_folder)
+
+
+async def test_watchers_share_one_mirror_and_a_key_gives_a_tour_of_ones_own(workspace, keys_file,
+                                                                            client_key):
+    """Viewers who only watch are drawn by one mirror per terminal size; the first key gives
+    a viewer a tour of their own, at the presenter's place, with that key; rejoining goes
+    back to the mirror."""
+    from contextlib import AsyncExitStack
+
+    room, server = await _room(workspace, keys_file)
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, AsyncExitStack() as stack:
+            viewers = [await _viewer(server, client_key, stack) for _ in range(3)]
+            for viewer in viewers:
+                await viewer.until(_where(0), "following")
+            assert len(room.mirrors) == 1 and len(room.watchers) == 3
+            assert all(session.app is None for session in server.sessions)
+            await _eventually(lambda: presenter.headcount == Headcount(3, 3), "3 following")
+
+            for viewer in viewers:
+                viewer.set_mark()
+            await pilot.press("n")
+            for viewer in viewers:  # one tour drew it, every watcher got it
+                await viewer.until(_where(1))
+
+            first = viewers[0]
+            first.press("j")  # a key: a tour of their own, at chapter 2, and j steps away
+            await first.until(_where(1), "exploring")
+            own = [session for session in server.sessions if session.app is not None]
+            assert len(own) == 1 and own[0].app.current == 1 and not own[0].app.following
+            assert len(room.watchers) == 2
+            await _eventually(lambda: presenter.headcount == Headcount(3, 2), "2 following")
+
+            first.press("j")  # rejoin: back to the room's mirror, no tour of their own
+            await first.until(_where(1), "following")
+            await _eventually(lambda: all(s.app is None for s in server.sessions)
+                              and len(room.watchers) == 3, "every viewer watching again")
+            await _eventually(lambda: presenter.headcount == Headcount(3, 3), "3 following")
+    finally:
+        await server.close()
+    assert room.mirrors == {}  # the room's mirrors end with the server
