@@ -33,6 +33,22 @@ def snap_compare(snap_compare, monkeypatch):
     return snap_compare
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cache_folder(tmp_path_factory):
+    """Derived files the tour caches (the unpacked language model) go to a folder of the test
+    run's, not the user's cache; child processes inherit it."""
+    import os
+
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture(autouse=True)
 def workspace(request, tmp_path_factory, monkeypatch) -> Workspace:
     """A fresh workspace. The shipped artifacts are hidden unless the test is marked
