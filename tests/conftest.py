@@ -110,3 +110,15 @@ def wait_until():
             await pilot.pause(0.05)
 
     return wait_
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a module's tests: tiny models run fastest on one, the numbers are
+    the same everywhere, and a busy machine's cores are not fought over."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -11,6 +11,8 @@ from engine.chat.eval import Checked
 from engine.chat.format import SPECIAL_TOKENS
 from engine.model.checkpoint import load_checkpoint, save_checkpoint
 from engine.model.gpt import GPT, GPTConfig
+from engine.model.load import LoadedModel
+from engine.model.versions import ModelVersions
 from engine.preference import dpo as dpo_module
 from engine.preference.dpo import (
     DPOConfig,
@@ -29,19 +31,8 @@ from engine.preference.dpo import (
 )
 from engine.preference.prompts import APPLES, TOAST
 from engine.preference.votes import VoteStore
-from engine.model.load import LoadedModel
-from engine.model.versions import ModelVersions
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the same numbers everywhere, and no fight over a busy machine's cores."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 class ByteTokenizer:

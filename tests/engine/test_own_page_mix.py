@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from own_page import PAGE, PROMPT, SENTENCE
 
 import engine
 from engine.data.events import Kept
@@ -16,28 +16,7 @@ from engine.tokenizer import tour
 
 BUNDLED_DATASET = Path(engine.__file__).parent / "bundled" / "dataset.parquet"
 SAMPLE_ROWS = 6  # a few rows of the tour's crawl
-SENTENCE = "The harbour of Quillanmore keeps forty wooden boats painted in saffron and teal."
-PROMPT = "The harbour of Quillanmore"
-PAGE = (
-    "<html><head><title>A Week In Quillanmore</title></head><body><article>"
-    "<h1>A Week In Quillanmore</h1>"
-    f"<p>{SENTENCE} I spent a week there last spring and walked along the quay every "
-    "morning, which was cold but worth it.</p>"
-    "<p>The ferries are old and slow, and they are also the best way to see the coast. I rode "
-    "the early ferry to the lighthouse twice and still want to go again.</p>"
-    "<p>The food was simple and good: grilled fish, bread, olives and apple cake, with a "
-    "view of the bay almost every evening.</p></article></body></html>")
 CONTINUED = 8  # tokens of the page's own continuation the model must write
-
-
-@pytest.fixture(scope="module")
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def small_dataset_with_my_page(workspace, tmp_path) -> dict:

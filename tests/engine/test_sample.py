@@ -5,19 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.model.gpt import GPT, GPTConfig
 from engine.inference.sampler import SampleConfig, Sampler, filter_probs, generate
+from engine.model.gpt import GPT, GPTConfig
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 PROMPT = [3, 14, 15, 9, 26]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread, and a busy machine does not slow them down."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

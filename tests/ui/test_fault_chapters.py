@@ -20,17 +20,9 @@ from engine.workspace import ARTIFACTS, REBUILD
 from screens.registry import find_chapter
 from tui.app import TourApp
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ chapter continues the page's first words with the page's own next words."""
 from __future__ import annotations
 
 import pytest
+from own_page import PAGE, SENTENCE
 
 from engine.data.events import Kept
 from engine.data.ownpage import check_page
@@ -25,16 +26,6 @@ from tui.app import TourApp
 
 pytestmark = pytest.mark.bundled
 
-SENTENCE = "The harbour of Quillanmore keeps forty wooden boats painted in saffron and teal."
-PAGE = (
-    "<html><head><title>A Week In Quillanmore</title></head><body><article>"
-    "<h1>A Week In Quillanmore</h1>"
-    f"<p>{SENTENCE} I spent a week there last spring and walked along the quay every "
-    "morning, which was cold but worth it.</p>"
-    "<p>The ferries are old and slow, and they are also the best way to see the coast. I rode "
-    "the early ferry to the lighthouse twice and still want to go again.</p>"
-    "<p>The food was simple and good: grilled fish, bread, olives and apple cake, with a "
-    "view of the bay almost every evening.</p></article></body></html>")
 
 
 def _add_own_page(workspace, tmp_path) -> dict:

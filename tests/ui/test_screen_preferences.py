@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from sizes import SIZE_IDS, SIZES
 from textual.worker import WorkerFailed
 
 from engine.chat.format import format_text
@@ -17,21 +18,10 @@ from screens.preferences import NudgePanel, PreferencesScreen, VotePanel
 from screens.registry import find_chapter
 from tui.app import TourApp
 
-from sizes import SIZE_IDS, SIZES
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 SIZE = (100, 32)
 SESSION = "test-viewer"
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the same numbers everywhere, and no fight over a busy machine's cores."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @lru_cache(maxsize=1)

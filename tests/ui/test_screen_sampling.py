@@ -11,18 +11,9 @@ from screens.registry import find_chapter
 from screens.sampling import SamplingScreen
 from tui.app import TourApp
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
 SIZE = (100, 32)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny model runs fastest on one thread, and a busy machine does not slow it down."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
