@@ -41,3 +41,15 @@ def test_without_a_writable_cache_the_model_is_loaded_into_memory(fresh):
     model = language.identifier()
     assert not isinstance(model.nb_ptc, np.memmap)
     assert model.classify(TEXTS[0])[0] == "en"
+
+
+def test_a_damaged_unpacking_is_not_used_and_is_made_again(fresh):
+    folder = language._unpacked_model()
+    nextmove = folder / "nextmove.npy"
+    nextmove.write_bytes(nextmove.read_bytes()[:1000])  # cut off, as by a full disk
+    model = language.identifier()
+    assert not isinstance(model.nb_ptc, np.memmap)  # read from py3langid's own file instead
+    assert model.classify(TEXTS[0])[0] == "en"
+    assert not folder.exists()
+    language.identifier.cache_clear()
+    assert isinstance(language.identifier().tk_nextmove, np.memmap)  # unpacked again

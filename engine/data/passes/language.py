@@ -25,11 +25,16 @@ def identifier():
     import numpy as np
     from py3langid.langid import LanguageIdentifier
 
+    folder = None
     try:
         folder = _unpacked_model()
         tables = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if name in MAPPED else None)
                   for name in ("ptc", "pc", "classes", "nextmove", "row", "out")}
     except (OSError, ValueError):
+        if folder is not None:  # a damaged unpacking: the next process unpacks it again
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
         from py3langid.langid import MODEL_FILE
 
         return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
