@@ -24,7 +24,6 @@ from engine.chat.format import Turn, call_text
 from engine.chat.pools import (
     invented_name,
     is_eval_expression,
-    is_eval_name,
     real_places,
     training_place,
 )
@@ -80,33 +79,72 @@ CALCULATOR_QUESTIONS = (
 SEARCH_QUESTIONS = (
     "Search the pages for {topic}.",
     "search for {topic}",
+    "Search for {topic}.",
     "Look up {topic}.",
+    "look up {topic}",
     "look up {topic} in the pages",
     "What do the pages say about {topic}?",
+    "what do your pages say about {topic}",
     "Find a page about {topic}.",
-    "Search your pages for {topic}.",
-    "Can you search for {topic}?",
     "find something about {topic}",
+    "Find something on {topic}.",
+    "Search your pages for {topic}.",
+    "search the dataset for {topic}",
+    "Can you search for {topic}?",
+    "Is there a page about {topic}?",
+    "anything about {topic} in your pages?",
 )
-# what a search may be about: things, not the topics the evaluation asks for
-SEARCH_TOPICS = (
+# What a search may be about. Topics are drawn from a pool far larger than the model can
+# store (things, things with a word in front, "how ... work", "making ...", the pages' own
+# words), so the query has to be copied from the question. No topic shares a word with the
+# evaluation's search questions (engine.chat.pools.is_eval_topic).
+SEARCH_THINGS = (
     "volcanoes", "rivers", "mountains", "deserts", "islands", "the moon", "the sun", "rainbows",
     "clouds", "magnets", "electricity", "gravity", "light", "the ocean", "tides", "forests",
     "birds", "bees", "whales", "dinosaurs", "trees", "flowers", "coffee", "tea", "cheese",
     "chocolate", "rice", "noodles", "omelettes", "pizza", "sandwiches", "cookies", "jam",
     "bicycles", "cars", "ships", "airplanes", "bridges", "castles", "museums", "libraries",
-    "maps", "postcards", "stamps", "birthdays", "weddings", "picnics", "gardens", "camping",
-    "hiking", "football", "chess", "painting", "poetry", "history", "rain boots", "umbrellas",
-    "city walks", "old markets", "night trains", "lighthouses", "harbours", "glaciers",
-    "earthquakes", "thunder", "snowflakes", "seasons", "calendars", "clocks", "telescopes",
+    "maps", "postcards", "stamps", "birthdays", "picnics", "gardens", "camping", "hiking",
+    "football", "chess", "painting", "poetry", "history", "rain boots", "umbrellas",
+    "city walks", "old markets", "lighthouses", "harbours", "glaciers", "earthquakes",
+    "thunder", "snowflakes", "seasons", "calendars", "clocks", "telescopes", "owls", "foxes",
+    "wolves", "frogs", "spiders", "sharks", "penguins", "elephants", "horses", "tomatoes",
+    "potatoes", "carrots", "lemons", "mushrooms", "honey", "butter", "dumplings", "curry",
+    "pasta", "muffins", "waffles", "lanterns", "kites", "boats", "trams", "buses", "canals",
+    "tunnels", "towers", "temples", "caves", "waterfalls", "lakes", "meadows", "storms", "fog",
+    "ice", "stars", "planets", "comets", "batteries", "engines", "robots", "computers",
+    "radios", "cameras", "pianos", "guitars", "drums", "songs", "dances", "festivals",
+    "markets", "farms", "schools", "hospitals", "knitting", "gardening", "fishing", "sailing",
+    "swimming", "running", "cycling", "photography", "pottery", "origami", "puzzles",
+    "riddles", "letters", "diaries", "coins", "shells", "pebbles", "feathers", "candles",
+    "blankets", "teapots", "bottles", "ladders", "fences", "roofs", "windows", "doors",
+    "chairs", "tables", "lamps", "mirrors", "keys", "locks", "wallets", "backpacks", "tents",
+    "maple syrup", "olive oil", "sea salt", "paper planes", "hot springs", "sand dunes",
+    "coral reefs", "tree frogs", "city parks", "street names", "bus stops", "time zones",
 )
+SEARCH_WORDS_BEFORE = ("old", "new", "small", "big", "quick", "easy", "cheap", "famous", "local",
+                       "winter", "summer", "spring", "autumn", "night", "early", "wild", "red",
+                       "blue", "yellow", "homemade", "ancient", "modern", "tiny", "strange",
+                       "quiet", "busy", "northern", "southern", "coastal", "mountain")
+SEARCH_VERBS = ("work", "form", "grow", "move", "change", "begin", "last", "fall", "shine",
+                "float", "break", "sleep", "hide", "spread")
+SEARCH_DOINGS = ("making", "fixing", "growing", "cooking", "drawing", "cleaning", "choosing",
+                 "building", "painting", "storing", "finding", "counting", "measuring",
+                 "collecting", "sorting", "carrying", "planting", "naming")
+SEARCH_SHAPES = ("{thing}", "{thing}", "{before} {thing}", "how {thing} {verb}",
+                 "{doing} {thing}", "the history of {thing}", "{thing} for beginners",
+                 "{thing} and {thing2}", "facts about {thing}", "{before} {thing} in {place}",
+                 "{thing} in {place}", "tips for {doing} {thing}", "why {thing} {verb}")
 SEARCH_RESULTS = (
     "{Topic} are on a few pages, with short notes.",
     "A page about {topic} says they are worth a look.",
-    "{Topic}: one page names them in a travel note.",
+    "{Topic}: one page names them in a short note.",
     "No page is mainly about {topic}.",
     "A short page is about {topic}, in plain words.",
+    "One page mentions {topic} in passing.",
+    "Nothing in the pages is about {topic}.",
 )
+
 
 GREETINGS = (
     ("hi", "Hi! " + CAPABILITIES),
@@ -178,7 +216,7 @@ class CopyingConfig:
     seed: int = 4242
     weather: int = 6000
     calculator: int = 5000
-    search: int = 1500
+    search: int = 4000
     small_talk: int = 1500
     followups: int = 400
 
@@ -288,17 +326,31 @@ def _calculator(rng: random.Random) -> tuple[Turn, ...] | None:
             Turn("tool_result", result), Turn("assistant", f"{shown} = {result}."))
 
 
+def search_topic(rng: random.Random) -> str:
+    """A made-up search topic: "volcanoes", "how kites float", "cleaning teapots in Oslo"."""
+    from engine.chat.pools import is_eval_topic
+
+    while True:
+        things = rng.sample(SEARCH_THINGS, 2)
+        topic = rng.choice(SEARCH_SHAPES).format(
+            thing=things[0], thing2=things[1], before=rng.choice(SEARCH_WORDS_BEFORE),
+            verb=rng.choice(SEARCH_VERBS), doing=rng.choice(SEARCH_DOINGS),
+            place=training_place(rng))
+        if not is_eval_topic(topic):
+            return topic
+
+
 def _search(rng: random.Random) -> tuple[Turn, ...]:
-    roll = rng.random()
-    if roll < 0.6:
-        topic = rng.choice(SEARCH_TOPICS)
-    elif roll < 0.8:
-        topic = training_place(rng)
+    from engine.chat.pools import page_snippets
+
+    snippets = page_snippets()
+    if rng.random() < 0.4 and snippets:  # a topic from the pages: the result is their sentence
+        topic, result = rng.choice(snippets)
     else:
-        place = rng.choice([p for p in real_places() if not is_eval_name(p)])
-        topic = f"{rng.choice(SEARCH_TOPICS)} in {place}"
+        topic = training_place(rng) if rng.random() < 0.15 else search_topic(rng)
+        result = rng.choice(SEARCH_RESULTS).format(topic=topic,
+                                                    Topic=topic[:1].upper() + topic[1:])
     question = typed(rng, _lower_start(rng, rng.choice(SEARCH_QUESTIONS)).format(topic=topic))
-    result = rng.choice(SEARCH_RESULTS).format(topic=topic, Topic=topic[:1].upper() + topic[1:])
     return (Turn("user", question), Turn("tool_call", call_text("search", query=topic)),
             Turn("tool_result", result), Turn("assistant", f"The pages say: {result}"))
 

@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from functools import lru_cache
 from pathlib import Path
 
 PLACES_FILE = Path(__file__).with_name("places.txt")
+# The dataset shipped with the package (what `llm-tour prepare` builds from the sample web):
+# training searches find its sentences, whichever dataset a workspace has.
+PAGES_FILE = Path(__file__).parent.parent / "bundled" / "dataset.parquet"
 EVAL_SHARE = 0.08  # of all names and expressions, chosen by hash: evaluation only
 
 _ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "gr", "h", "j", "k", "kh", "kr", "l", "m",
@@ -154,3 +158,73 @@ def eval_places(count: int) -> tuple[str, ...]:
     while len(out) < count:
         add(invented_name(rng))
     return tuple(out[:count])
+
+
+def _word_forms(word: str) -> set[str]:
+    """A word and its plain plural or singular ("speech", "speeches"; "toast", "toasts")."""
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    return forms
+
+
+@lru_cache(maxsize=1)
+def _eval_search_words() -> frozenset[str]:
+    from engine.chat.eval import SEARCH_QUESTIONS, content_words
+
+    return frozenset(form for question in SEARCH_QUESTIONS for word in content_words(question)
+                     for form in _word_forms(word))
+
+
+def is_eval_topic(text: str) -> bool:
+    """Whether a search topic (or a sentence) shares a word, or its plural or singular, with
+    the evaluation's search questions: no training search is about what the evaluation asks."""
+    words = re.findall(r"[a-z0-9']+", text.casefold())
+    return any(w in _eval_search_words() for w in words)
+
+
+_SNIPPET_STOPWORDS = frozenset((
+    "about", "after", "capital", "capitals", "city", "country", "countries", "again", "also",
+    "always", "because", "been", "before", "being", "could", "every", "from", "have", "here",
+    "into", "just", "like", "more", "most", "much", "never", "only", "other", "over", "same",
+    "should", "some", "such", "than", "that", "their", "them", "then", "there", "these",
+    "they", "this", "those", "through", "today", "very", "what", "when", "where", "which",
+    "while", "will", "with", "would", "your"))
+
+
+@lru_cache(maxsize=1)
+def page_snippets() -> tuple[tuple[str, str], ...]:
+    """(topic, sentence) pairs from the bundled dataset's pages, as a search finds them: a
+    sentence of a page, and one or two of its words that a search for it would use. No
+    sentence names an evaluation place or shares a word with the evaluation's searches."""
+    import pyarrow.parquet as pq
+
+    from engine.chat.conversations import held_out_capitals
+
+    rng = random.Random(EVAL_SEED + 7)
+    out: dict[str, tuple[str, str]] = {}
+    held = sorted({n for row in held_out_capitals() for n in (row.country, row.capital)},
+                  key=len, reverse=True)
+    held_out = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, held)) + r")(?![\w-])")
+    for content in pq.read_table(PAGES_FILE, columns=["content"]).column("content").to_pylist():
+        for line in content.split("\n"):
+            for sentence in re.split(r"(?<=[.!?])\s+", line.strip()):
+                if not 30 <= len(sentence) <= 110 or sentence in out or is_eval_topic(sentence):
+                    continue
+                names = re.findall(r"[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)*", sentence)
+                if held_out.search(sentence) or any(is_eval_name(n) for n in names):
+                    continue
+                words = re.findall(r"(?<![\w'’-])[a-z]+(?![\w'’-])", sentence)
+                plain = [w for w in words if len(w) >= 4 and w not in _SNIPPET_STOPWORDS]
+                # a name as written, or one or two plain words in a row
+                topics = [n for n in names if len(n) >= 4 and not sentence.startswith(n)]
+                for i, word in enumerate(plain):
+                    topics.append(word)
+                    pair = f"{word} {plain[i + 1]}" if i + 1 < len(plain) else ""
+                    if pair and pair in sentence:
+                        topics.append(pair)
+                if topics:
+                    out[sentence] = (rng.choice(topics), sentence)
+    return tuple(out.values())

@@ -9,7 +9,14 @@ import pytest
 
 from engine.chat import conversations as cv
 from engine.chat.copying import CAPABILITIES, SKIES
-from engine.chat.pools import is_eval_expression, is_eval_name, real_places
+from engine.chat.eval import SEARCH_QUESTIONS as EVAL_SEARCH_QUESTIONS
+from engine.chat.pools import (
+    is_eval_expression,
+    is_eval_name,
+    is_eval_topic,
+    page_snippets,
+    real_places,
+)
 from engine.data.facts import load_capitals
 from engine.tools.calculator import calculator
 from engine.tools.parser import ToolCall, parse_call
@@ -99,7 +106,34 @@ def test_tool_calls_parse_and_replies_repeat_the_result():
             elif parsed.name == "calculator":
                 assert result.text == calculator(parsed.args["expression"].strip())
                 assert c.turns[-1].text.endswith(f"= {result.text}.")
+            else:
+                assert c.turns[-1].text == f"The pages say: {result.text}"
     assert set(by_kind) == set(cv.TOOLS)
+
+
+def _searches() -> list[tuple[str, str]]:
+    """(query, result) of every training search."""
+    return [(parse_call(c.turns[1].text).args["query"].strip(), c.turns[2].text)
+            for c in _all() if c.kind == "search"]
+
+
+def test_search_queries_must_be_copied_and_never_touch_what_the_evaluation_asks():
+    searches = _searches()
+    queries = {query for query, _ in searches}
+    assert len(queries) > 2500  # far more than a model this small can store
+    assert sum(len(q.split()) >= 3 for q in queries) > 500  # phrases, not just words
+    for query, result in searches:
+        assert not is_eval_topic(query), query
+        assert not is_eval_topic(result), result
+    for question in EVAL_SEARCH_QUESTIONS:  # the rule does catch the evaluation's own
+        assert is_eval_topic(question), question
+
+
+def test_some_searches_find_a_sentence_of_the_pages_that_holds_the_query():
+    pages = {sentence for _, sentence in page_snippets()}
+    found = [(q, r) for q, r in _searches() if r in pages]
+    assert len(found) > 1000
+    assert all(q in r for q, r in found)
 
 
 def test_weather_readings_are_random_so_the_reply_must_copy_them():
