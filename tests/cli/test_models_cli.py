@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
+
+import engine
 
 from engine.model.versions import ModelVersions
 from tui.cli import cli
@@ -40,8 +45,12 @@ def test_models_lists_each_version_with_its_figures_or_the_command_that_measures
     mine = _own_chat_version(workspace)
     listed = _run(workspace, "models")
     assert listed.exit_code == 0, listed.output
-    assert "422 of 455 whole turns right (93%): weather 31/40 (78%)" in \
-        _block(listed.output, "bundled-chat")  # shipped in engine/bundled/figures.json
+    shipped = next(entry["eval"] for entry in json.loads(
+        (Path(engine.__file__).parent / "bundled" / "figures.json").read_text()).values() if entry["file"] == "chat.pt")
+    weather = dict((c, (r, t)) for c, r, t in shipped["categories"])["weather"]
+    assert (f"{shipped['right']} of {shipped['total']} whole turns right "
+            f"({shipped['right'] / shipped['total']:.0%}): weather {weather[0]}/{weather[1]} "
+            f"({weather[0] / weather[1]:.0%})") in _block(listed.output, "bundled-chat")
     assert "llm-tour eval --model base" in _block(listed.output, "bundled-base")
     assert f"not measured yet: llm-tour eval --version {mine.id}" in \
         _block(listed.output, mine.id)
@@ -53,7 +62,7 @@ def test_models_lists_each_version_with_its_figures_or_the_command_that_measures
     block = _block(listed.output, mine.id)
     assert "of 9 whole turns right" in block and "weather" in block and "base" in block
     assert f"llm-tour eval --version {mine.id} --limit 1" in block
-    assert "422 of 455" in _block(listed.output, "bundled-chat")  # the other file's, unchanged
+    assert f"{shipped['right']} of {shipped['total']}" in _block(listed.output, "bundled-chat")
 
 
 def test_eval_names_a_version_it_does_not_know_and_refuses_two_models(workspace, tmp_path):
