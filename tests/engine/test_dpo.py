@@ -128,6 +128,29 @@ def test_dpo_raises_the_preferred_minus_rejected_margin():
     assert changed and not model.training
 
 
+def test_the_anchor_keeps_what_was_not_voted_on_closer_to_the_model_it_started_from():
+    """A hard nudge moves the whole model; the KL anchor on fine-tuning conversations holds
+    conversations nobody voted on (measured on another sample) nearer the frozen model,
+    while the votes still win."""
+    import copy
+
+    from engine.preference.dpo import _Anchor
+
+    tok = ByteTokenizer()
+    drift, margins = {}, {}
+    for weight in (0.0, 5.0):
+        model = tiny_model()
+        frozen = copy.deepcopy(model)
+        config = DPOConfig(steps=8, learning_rate=1e-2, anchor_weight=weight)
+        last = list(dpo(model, tok, talk_preferences(), config))[-1]
+        margins[weight] = last.margin_after - last.margin_before
+        elsewhere = _Anchor(model, frozen, tok, DPOConfig(seed=7, anchor_conversations=16))
+        with torch.no_grad():
+            drift[weight] = float(elsewhere.kl(model))
+    assert drift[5.0] < 0.5 * drift[0.0], drift
+    assert margins[5.0] > 1.0 and margins[0.0] > 1.0, margins
+
+
 def test_dpo_steps_run_without_dropout():
     """The loss compares the model with its frozen reference; with dropout on in the model
     alone, a step that changes nothing would still report a changed answer (and its first
