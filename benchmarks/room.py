@@ -6,13 +6,16 @@ asyncssh client with a PTY from its own loopback address (127.0.0.10, .11, ...).
 each N it prints the server's memory (RSS and PSS, from /proc), the lag from the
 presenter's move to the moment every viewer's screen shows it (steps inside the first
 chapter, then new chapters, which each viewer builds on first sight), and the key round
-trip (every viewer presses j and sees "exploring", then j and "following"), at rest in
-the first chapter and after the walk (Data's crawl and Tokens' training, the room's runs,
-still drawing on every screen).
+trip (every viewer presses j, steps away and gets a tour of their own, then j again and
+is back on the room's mirror: the server's word that their tour is opening, the tour's own
+header, the mirror again), all at once at rest in the first chapter, and after the walk
+(Data's crawl and Tokens' training, the room's runs, still drawing on every screen) all
+at once and spread over ``--key-spread`` seconds.
 
 Then a flood: many half-open TCP connections (connected, never a byte) and ``ssh -N``
 style connections (logged in, no terminal), from two other addresses, and one more
-viewer, whose time to the first frame of the tour is printed (the goal: under 3 s).
+viewer, whose time to the first frame of the tour is printed (the goal: under 3 s); then
+how long until the server holds no more sockets than before the flood.
 
     python benchmarks/room.py --viewers 1,5,10,30 [--chapters 2] [--steps 2]
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -45,6 +49,17 @@ def memory() -> dict[str, float]:
     except (OSError, AttributeError):
         pss = float("nan")
     return {"rss_mb": round(rss, 1), "pss_mb": round(pss, 1)}
+
+
+def open_sockets() -> int:
+    """How many sockets this process holds open (its file descriptors that are sockets)."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            continue
+    return count
 
 
 def pct(values: list[float], q: float) -> float:
@@ -107,17 +122,7 @@ async def viewers_main(port: int, n: int, timeout: float) -> None:
             lags = [t - command["t0"] for t in seen if isinstance(t, float)]
             say(event="lag", lags=lags, missing=sum(1 for t in seen if not isinstance(t, float)))
         elif command["do"] == "keys":
-            times = []
-            for key, word in (("j", "exploring"), ("j", "following")):
-                marks = [len(s.text) for s in screens]
-                start = time.monotonic()
-                for s in screens:
-                    s.process.stdin.write(key)
-                seen = await asyncio.gather(*(s.until(word, m, timeout)
-                                              for s, m in zip(screens, marks)),
-                                            return_exceptions=True)
-                times += [t - start for t in seen if isinstance(t, float)]
-            say(event="keys", times=times)
+            say(event="keys", **await press_j(screens, command.get("spread", 0.0), timeout))
         elif command["do"] == "flood":
             say(event="flood", **await flood(port, command["half_open"], command["no_session"],
                                              timeout))
@@ -125,6 +130,33 @@ async def viewers_main(port: int, n: int, timeout: float) -> None:
             break
     for conn, _ in pairs:
         conn.close()
+
+
+async def press_j(screens: list[Screen], spread: float, timeout: float) -> dict:
+    """Every viewer presses j (step away), each at a random moment within ``spread``
+    seconds (0: all at once), then j again (rejoin). Seconds from each viewer's own press
+    to: the server's word that the tour is opening ("ack"), their own tour's header
+    ("tour": "exploring · j rejoins"), and, after the second j, the room's mirror
+    ("back": "following")."""
+    import random
+
+    rng = random.Random(len(screens))
+    out: dict[str, list[float]] = {"ack": [], "tour": [], "back": []}
+
+    async def one(screen: Screen, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for key, words in (("j", (("ack", "opening your own tour"), ("tour", "j rejoins"))),
+                           ("j", (("back", "following"),))):
+            mark = len(screen.text)
+            start = time.monotonic()
+            screen.process.stdin.write(key)
+            for name, word in words:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    out[name].append(await screen.until(word, mark, timeout) - start)
+            await asyncio.sleep(0.5 + rng.random() * spread if spread else 0)
+
+    await asyncio.gather(*(one(s, rng.random() * spread) for s in screens))
+    return out
 
 
 async def flood(port: int, half_open: int, no_session: int, timeout: float) -> dict:
@@ -169,7 +201,7 @@ async def flood(port: int, half_open: int, no_session: int, timeout: float) -> d
 # -- the server and the presenter (this process) ----------------------------------------------
 
 async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int, int] | None,
-                   steps: int = 2):
+                   steps: int = 2, key_spread: float = 10.0):
     from engine.workspace import Workspace
     from screens.registry import CHAPTERS
     from tui.room import Room, RoomTourApp
@@ -200,6 +232,14 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             def send(**command) -> None:
                 child.stdin.write((json.dumps(command) + "\n").encode())
 
+            async def keys(spread: float) -> dict:
+                send(do="keys", spread=spread)
+                times = await reply()
+                return {"spread_s": spread} | {
+                    name: {"p50": round(pct(times[name], 0.5), 3),
+                           "p95": round(pct(times[name], 0.95), 3), "n": len(times[name])}
+                    for name in ("ack", "tour", "back")}
+
             started = time.monotonic()
             assert (await reply())["event"] == "ready"
             result["all_in_s"] = round(time.monotonic() - started, 2)
@@ -221,10 +261,7 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                 result["step_lag_s"] = {"p50": round(pct(lags, 0.5), 3),
                                         "p95": round(pct(lags, 0.95), 3),
                                         "max": round(max(lags, default=float("nan")), 3)}
-                send(do="keys")
-                keys = (await reply())["times"]
-                result["key_s_at_rest"] = {"p50": round(pct(keys, 0.5), 3),
-                                           "p95": round(pct(keys, 0.95), 3), "n": len(keys)}
+                result["keys_at_rest"] = await keys(0.0)
             lags = []
             for chapter in range(1, chapters + 1):
                 send(do="expect", word=f"{chapter + 1}/{len(CHAPTERS)} · "
@@ -239,16 +276,21 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             result["lag_s"] = {"p50": round(pct(lags, 0.5), 3), "p95": round(pct(lags, 0.95), 3),
                                "max": round(max(lags, default=float("nan")), 3),
                                "missing": missing}
-            send(do="keys")
-            keys = (await reply())["times"]
-            result["key_s"] = {"p50": round(pct(keys, 0.5), 3), "p95": round(pct(keys, 0.95), 3),
-                               "n": len(keys)}
+            result["keys_after_walk"] = await keys(0.0)
+            result["keys_after_walk_spread"] = await keys(key_spread)
             result["memory_mb_after_walk"] = memory()
             if flood_args is not None:
+                before_flood = open_sockets()
                 send(do="flood", half_open=flood_args[0], no_session=flood_args[1])
                 answer = await reply()
                 answer.pop("event")
-                result["flood"] = answer | {"refused_at_the_door": server.refused}
+                left = time.monotonic()  # the attacker has closed every connection
+                while open_sockets() > before_flood and time.monotonic() - left < timeout:
+                    await asyncio.sleep(0.1)
+                result["flood"] = answer | {
+                    "refused_at_the_door": server.refused, "sockets_before": before_flood,
+                    "sockets_after": open_sockets(),
+                    "back_to_before_s": round(time.monotonic() - left, 2)}
             send(do="quit")
             await child.wait()
         await server.close()
@@ -268,6 +310,9 @@ def main() -> None:
     parser.add_argument("--client", nargs=2, type=int, metavar=("PORT", "N"))
     parser.add_argument("--one", type=int, metavar="N", help="one room of N, in this process")
     parser.add_argument("--with-flood", action="store_true")
+    parser.add_argument("--key-spread", type=float, default=10.0,
+                        help="seconds over which the viewers' keys are spread in the second "
+                             "key test after the walk (the first: all at once)")
     args = parser.parse_args()
     if args.client:
         asyncio.run(viewers_main(args.client[0], args.client[1], args.timeout))
@@ -281,8 +326,8 @@ def main() -> None:
 
             subprocess.run([sys.executable, __file__, "--one", str(n), "--chapters",
                             str(args.chapters), "--steps", str(args.steps),
-                            "--timeout", str(args.timeout), "--flood",
-                            args.flood, *extra], check=False)
+                            "--timeout", str(args.timeout), "--flood", args.flood,
+                            "--key-spread", str(args.key_spread), *extra], check=False)
         return
     os.environ.setdefault("TEXTUAL_FPS", "10")  # the room's slow-link settings
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
@@ -290,7 +335,7 @@ def main() -> None:
     os.environ.setdefault("LLM_TOUR_REMOTE", "1")
     flood_args = (half_open, no_session) if args.with_flood else None
     print(json.dumps(asyncio.run(one_room(args.one, args.chapters, args.timeout, flood_args,
-                                          args.steps))), flush=True)
+                                          args.steps, args.key_spread))), flush=True)
 
 
 if __name__ == "__main__":

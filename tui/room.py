@@ -40,7 +40,7 @@ from engine.workspace import Workspace
 from screens.registry import CHAPTERS
 from screens.widgets.tour_header import TourHeader
 from tui.app import TourApp
-from tui.session import RESTORE
+from tui.session import RESTORE, close_session
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class RoomRun:
                 with self._changed:
                     self.events.append(event)
                     self._changed.notify_all()
-        except BaseException as error:  # handed to every follower, in its own worker
+        except BaseException as error:  # noqa: BLE001 (handed to every follower, in its worker)
             self.error = error
         finally:
             close = getattr(iterator, "close", None)
@@ -520,7 +520,7 @@ class Mirror:
     having a tour of their own would lay out and draw every move 30 times over in this
     one process; a mirror draws it once and sends the same frames to each watcher. The
     first key a watcher presses gives them a tour of their own, at the same place
-    (``tui.room_ssh.ViewerSession``), so the key does what it does for anyone. A mirror
+    (``RoomSeat``), so the key does what it does for anyone. A mirror
     asks the terminal for no mouse or focus reports: a watcher sends nothing until they
     type.
     """
@@ -560,7 +560,7 @@ class Mirror:
             self.app.exit()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(self.task, 20)
-        from tui.session import SESSIONS_DIR, close_session
+        from tui.session import SESSIONS_DIR
 
         if self.workspace.root.parent.name == SESSIONS_DIR:
             close_session(self.workspace.root)
@@ -636,6 +636,160 @@ async def run_viewer(app: RoomTourApp, size: tuple[int, int], write: Callable[[s
     app.driver_class = driver
     with contextlib.suppress(asyncio.CancelledError):
         await app.run_async(size=size)
+
+
+HAND_OVER_S = 2.0  # the longest a watcher's first keys wait for their own tour's chapter
+STEPPING_AWAY = " exploring · opening your own tour here; your key is kept…"
+
+
+class RoomSeat:
+    """One viewer's place in the room, whatever carries their terminal (an SSH channel, a
+    browser's socket): frames go out through ``send``, keys and sizes come in.
+
+    The seat starts by watching the room's mirror for its terminal size (``Mirror``). The
+    first key steps away from it: the top line says so at once, and a tour of the viewer's
+    own starts at the place the mirror showed, drawn by a ``ChannelDriver``; that key and
+    those typed meanwhile go to it once it is up. ``j`` in that tour rejoins: the tour ends
+    and the seat watches the mirror again.
+    """
+
+    def __init__(self, room: Room, send: Callable[[str], None], size: tuple[int, int],
+                 voter: str | None, open_folder: Callable[[], Path]) -> None:
+        """``voter``: who votes from this seat's own tour; ``open_folder()``: a new session
+        folder (the viewer's own, made on their first key, and each new mirror's)."""
+        self.room = room
+        self.send = send
+        self.size = size
+        self.voter = voter
+        self.open_folder = open_folder
+        self.folder: Path | None = None  # the viewer's own session folder, once they typed
+        self.app: RoomTourApp | None = None  # the viewer's own tour, while they have one
+        self.driver: ChannelDriver | None = None
+        self.ended = False
+        self._typed = bytearray()  # keys typed since the seat stepped away from the mirror
+        self._woken: asyncio.Event | None = None  # set by the first key, or the end
+        self._hand_over: asyncio.Task | None = None
+
+    async def run(self) -> None:
+        """Watch, a tour of one's own, watch again, … until the seat ends (``end``) or the
+        viewer's own tour ends other than by rejoining."""
+        try:
+            while await self._watch():  # watching until a key, then a tour of their own
+                self.folder = self.folder or self.open_folder()
+                self.app = RoomTourApp(Workspace(self.folder), self.room, role="viewer")
+                self.app.voter = self.voter
+                self.app.rejoin_by_watching = True
+                try:
+                    await run_viewer(self.app, self.size, self.send, self._started)
+                finally:
+                    if self._hand_over is not None:
+                        self._hand_over.cancel()
+                if self.app.return_value is not REJOIN or self.ended:
+                    break
+                self.app = self.driver = None  # rejoined: back to the mirror
+        finally:
+            self.room.unwatch(self)
+
+    async def _watch(self) -> bool:
+        """Watch the room's mirror until the viewer types (True) or the seat ends."""
+        if self.ended:
+            return False
+        self._typed = bytearray()
+        self._woken = asyncio.Event()
+        self.watch_mirror()
+        await self._woken.wait()
+        self.room.unwatch(self)
+        return bool(self._typed) and not self.ended
+
+    def watch_mirror(self) -> None:
+        """Watch the mirror for the seat's size (one made for it if none is drawn yet)."""
+        self.room.watch(self, self.size, self.send, lambda: Workspace(self.open_folder()))
+
+    def _started(self, driver: ChannelDriver) -> None:
+        self.driver = driver
+        app = self.app
+
+        async def hand_over() -> None:
+            """What was typed while watching goes to the tour once it shows what the mirror
+            showed: its first frame is out and its chapter has loaded (its workers are done,
+            a short wait at most; a stage the room runs goes on)."""
+            await app.first_frame.wait()
+            if self.ended:  # the seat ended while the tour was starting
+                app.exit()
+                return
+            deadline = time.monotonic() + HAND_OVER_S
+            while time.monotonic() < deadline and len(app.running_workers()) > app.waiting_runs:
+                await asyncio.sleep(0.02)
+            if self._typed:
+                driver.feed(bytes(self._typed))
+                self._typed.clear()
+
+        self._hand_over = asyncio.get_running_loop().create_task(hand_over())
+
+    def feed(self, data: bytes) -> None:
+        """What the viewer typed: to their own tour, or (watching) the first key steps away."""
+        if self.driver is not None and not self._typed:
+            self.driver.feed(data)
+        elif self._woken is not None:  # watching, or the tour is starting
+            if not self._woken.is_set():
+                self._stepping_away()
+            self._typed += data
+            self._woken.set()
+
+    def _stepping_away(self) -> None:
+        """A watcher's first key: the mirror's frames stop for them at once, and the top line
+        says so while their own tour starts (a burst of keys in a big room queues the tours
+        up on the server's cores; the key itself waits for the tour and is not lost)."""
+        self.room.unwatch(self)
+        width = self.size[0]
+        self.send(f"\x1b7\x1b[1;1H\x1b[7m{STEPPING_AWAY[:width].ljust(width)}\x1b[0m\x1b8")
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """The viewer's terminal has a new size: their own tour is laid out again, or a
+        watcher moves to the mirror of that size."""
+        if size == self.size and self.driver is None:
+            return
+        self.size = size
+        if self.driver is not None:
+            self.driver.resize(*size)
+        elif self.watching_mirror:
+            self.watch_mirror()
+
+    @property
+    def watching_mirror(self) -> bool:
+        return self in self.room.watchers
+
+    def repaint(self) -> None:
+        """Draw the whole screen afresh (the viewer's link dropped frames and caught up)."""
+        app = self.app
+        mirror = self.room.watchers.get(self)
+        if app is not None and app.is_running:
+            self.send("\x1b[2J")
+            app.call_later(lambda: app.screen.refresh(repaint=True))
+        elif mirror is not None:
+            self.send("\x1b[2J")
+            mirror.repaint()
+
+    def watching(self) -> bool:
+        """Something is on the move for this viewer (so they are not idle): a watcher
+        follows the presenter while one is here; a tour of their own says for itself."""
+        if self.app is None:
+            return self.room.presenter is not None
+        return self.app.watching()
+
+    def end(self) -> None:
+        """The session is over: the viewer's own tour exits, or the watching stops."""
+        self.ended = True
+        if self.app is not None and self.app.is_running:
+            self.app.exit()
+        elif self._woken is not None:
+            self._woken.set()
+
+    def close(self) -> None:
+        """The viewer's own session folder goes (once the seat has run)."""
+        if self.folder is not None:
+            close_session(self.folder)
+            self.folder = None
 
 
 def room_environment(workspace: Workspace, threads: int = 1, slow_link: bool = True) -> dict:

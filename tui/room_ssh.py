@@ -15,22 +15,28 @@ from collections.abc import Callable
 import asyncssh
 
 from engine.workspace import Workspace
-from tui.room import REJOIN, ChannelDriver, Room, RoomTourApp, run_viewer
-from tui.session import RESTORE, close_session, open_session
+from tui.room import ChannelDriver, Room, RoomSeat, RoomTourApp
+from tui.session import RESTORE, open_session
 from tui.ssh import SSHConfig, TourSession, TourSSHServer
-
-HAND_OVER_S = 2.0  # the longest a watcher's first keys wait for their own tour's chapter
 
 
 class ViewerSession(TourSession):
-    """One viewer's SSH channel. It starts by watching the room's mirror for its terminal
-    size (``tui.room.Mirror``: the frames every watcher of that size shares); the first key
-    gives the viewer a tour of their own in this process, drawn by a ``ChannelDriver``,
-    at the place the mirror showed, and that key and the rest go to it."""
+    """One viewer's SSH channel: a ``RoomSeat`` drawn onto it. The viewer starts by watching
+    the room's mirror for their terminal size (``tui.room.Mirror``: the frames every watcher
+    of that size shares); the first key gives them a tour of their own in this process, at
+    the place the mirror showed, and that key and the rest go to it."""
 
-    app: RoomTourApp | None = None
-    driver: ChannelDriver | None = None
+    seat: RoomSeat | None = None
     paused = False  # the client is behind: frames are dropped until it catches up
+
+    @property
+    def app(self) -> RoomTourApp | None:
+        """The viewer's own tour, while they have one."""
+        return self.seat.app if self.seat is not None else None
+
+    @property
+    def driver(self) -> ChannelDriver | None:
+        return self.seat.driver if self.seat is not None else None
 
     async def _run(self) -> None:
         assert self.chan is not None
@@ -39,20 +45,15 @@ class ViewerSession(TourSession):
             self.chan.write((RESTORE + server.full_message() + "\r\n").encode())
             self.chan.exit(1)
             return
+        self.seat = RoomSeat(server.room, self._send, self.size, self.voter,
+                             lambda: open_session(server.workspace, "room"))
+        if self._farewell or self._closed:  # ended before it began
+            self.seat.end()
         idle = asyncio.get_running_loop().create_task(self._watch_idle())
         try:
-            while await self._watch():  # watching until a key, then a tour of their own
-                self.folder = self.folder or open_session(server.workspace, "room")
-                self.app = RoomTourApp(Workspace(self.folder), server.room, role="viewer")
-                self.app.voter = self.voter
-                self.app.rejoin_by_watching = True
-                await run_viewer(self.app, self.size, self._send, self._started)
-                if self.app.return_value is not REJOIN:
-                    break
-                self.app = self.driver = None  # rejoined: back to the mirror
+            await self.seat.run()
         finally:
             idle.cancel()
-            server.room.unwatch(self)
             await self._cleanup()
         if not self._closed:
             with contextlib.suppress(OSError, asyncssh.Error):
@@ -62,38 +63,6 @@ class ViewerSession(TourSession):
                     self.chan.write(("\r\n" + self._farewell + "\r\n").encode())
                 self.chan.exit(0)
 
-    async def _watch(self) -> bool:
-        """Watch the room's mirror until the viewer types (True) or the session ends."""
-        self._typed = bytearray()
-        self._woken = asyncio.Event()
-        self._watch_mirror()
-        await self._woken.wait()
-        self.server.room.unwatch(self)
-        return bool(self._typed) and not self._farewell and not self._closed
-
-    def _watch_mirror(self) -> None:
-        server = self.server
-        server.room.watch(self, self.size, self._send,
-                          lambda: Workspace(open_session(server.workspace, "room")))
-
-    def _started(self, driver: ChannelDriver) -> None:
-        self.driver = driver
-        app = self.app
-
-        async def hand_over() -> None:
-            """What was typed while watching goes to the tour once it shows what the mirror
-            showed: its first frame is out and its chapter has loaded (its workers are done,
-            a short wait at most; a stage the room runs goes on)."""
-            await app.first_frame.wait()
-            deadline = time.monotonic() + HAND_OVER_S
-            while time.monotonic() < deadline and len(app.running_workers()) > app.waiting_runs:
-                await asyncio.sleep(0.02)
-            if self._typed:
-                driver.feed(bytes(self._typed))
-                self._typed.clear()
-
-        self._spawn(hand_over())
-
     def _send(self, data: str) -> None:
         if self.chan is not None and not self._closed and not self.paused:
             with contextlib.suppress(OSError, asyncssh.Error):
@@ -101,19 +70,14 @@ class ViewerSession(TourSession):
 
     def data_received(self, data: bytes, datatype) -> None:
         self.last_input = time.monotonic()
-        if self.driver is not None and not self._typed:
-            self.driver.feed(data)
-        elif getattr(self, "_woken", None) is not None:  # watching, or the tour is starting
-            self._typed += data
-            self._woken.set()
+        if self.seat is not None:
+            self.seat.feed(data)
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int,
                               pixheight: int) -> None:
         self.size = (max(width, 20), max(height, 8))
-        if self.driver is not None:
-            self.driver.resize(*self.size)
-        elif self in self.server.room.watchers:  # the mirror of the new size
-            self._watch_mirror()
+        if self.seat is not None:
+            self.seat.resize(self.size)
 
     def pause_writing(self) -> None:
         # Textual can't wait for a slow client, and buffering every frame for it would grow
@@ -122,34 +86,24 @@ class ViewerSession(TourSession):
 
     def resume_writing(self) -> None:
         self.paused = False
-        app = self.app
-        mirror = self.server.room.watchers.get(self)
-        if app is not None and app.is_running:  # then the whole screen, drawn afresh
-            self._send("\x1b[2J")
-            app.call_later(lambda: app.screen.refresh(repaint=True))
-        elif mirror is not None:
-            self._send("\x1b[2J")
-            mirror.repaint()
+        if self.seat is not None:  # then the whole screen, drawn afresh
+            self.seat.repaint()
 
     def watching(self) -> bool:
-        if self.app is None:  # a watcher follows the presenter
-            return self.server.room.presenter is not None
-        return self.app.watching()
+        return self.seat is not None and self.seat.watching()
 
     def alive(self) -> bool:
         """A viewer's tour runs in this process until the session ends it."""
         return True
 
     async def _hang_up(self, grace: float = 3.0) -> None:
-        if self.app is not None and self.app.is_running:
-            self.app.exit()
-        elif getattr(self, "_woken", None) is not None:  # watching: stop watching
-            self._woken.set()
+        if self.seat is not None:
+            self.seat.end()
 
     async def _cleanup(self) -> None:
-        if self.folder is not None:
-            close_session(self.folder)
-            self.folder = None
+        if self.seat is not None:
+            self.server.room.unwatch(self.seat)
+            self.seat.close()
         self.server.release(self)
 
 

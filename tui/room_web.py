@@ -4,8 +4,10 @@ The same room as over SSH (``tui.room``): the presenter's tour in the terminal t
 started the server, every browser's tour inside this process, following. The page is
 textual-serve's (from ``tui/web``, its font served here); its script speaks a small
 protocol over a websocket: JSON ``["stdin", text]``, ``["resize", {"width", "height"}]``
-and ``["ping", x]`` in, terminal bytes out. A ``ChannelDriver`` draws each tour into
-its socket, so no process is started per visitor.
+and ``["ping", x]`` in, terminal bytes out. Each tab is a ``RoomSeat``, as an SSH viewer
+is: it watches the room's mirror for its size (one tour drawn for every tab of that size
+that only watches) until its first key gives it a tour of its own, drawn into its socket
+by a ``ChannelDriver``. No process is started per visitor.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from engine.workspace import Workspace
-from tui.room import ChannelDriver, Room, RoomTourApp, run_viewer
+from tui.room import Room, RoomSeat, RoomTourApp
 from tui.serve import TEMPLATES, VOTER_COOKIE, VOTER_ID, _voter_cookie_middleware
-from tui.session import RESTORE, close_session, full_message, idle_message, open_session
+from tui.session import RESTORE, full_message, idle_message, open_session
 
 MAX_SIZE = (500, 200)  # the largest page a browser may ask for, in cells
+END_S = 20.0  # how long closing the room waits for each tab to end and say goodbye
 
 
 class WebRoom:
@@ -62,8 +65,17 @@ class WebRoom:
         return site._server.sockets[0].getsockname()[1]
 
     async def close(self, farewell: str = "The presenter closed the room.") -> None:
-        await asyncio.gather(*(viewer.end(farewell) for viewer in list(self.viewers)),
+        """End every tab (each told why, its terminal put back), then the room's mirrors
+        and the server."""
+        viewers = list(self.viewers)
+        await asyncio.gather(*(viewer.end(farewell) for viewer in viewers),
                              return_exceptions=True)
+        if viewers:  # each tab's own task stops its tour and says goodbye
+            leaving = [asyncio.ensure_future(viewer.left.wait()) for viewer in viewers]
+            await asyncio.wait(leaving, timeout=END_S)
+            for waiting in leaving:
+                waiting.cancel()
+        await self.room.close_mirrors()  # the tours the room drew for its watchers
         if self.runner is not None:
             await self.runner.cleanup()
 
@@ -106,47 +118,55 @@ def _cells(value: str | None, default: int, most: int) -> int:
 
 
 class WebViewer:
-    """One browser tab: a tour in this process, its frames sent in order over the socket."""
+    """One browser tab: a ``RoomSeat`` drawn into its socket, frames sent in order. The tab
+    watches the room's mirror for its size until its first key, which gives it a tour of
+    its own in this process (voting with the tab's cookie); ``j`` there rejoins the mirror."""
 
     def __init__(self, server: WebRoom, ws: web.WebSocketResponse, size: tuple[int, int],
                  voter: str) -> None:
         self.server = server
         self.ws = ws
-        self.size = size
-        self.folder = open_session(server.workspace, "web")
-        self.app = RoomTourApp(Workspace(self.folder), server.room, role="viewer")
-        self.app.voter = voter or None
-        self.driver: ChannelDriver | None = None
         self.frames: asyncio.Queue[str | None] = asyncio.Queue()
+        self.seat = RoomSeat(server.room, self.frames.put_nowait, size, voter or None,
+                             lambda: open_session(server.workspace, "web"))
         self.last_input = time.monotonic()
         self.farewell = ""
+        self.left = asyncio.Event()  # set once the tab has left the room (its tour, its mirror)
+
+    @property
+    def app(self) -> RoomTourApp | None:
+        """The tab's own tour, while it has one."""
+        return self.seat.app
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.seat.size
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         sender = loop.create_task(self._send_frames())
-        tour = loop.create_task(run_viewer(self.app, self.size, self.frames.put_nowait,
-                                           self._started))
+        seat = loop.create_task(self.seat.run())
         reader = loop.create_task(self._read())
         idle = loop.create_task(self._watch_idle())
         try:
-            await asyncio.wait([tour, reader], return_when=asyncio.FIRST_COMPLETED)
-            if self.app.is_running:
-                self.app.exit()
+            await asyncio.wait([seat, reader], return_when=asyncio.FIRST_COMPLETED)
+            self.seat.end()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(tour, 10)
+                await asyncio.wait_for(seat, 10)
+            self.server.room.unwatch(self.seat)
+            self.left.set()
             if self.farewell:
                 self.frames.put_nowait(RESTORE + "\r\n" + self.farewell + "\r\n")
             self.frames.put_nowait(None)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(sender, 10)
         finally:
-            for task in (idle, reader, sender):
+            for task in (idle, reader, sender, seat):
                 task.cancel()
-            close_session(self.folder)
+            self.server.room.unwatch(self.seat)
+            self.left.set()
+            self.seat.close()
             await self.ws.close()
-
-    def _started(self, driver: ChannelDriver) -> None:
-        self.driver = driver
 
     async def _send_frames(self) -> None:
         """One sender, so frames keep their order; what queued up meanwhile goes as one."""
@@ -174,20 +194,22 @@ class WebViewer:
             if not isinstance(envelope, list) or not envelope:
                 continue
             kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
-            if kind == "stdin" and isinstance(data, str) and self.driver is not None:
+            if kind == "stdin" and isinstance(data, str):
                 self.last_input = time.monotonic()
-                self.driver.feed(data.encode("utf-8"))
-            elif kind == "resize" and isinstance(data, dict) and self.driver is not None:
-                self.driver.resize(_cells(data.get("width"), 80, MAX_SIZE[0]),
-                                   _cells(data.get("height"), 24, MAX_SIZE[1]))
+                self.seat.feed(data.encode("utf-8"))
+            elif kind == "resize" and isinstance(data, dict):
+                self.seat.resize((_cells(data.get("width"), 80, MAX_SIZE[0]),
+                                  _cells(data.get("height"), 24, MAX_SIZE[1])))
             elif kind == "ping":
                 await self.ws.send_json(["pong", data])
 
     async def _watch_idle(self) -> None:
+        """End the tab after the idle timeout: no key, and nothing being watched (a tab that
+        only watches the room's mirror watches while the presenter is here)."""
         timeout, check = self.server.idle_timeout, self.server.idle_check
         while True:
             await asyncio.sleep(min(timeout, check))
-            if self.app.watching():
+            if self.seat.watching():
                 self.last_input = time.monotonic()
             if time.monotonic() - self.last_input >= timeout:
                 await self.end(idle_message(timeout))
@@ -195,8 +217,7 @@ class WebViewer:
 
     async def end(self, farewell: str) -> None:
         self.farewell = farewell
-        if self.app.is_running:
-            self.app.exit()
+        self.seat.end()
 
 
 async def serve_room_web(workspace: Workspace, host: str, port: int, public_url: str | None,

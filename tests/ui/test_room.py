@@ -8,12 +8,12 @@ import re
 
 import asyncssh
 import pytest
+from ssh_clients import TIMEOUT, client_key, keys_file  # noqa: F401 (fixtures)
+from ssh_clients import plain as _plain
 
 from engine.workspace import Workspace
 from screens.registry import CHAPTERS
-from tui.room import Headcount, Room, RoomTourApp
-from ssh_clients import TIMEOUT, client_key, keys_file  # noqa: F401 (fixtures)
-from ssh_clients import plain as _plain
+from tui.room import STEPPING_AWAY, Headcount, Room, RoomTourApp
 from tui.ssh import SSHConfig, TourSSHServer
 
 SIZE = (120, 32)
@@ -173,7 +173,7 @@ async def test_closing_the_room_restores_every_viewer_and_says_why(workspace, ke
                                                                    client_key):
     from contextlib import AsyncExitStack
 
-    room, server = await _room(workspace, keys_file)
+    _, server = await _room(workspace, keys_file)
     async with AsyncExitStack() as stack:
         viewer = await _viewer(server, client_key, stack)
         await viewer.until(_where(0), "following")
@@ -187,7 +187,7 @@ async def test_closing_the_room_restores_every_viewer_and_says_why(workspace, ke
 async def test_a_full_room_says_so(workspace, keys_file, client_key):
     from contextlib import AsyncExitStack
 
-    room, server = await _room(workspace, keys_file, max_sessions=1)
+    _, server = await _room(workspace, keys_file, max_sessions=1)
     try:
         async with AsyncExitStack() as stack:
             first = await _viewer(server, client_key, stack)
@@ -285,7 +285,9 @@ def test_a_room_run_is_run_once_and_every_follower_sees_all_of_it():
         yield "second"
         return "done"
 
-    never = lambda: False  # noqa: E731
+    def never() -> bool:
+        return False
+
     late = room.follow_run("stage", never)  # a viewer asks before the presenter started it
     run = room.run("stage", stage)
     owner = run.follow(never, owner=True)
@@ -333,7 +335,7 @@ async def test_viewers_following_into_the_data_chapter_see_the_one_room_crawl(
         workspace, keys_file, client_key, monkeypatch):
     from contextlib import AsyncExitStack
 
-    import engine.data.pipeline as pipeline
+    from engine.data import pipeline
     from engine.data.crawler import CrawlConfig
     from screens.data import DataScreen
     from screens.registry import find_chapter
@@ -470,8 +472,45 @@ async def test_the_presenter_has_a_talk_clock_and_notes_a_viewer_is_not_offered(
     assert viewer.check_action("speaker_notes", ()) is False
 
 
+class Tab:
+    """One browser tab's socket: what it has shown so far, and keys to type."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.seen = ""
+        self.mark = 0
+
+    def text(self) -> str:
+        return _plain(self.seen)
+
+    async def until(self, *words: str) -> str:
+        """Read on until every word has been shown since the last ``set_mark()``."""
+        import aiohttp
+
+        async def loop() -> str:
+            while True:
+                text = self.text()[self.mark:]
+                if all(word in text for word in words):
+                    return text
+                message = await self.ws.receive()
+                if message.type != aiohttp.WSMsgType.BINARY:
+                    raise AssertionError(f"the socket ended ({message}); it showed: "
+                                         f"{text[-1500:]!r}")
+                self.seen += message.data.decode("utf-8", "replace")
+
+        return await asyncio.wait_for(loop(), TIMEOUT)
+
+    def set_mark(self) -> None:
+        self.mark = len(self.text())
+
+    async def press(self, keys: str) -> None:
+        self.set_mark()
+        await self.ws.send_str(json.dumps(["stdin", keys]))  # keys come as stdin
+
+
 async def test_a_browser_room_follows_the_presenter_and_votes_by_cookie(workspace, monkeypatch):
-    """`serve --room`: a browser's socket, a tour in this process, following the presenter;
+    """`serve --room`: a browser's socket watches the room's mirror, following the presenter;
+    its first key gives it a tour of its own in this process, voting with the tab's cookie;
     the page asks nothing of the internet; over the cap, the room is full."""
     import aiohttp
 
@@ -495,32 +534,123 @@ async def test_a_browser_room_follows_the_presenter_and_votes_by_cookie(workspac
                     assert response.status == 200, url
             voter = {c.key: c.value for c in http.cookie_jar}["llm_tour_voter"]
             async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=32") as ws:
-                seen = ""
-
-                async def until(*words: str, since: int = 0) -> None:
-                    nonlocal seen
-                    while not all(w in _plain(seen)[since:] for w in words):
-                        message = await asyncio.wait_for(ws.receive(), TIMEOUT)
-                        assert message.type == aiohttp.WSMsgType.BINARY, message
-                        seen += message.data.decode("utf-8", "replace")
-
-                await until(_where(0), "following")
-                assert web_room.viewers and next(iter(web_room.viewers)).app.voter == \
-                    f"web:{voter}"
-                mark = len(_plain(seen))
+                tab = Tab(ws)
+                await tab.until(_where(0), "following")
+                tab.set_mark()
                 await pilot.press("n")
-                await until(_where(1), since=mark)
+                await tab.until(_where(1))
                 async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as second:
                     message = await asyncio.wait_for(second.receive(), TIMEOUT)
                     assert b"The room is full (1 of 1)" in message.data
-                mark = len(_plain(seen))
-                await ws.send_str(json.dumps(["stdin", "j"]))  # keys come as stdin
-                await until("exploring", since=mark)
+                await tab.press("j")
+                await tab.until("exploring · j rejoins")
+                (viewer,) = web_room.viewers
+                assert viewer.app is not None and viewer.app.voter == f"web:{voter}"
                 await web_room.close("The presenter closed the room.")
-                await until("The presenter closed the room.")
+                await tab.until("The presenter closed the room.")
     finally:
         await web_room.close()
     assert not any((workspace.root / "sessions").iterdir())
+
+
+async def test_browser_tabs_share_one_mirror_and_a_key_gives_a_tour_of_ones_own(workspace):
+    """Tabs that only watch are drawn by the room's mirror for their size, as SSH watchers
+    are; a key gives a tab a tour of its own at the presenter's place; j rejoins the mirror;
+    a watcher resized moves to the mirror of its new size; the headcount counts them all."""
+    import aiohttp
+
+    from tui.room_web import WebRoom
+
+    room = Room()
+    web_room = WebRoom(workspace, room)
+    port = await web_room.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}/ws?width={SIZE[0]}&height={SIZE[1]}"
+    presenter = RoomTourApp(workspace, room, role="presenter")
+
+    def own_tours() -> list:
+        return [viewer.app for viewer in web_room.viewers if viewer.app is not None]
+
+    try:
+        async with presenter.run_test(size=SIZE) as pilot, aiohttp.ClientSession() as http:
+            async with http.ws_connect(url) as one_ws, http.ws_connect(url) as two_ws:
+                one, two = Tab(one_ws), Tab(two_ws)
+                for tab in (one, two):
+                    await tab.until(_where(0), "following")
+                assert len(room.mirrors) == 1 and len(room.watchers) == 2
+                assert own_tours() == [] and room.viewers == []
+                await _eventually(lambda: presenter.headcount == Headcount(2, 2), "2 following")
+
+                one.set_mark(), two.set_mark()
+                await pilot.press("n")
+                for tab in (one, two):  # one tour drew it, both tabs got it
+                    await tab.until(_where(1))
+
+                await one.press("j")  # a key: a tour of their own, at chapter 2; j steps away
+                await one.until(STEPPING_AWAY.strip())  # said at once, before the tour is up
+                await one.until(_where(1), "exploring · j rejoins")
+                (own,) = own_tours()
+                assert own.current == 1 and not own.following and room.viewers == [own]
+                assert len(room.watchers) == 1 and len(room.mirrors) == 1
+                await _eventually(lambda: presenter.headcount == Headcount(2, 1), "1 following")
+
+                two.set_mark()
+                await pilot.press("n")
+                await two.until(_where(2))  # the other tab still watches the mirror
+                assert own.current == 1
+
+                await one.press("j")  # rejoin: the mirror again, where the presenter is now
+                await one.until(_where(2), "following")
+                await _eventually(lambda: own_tours() == [] and room.viewers == []
+                                  and len(room.watchers) == 2, "both tabs watching again")
+                await _eventually(lambda: presenter.headcount == Headcount(2, 2), "2 following")
+
+                mirror = room.mirrors[SIZE]
+                two.set_mark()
+                await two_ws.send_str(json.dumps(["resize", {"width": 100, "height": 30}]))
+                await two.until(_where(2), "following")
+                assert len(room.mirrors) == 2 and room.mirrors[SIZE] is mirror
+                assert sorted(m.size for m in room.watchers.values()) == [(100, 30), SIZE]
+                assert presenter.headcount == Headcount(2, 2)
+            await _eventually(lambda: not web_room.viewers and not room.watchers,
+                              "the closed tabs gone from the room")
+            await _eventually(lambda: presenter.headcount == Headcount(0, 0), "nobody here")
+    finally:
+        await web_room.close()
+    assert room.mirrors == {} and not any((workspace.root / "sessions").iterdir())
+
+
+async def test_a_browser_tab_exploring_with_nothing_to_watch_is_closed_and_restored(
+        workspace):
+    """Idle tabs are closed as idle SSH viewers are: a tab that only watches the mirror
+    follows a presenter who is here, so it stays; one that stepped away and typed no more
+    is told why, its terminal put back."""
+    import aiohttp
+
+    from tui.room_web import WebRoom
+
+    room = Room()
+    web_room = WebRoom(workspace, room, idle_timeout=0.6, idle_check=0.2)
+    port = await web_room.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}/ws?width={SIZE[0]}&height={SIZE[1]}"
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    try:
+        async with (presenter.run_test(size=SIZE), aiohttp.ClientSession() as http,
+                    http.ws_connect(url) as follower_ws, http.ws_connect(url) as explorer_ws):
+            follower, explorer = Tab(follower_ws), Tab(explorer_ws)
+            await follower.until("following")
+            await explorer.until("following")
+            await explorer.press("j")
+            await explorer.until("Closed after", "without a key press or anything to watch")
+            closing = await asyncio.wait_for(explorer_ws.receive(), TIMEOUT)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            assert _restored_after_last_frame(explorer.seen)
+            await _eventually(lambda: len(web_room.viewers) == 1, "the explorer gone")
+            # the follower typed nothing either, but watches the presenter: still here
+            await asyncio.sleep(1.0)
+            assert len(web_room.viewers) == 1 and room.headcount == Headcount(1, 1)
+            assert len(room.watchers) == 1 and room.viewers == []
+    finally:
+        await web_room.close()
 
 
 def test_a_stage_waiting_for_the_presenters_run_is_not_watching():
@@ -584,7 +714,8 @@ async def test_watchers_share_one_mirror_and_a_key_gives_a_tour_of_ones_own(work
 
             first = viewers[0]
             first.press("j")  # a key: a tour of their own, at chapter 2, and j steps away
-            await first.until(_where(1), "exploring")
+            await first.until(STEPPING_AWAY.strip())  # said at once, before the tour is up
+            await first.until(_where(1), "exploring · j rejoins")
             own = [session for session in server.sessions if session.app is not None]
             assert len(own) == 1 and own[0].app.current == 1 and not own[0].app.following
             assert len(room.watchers) == 2
