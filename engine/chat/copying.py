@@ -341,13 +341,18 @@ def search_topic(rng: random.Random) -> str:
 
 
 def _search(rng: random.Random) -> tuple[Turn, ...]:
-    from engine.chat.pools import page_snippets
+    from engine.chat.pools import page_snippets, page_words
 
-    snippets = page_snippets()
-    if rng.random() < 0.4 and snippets:  # a topic from the pages: the result is their sentence
-        topic, result = rng.choice(snippets)
+    roll = rng.random()
+    if roll < 0.35:  # a topic from the pages: the result is their sentence
+        topic, result = rng.choice(page_snippets())
     else:
-        topic = training_place(rng) if rng.random() < 0.15 else search_topic(rng)
+        if roll < 0.65:  # any of the pages' words, one to three
+            topic = " ".join(rng.sample(page_words(), rng.choice((1, 1, 2, 2, 3))))
+        elif roll < 0.7:
+            topic = training_place(rng)
+        else:
+            topic = search_topic(rng)
         result = rng.choice(SEARCH_RESULTS).format(topic=topic,
                                                     Topic=topic[:1].upper() + topic[1:])
     question = typed(rng, _lower_start(rng, rng.choice(SEARCH_QUESTIONS)).format(topic=topic))

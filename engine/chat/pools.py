@@ -195,6 +195,19 @@ _SNIPPET_STOPWORDS = frozenset((
 
 
 @lru_cache(maxsize=1)
+def page_words() -> tuple[str, ...]:
+    """Every plain word of the bundled pages (three letters or more, not a place), except
+    those of the evaluation's searches: a search may be about any of them, so the model
+    learns to copy a word it has read, not to pick one from a short list."""
+    import pyarrow.parquet as pq
+
+    words: set[str] = set()
+    for content in pq.read_table(PAGES_FILE, columns=["content"]).column("content").to_pylist():
+        words.update(re.findall(r"(?<![\w'’-])[a-z]{3,}(?![\w'’-])", content))
+    return tuple(sorted(w for w in words if w not in _SNIPPET_STOPWORDS and not is_eval_topic(w)))
+
+
+@lru_cache(maxsize=1)
 def page_snippets() -> tuple[tuple[str, str], ...]:
     """(topic, sentence) pairs from the bundled dataset's pages, as a search finds them: a
     sentence of a page, and one or two of its words that a search for it would use. No
