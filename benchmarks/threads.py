@@ -22,7 +22,8 @@ from contextlib import contextmanager
 
 import torch
 
-from engine.inference.sampler import SampleConfig, Sampler, load_model
+from engine.inference.sampler import SampleConfig, Sampler
+from engine.model.load import load_model
 from engine.threads import ROLES, threads_for, usable_cores
 from engine.training import loop as train
 from engine.workspace import Workspace
@@ -52,9 +53,10 @@ def sample_rate(model, ids: list[int], tokens: int) -> float:
     return tokens / (time.perf_counter() - start)
 
 
-def train_rate(config: train.TrainConfig, batches, tokenizer, steps: int) -> float:
+def train_rate(config: train.TrainConfig, batches, tokenizer, steps: int, threads: int) -> float:
+    # the trainer sets torch's threads from its config (None: every usable core)
     run = train.replace(config, max_steps=steps, eval_interval=0, probe_interval=0,
-                        sample_interval=0, checkpoint_interval=0)
+                        sample_interval=0, checkpoint_interval=0, threads=threads)
     start = time.perf_counter()
     for _ in train.train(run, batches, tokenizer):
         pass
@@ -66,7 +68,7 @@ def measure(counts: list[int], rounds: int, work) -> dict[int, float]:
     for _ in range(rounds):
         for n in counts:
             torch.set_num_threads(n)
-            best[n] = max(best[n], work())
+            best[n] = max(best[n], work(n))
     return best
 
 
@@ -99,19 +101,22 @@ def main() -> None:
           f"{loaded.label}")
     print("policy: " + ", ".join(f"{role} {threads_for(role)}" for role in ROLES))
 
-    def sampling() -> float:
+    def sampling(threads: int) -> float:
         return sample_rate(loaded.model, ids, args.tokens)
 
-    def training() -> float:
-        return train_rate(config, batches, loaded.tokenizer, args.steps)
+    def training(threads: int) -> float:
+        return train_rate(config, batches, loaded.tokenizer, args.steps, threads)
 
-    sampling()  # warm up
+    sampling(1)  # warm up
     for what, work, unit in (("sampling, KV cache", sampling, "tokens/s"),
                              ("training, default preset", training, "steps/s")):
         quiet = measure(counts, args.rounds, work)
         with busy_processes(args.busy):
             under_load = measure(counts, args.rounds, work)
+            loaded_policy = threads_for("headless-training")
         show(what, quiet, under_load, unit)
+    print(f"\nheadless training as found: {threads_for('headless-training')} threads; beside "
+          f"{args.busy} busy processes: {loaded_policy} (engine.threads: the cores found free)")
 
 
 if __name__ == "__main__":

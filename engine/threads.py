@@ -4,18 +4,22 @@ A tiny model spends its time in small matmuls and Python, so extra threads buy l
 threads that outnumber the free cores cost a lot: a thread that waits for a descheduled
 sibling at every matmul stalls the whole step. Measured by ``benchmarks/threads.py`` (the
 same sampling and training with one and with two threads, as found and beside two busy
-processes) on two shared cores: sampling on two threads ran at 0.10x the speed of one
-thread, and at 0.09x beside two busy processes; training the default preset on two threads
-ran 1.24x as fast as on one, and 1.44x beside the busy processes. So the policy is:
+processes, best of 3 rounds) on two cores: sampling on two threads ran 1.13x as fast as on
+one when quiet, but beside the busy processes one thread kept 0.78x of its quiet speed and
+two threads 0.48x; training the default preset on two threads ran 1.53x as fast as on one
+when quiet, but beside the busy processes one thread kept 0.64x of its quiet speed and two
+threads 0.32x (slower than one). So the policy is:
 
 ``headless-training``
-    ``llm-tour prepare`` / ``llm-tour train``: nothing else runs, so every usable core.
+    ``llm-tour prepare`` / ``llm-tour train``: the cores it finds free when a run starts
+    (every usable core on a quiet machine; one fewer for each core other processes keep
+    busy, at least one).
 ``tour-training-child``
     the training child of the tour (``engine.training.child``): every core but one, which
     stays with the screen, so keys answer while it trains (on two cores: one thread).
 ``inference``
-    sampling, chatting and quizzing the tiny model: one thread (the fastest when quiet, and
-    many times faster than torch's default under load).
+    sampling, chatting and quizzing the tiny model: one thread (nearly the fastest when
+    quiet, and far faster than two under load).
 ``visitor``
     each SSH or browser visitor's process: one, so a room of visitors shares the cores.
 
@@ -37,11 +41,38 @@ usable_cores = settings.usable_cores
 thread_cap = settings.threads_cap
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of every CPU since boot, from /proc/stat (Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and waiting for I/O
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_cores(seconds: float = 0.2) -> float:
+    """How many cores other processes keep busy now, measured over ``seconds`` while this one
+    waits (0 where the system does not say: then every usable core counts as free)."""
+    import time
+
+    first = _cpu_times()
+    if first is None:
+        return 0.0
+    time.sleep(seconds)
+    second = _cpu_times()
+    if second is None or second[1] <= first[1]:
+        return 0.0
+    share = (second[0] - first[0]) / (second[1] - first[1])
+    return share * (os.cpu_count() or 1)
+
+
 def threads_for(role: str) -> int:
     """Torch threads for ``role`` (one of :data:`ROLES`), within the ``LLM_TOUR_THREADS`` cap."""
     cores = usable_cores()
     if role == "headless-training":
-        threads = cores
+        threads = max(1, cores - round(busy_cores()))
     elif role == "tour-training-child":
         threads = max(1, cores - 1)
     elif role in ("inference", "visitor"):

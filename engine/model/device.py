@@ -54,7 +54,8 @@ def choose_dtype(device: torch.device, name: str | None = "auto") -> torch.dtype
 
 def set_threads(threads: int | None = None) -> int:
     """Give torch's CPU kernels ``threads`` threads; without a number, the thread policy's
-    for a training run (engine.threads: every usable core, within ``LLM_TOUR_THREADS``)."""
+    for a training run (engine.threads: the cores free when it starts, within
+    ``LLM_TOUR_THREADS``)."""
     threads = threads or threads_for("headless-training")
     torch.set_num_threads(threads)
     return threads

@@ -70,7 +70,7 @@ class TrainConfig:
     # where and how it runs
     device: str = "auto"  # auto = CUDA, then MPS, then CPU
     dtype: str = "auto"  # auto = bf16 on a GPU, fp32 on a CPU (measured: no gain there)
-    threads: int | None = None  # CPU threads for torch; None = every usable core
+    threads: int | None = None  # CPU threads for torch; None = the cores free when it starts
     compile: bool = False
     # what the viewer sees along the way
     eval_interval: int = 100  # steps between validation losses

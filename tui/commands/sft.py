@@ -19,7 +19,7 @@ from tui.commands import pass_workspace, show_state, stop_on_ctrl_c
 @click.option("--device", type=click.Choice(["auto", "cuda", "mps", "cpu"]), default="auto",
               show_default=True, help="Where to train; auto picks CUDA, then MPS, then the CPU.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads for torch [default: every usable core].")
+              help="CPU threads for torch [default: the cores free when it starts].")
 @click.option("--quiz/--no-quiz", default=True, show_default=True,
               help="Afterwards, ask the capital of every country kept out of the conversations.")
 @pass_workspace

@@ -21,7 +21,7 @@ from tui.commands import pass_workspace, show_state, stop_on_ctrl_c
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="Train this many steps in all instead of the preset's number.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads for torch [default: every usable core].")
+              help="CPU threads for torch [default: the cores free when it starts].")
 @click.option("--restart", is_flag=True,
               help="Start from a fresh model even if base.pt exists (default: go on from it).")
 @click.option("--quiz/--no-quiz", default=True, show_default=True,
