@@ -30,6 +30,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -167,6 +168,12 @@ class ChapterScreen(Screen):
     ``show_step`` and set ``step_count``.
     """
 
+    # Keys that open a chapter's text box are bound with priority, so that what a viewer types
+    # straight after them (one read from the terminal) reaches the box, not the chapter; in a
+    # box that has the keys they are letters like any other.
+    OPENS_A_BOX: ClassVar[frozenset[str]] = frozenset({"edit_prompt", "edit_context",
+                                                        "edit_question"})
+
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("space,down", "next_step", "Step", id="next_step",
                 tooltip="Read on, the same everywhere: first the rest of a long step, then "
@@ -196,6 +203,11 @@ class ChapterScreen(Screen):
     HANDOUT_KEYS: ClassVar[tuple[str, ...]] = ()
 
     step = reactive(0, init=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.OPENS_A_BOX and isinstance(self.focused, Input):
+            return False
+        return super().check_action(action, parameters)
 
     def __init__(self, chapter: Chapter, index: int) -> None:
         super().__init__(name=chapter.slug, id=f"chapter-{chapter.slug}")

@@ -263,7 +263,7 @@ class ConversationsScreen(ChapterScreen):
         Binding("c", "next_conversation", "Conversation", id="next_conversation",
                 tooltip="Show another conversation of the dataset"),
         Binding("e", "edit_question", "Ask", id="edit_question",
-                tooltip="Ask both models your own question"),
+                tooltip="Ask both models your own question", priority=True),
         Binding("s", "fine_tune", "Fine-tune", id="fine_tune",
                 tooltip="Fine-tune the base model on the conversations, live (s again stops)"),
         Binding("i", "toggle_ids", "IDs", id="toggle_ids",

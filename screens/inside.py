@@ -40,7 +40,7 @@ class InsideScreen(ChapterScreen):
         Binding("h", "head", "Head", id="inside_head",
                 tooltip="Show the next attention head of this layer"),
         Binding("e", "edit_context", "Context", id="inside_context",
-                tooltip="Type your own context window"),
+                tooltip="Type your own context window", priority=True),
         Binding("escape", "close_context", "Close", id="inside_close", show=False,
                 tooltip="Close the box without changing the context"),
     ]

@@ -174,7 +174,7 @@ class SamplingScreen(ChapterScreen):
         Binding("r", "replay", "Again", id="replay", show=False,
                 tooltip="Start again from the prompt with the same seed: the same text comes back"),
         Binding("e", "edit_prompt", "Prompt", id="edit_prompt",
-                tooltip="Type your own prompt for the model to continue"),
+                tooltip="Type your own prompt for the model to continue", priority=True),
         Binding("down", "next_step", "Step", show=False, id="sampling_next_step",
                 tooltip="Scroll down, then go on to the next chapter"),
         Binding("escape", "close_prompt", "Close", id="close_prompt", show=False,

@@ -259,7 +259,7 @@ class ToolsScreen(ChapterScreen):
         Binding("space", "next_step", "Step", id="tools_next_step",
                 tooltip="Run the next step of the tool call loop (then the next part)"),
         Binding("e", "edit_question", "Ask", id="edit_question",
-                tooltip="Ask your own question (in the part on screen)"),
+                tooltip="Ask your own question (in the part on screen)", priority=True),
         Binding("r", "restart", "Again", id="restart_loop",
                 tooltip="Start the loop again from the question"),
         Binding("c", "next_country", "Country", id="next_country", show=False,

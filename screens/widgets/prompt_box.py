@@ -25,11 +25,17 @@ class PromptBox(Input):
         """Show the box with ``value`` in it, ready to edit."""
         self.value = value
         self.add_class("-open")
-        self.focus()
+        self.display = True  # at once (a class takes effect with the next style update)
+        # Focus now, not after the next refresh: a viewer who types straight after the key
+        # that opened the box sends it all in one read, and those keys must land here.
+        self.screen.set_focus(self)
+        if self.screen.focused is not self:
+            self.focus()
 
     def close(self) -> None:
         """Hide the box; the chapter's body has the keys again."""
         self.remove_class("-open")
+        self.display = False
         bodies = self.screen.query("#body")
         if bodies:
             bodies.first().focus()

@@ -223,3 +223,29 @@ def test_fault_the_tour_ends_on_an_error_with_one_line_and_status_one(workspace)
         f"\u241b[2J); the traceback is in {log}.")], done.stderr  # ESC shown, not sent
     assert "Traceback" in log.read_text("utf-8") and "a chapter that fails" in \
         log.read_text("utf-8")
+
+
+@pytest.mark.parametrize("slug", ["sampling", "inside", "conversations", "tools"])
+async def test_fault_keys_typed_straight_after_the_key_that_opens_a_box_land_in_it(workspace,
+                                                                                   slug):
+    """A viewer types "e" and their text in one go (one read from the terminal): every key
+    after "e" is a letter in the box, "q" and "e" included, none is lost or taken as a key of
+    the chapter."""
+    from textual import events
+
+    from screens.registry import CHAPTERS
+    from screens.widgets.prompt_box import PromptBox
+
+    start = next(i for i, chapter in enumerate(CHAPTERS) if chapter.slug == slug)
+    app = TourApp(workspace, start=start)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        for key in ("e", "x", "q", "e"):  # all queued before the first is handled
+            app.post_message(events.Key(key, key))
+        await pilot.pause()
+        box = app.screen.query_one(PromptBox)
+        assert app.screen.focused is box
+        assert box.value == "xqe"
+        await pilot.press("escape", "e")  # closed, the key opens it again
+        assert app.screen.focused is app.screen.query_one(PromptBox)
+    assert app.failure is None and not app.return_code
