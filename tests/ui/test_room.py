@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import re
@@ -19,34 +20,48 @@ from tui.ssh import SSHConfig, TourSSHServer
 SIZE = (120, 32)
 
 
-class Viewer:
-    """One viewer's terminal: what it has shown so far, and keys to type."""
+class Screenful(abc.ABC):
+    """A viewer's screen as a client receives it: what it has shown so far, read on demand."""
 
-    def __init__(self, process) -> None:
-        self.process = process
+    def __init__(self) -> None:
         self.seen: list[str] = []
         self.mark = 0
 
     def text(self) -> str:
         return _plain("".join(self.seen))
 
+    @abc.abstractmethod
+    async def more(self) -> str:
+        """The next piece the client receives (an AssertionError when the session ended)."""
+
     async def until(self, *words: str) -> str:
-        """Read on until every word has been shown since the last ``mark()``."""
+        """Read on until every word has been shown since the last ``set_mark()``."""
 
         async def loop() -> str:
             while True:
                 text = self.text()[self.mark:]
                 if all(word in text for word in words):
                     return text
-                chunk = await self.process.stdout.read(65536)
-                if not chunk:
-                    raise AssertionError(f"the session ended; it showed: {text[-1500:]!r}")
-                self.seen.append(chunk)
+                self.seen.append(await self.more())
 
         return await asyncio.wait_for(loop(), TIMEOUT)
 
     def set_mark(self) -> None:
         self.mark = len(self.text())
+
+
+class Viewer(Screenful):
+    """One viewer's SSH terminal."""
+
+    def __init__(self, process) -> None:
+        super().__init__()
+        self.process = process
+
+    async def more(self) -> str:
+        chunk = await self.process.stdout.read(65536)
+        if not chunk:
+            raise AssertionError(f"the session ended; it showed: {self.text()[-1500:]!r}")
+        return chunk
 
     def press(self, keys: str) -> None:
         self.set_mark()
@@ -472,36 +487,21 @@ async def test_the_presenter_has_a_talk_clock_and_notes_a_viewer_is_not_offered(
     assert viewer.check_action("speaker_notes", ()) is False
 
 
-class Tab:
-    """One browser tab's socket: what it has shown so far, and keys to type."""
+class Tab(Screenful):
+    """One browser tab's socket."""
 
     def __init__(self, ws) -> None:
+        super().__init__()
         self.ws = ws
-        self.seen = ""
-        self.mark = 0
 
-    def text(self) -> str:
-        return _plain(self.seen)
-
-    async def until(self, *words: str) -> str:
-        """Read on until every word has been shown since the last ``set_mark()``."""
+    async def more(self) -> str:
         import aiohttp
 
-        async def loop() -> str:
-            while True:
-                text = self.text()[self.mark:]
-                if all(word in text for word in words):
-                    return text
-                message = await self.ws.receive()
-                if message.type != aiohttp.WSMsgType.BINARY:
-                    raise AssertionError(f"the socket ended ({message}); it showed: "
-                                         f"{text[-1500:]!r}")
-                self.seen += message.data.decode("utf-8", "replace")
-
-        return await asyncio.wait_for(loop(), TIMEOUT)
-
-    def set_mark(self) -> None:
-        self.mark = len(self.text())
+        message = await self.ws.receive()
+        if message.type != aiohttp.WSMsgType.BINARY:
+            raise AssertionError(f"the socket ended ({message}); it showed: "
+                                 f"{self.text()[-1500:]!r}")
+        return message.data.decode("utf-8", "replace")
 
     async def press(self, keys: str) -> None:
         self.set_mark()
@@ -643,7 +643,7 @@ async def test_a_browser_tab_exploring_with_nothing_to_watch_is_closed_and_resto
             await explorer.until("Closed after", "without a key press or anything to watch")
             closing = await asyncio.wait_for(explorer_ws.receive(), TIMEOUT)
             assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-            assert _restored_after_last_frame(explorer.seen)
+            assert _restored_after_last_frame("".join(explorer.seen))
             await _eventually(lambda: len(web_room.viewers) == 1, "the explorer gone")
             # the follower typed nothing either, but watches the presenter: still here
             await asyncio.sleep(1.0)
