@@ -216,7 +216,7 @@ class CopyingConfig:
     seed: int = 4242
     weather: int = 6000
     calculator: int = 5000
-    search: int = 4000
+    search: int = 8000
     small_talk: int = 1500
     followups: int = 400
 
