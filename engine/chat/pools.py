@@ -195,14 +195,20 @@ _SNIPPET_STOPWORDS = frozenset((
 
 
 @lru_cache(maxsize=1)
+def _page_contents() -> tuple[str, ...]:
+    """The text of every page of the bundled dataset."""
+    import pyarrow.parquet as pq
+
+    return tuple(pq.read_table(PAGES_FILE, columns=["content"]).column("content").to_pylist())
+
+
+@lru_cache(maxsize=1)
 def page_words() -> tuple[str, ...]:
     """Every plain word of the bundled pages (three letters or more, not a place), except
     those of the evaluation's searches: a search may be about any of them, so the model
     learns to copy a word it has read, not to pick one from a short list."""
-    import pyarrow.parquet as pq
-
     words: set[str] = set()
-    for content in pq.read_table(PAGES_FILE, columns=["content"]).column("content").to_pylist():
+    for content in _page_contents():
         words.update(re.findall(r"(?<![\w'’-])[a-z]{3,}(?![\w'’-])", content))
     return tuple(sorted(w for w in words if w not in _SNIPPET_STOPWORDS and not is_eval_topic(w)))
 
@@ -212,8 +218,6 @@ def page_snippets() -> tuple[tuple[str, str], ...]:
     """(topic, sentence) pairs from the bundled dataset's pages, as a search finds them: a
     sentence of a page, and one or two of its words that a search for it would use. No
     sentence names an evaluation place or shares a word with the evaluation's searches."""
-    import pyarrow.parquet as pq
-
     from engine.chat.conversations import held_out_capitals
 
     rng = random.Random(EVAL_SEED + 7)
@@ -221,7 +225,7 @@ def page_snippets() -> tuple[tuple[str, str], ...]:
     held = sorted({n for row in held_out_capitals() for n in (row.country, row.capital)},
                   key=len, reverse=True)
     held_out = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, held)) + r")(?![\w-])")
-    for content in pq.read_table(PAGES_FILE, columns=["content"]).column("content").to_pylist():
+    for content in _page_contents():
         for line in content.split("\n"):
             for sentence in re.split(r"(?<=[.!?])\s+", line.strip()):
                 if not 30 <= len(sentence) <= 110 or sentence in out or is_eval_topic(sentence):
