@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -152,6 +153,8 @@ class Room:
     """The hub between the presenter's tour and the viewers' tours, all in one process."""
 
     def __init__(self) -> None:
+        # where prints went before any of the room's tours ran (``mend_streams``)
+        self.streams = (sys.stdout, sys.stderr)
         self.position = Position(0, 0)
         self.presenter: RoomTourApp | None = None
         self.viewers: list[RoomTourApp] = []
@@ -229,6 +232,21 @@ class Room:
         mirrors = list(self.mirrors.values())
         self.mirrors.clear()
         await asyncio.gather(*(mirror.close() for mirror in mirrors), return_exceptions=True)
+        self.mend_streams()
+
+    def mend_streams(self) -> None:
+        """Prints go where they went before, not to a tour that has ended.
+
+        A running Textual app points ``sys.stdout`` and ``sys.stderr`` at its own capture
+        and puts back what it found when it ends. The room's tours start and end in any
+        order in one process, so the last to end can put back the capture of one that ended
+        before it, and every print after it (the server's own words: a connection it can't
+        accept, "Interrupted.") would be lost.
+        """
+        for name, before in zip(("stdout", "stderr"), self.streams):
+            owner = getattr(getattr(sys, name), "app", None)
+            if owner is not None and not owner.is_running:
+                setattr(sys, name, before)
 
     def counted(self) -> None:
         """Tell the presenter who is here (after a join, a leave, a viewer stepping away)."""
@@ -634,8 +652,11 @@ async def run_viewer(app: RoomTourApp, size: tuple[int, int], write: Callable[[s
         return made
 
     app.driver_class = driver
-    with contextlib.suppress(asyncio.CancelledError):
-        await app.run_async(size=size)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await app.run_async(size=size)
+    finally:
+        app.room.mend_streams()
 
 
 HAND_OVER_S = 2.0  # the longest a watcher's first keys wait for their own tour's chapter

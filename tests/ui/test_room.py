@@ -6,6 +6,7 @@ import abc
 import asyncio
 import json
 import re
+import sys
 
 import asyncssh
 import pytest
@@ -729,3 +730,5 @@ async def test_watchers_share_one_mirror_and_a_key_gives_a_tour_of_ones_own(work
     finally:
         await server.close()
     assert room.mirrors == {}  # the room's mirrors end with the server
+    # tours that ended in any order leave prints where they went, not with an ended tour
+    assert (sys.stdout, sys.stderr) == room.streams
