@@ -13,7 +13,9 @@ chat.pt. The table ends with the command that reproduces it.
         --recipe data=classic,steps=300 --recipe data=copying,steps=300
 
 A recipe is ``key=value`` pairs joined by commas; the keys are SFTConfig's: ``data``
-(copying or classic), ``steps``, ``share`` (pretrain_share), ``lr``, ``batch``.
+(copying or classic), ``steps``, ``share`` (pretrain_share), ``lr``, ``batch``, ``freeze``
+(freeze_embedding: 1 keeps the ordinary tokens' embedding rows as pretraining left them) and
+``seed``.
 """
 
 from __future__ import annotations
@@ -38,8 +40,14 @@ from engine.training.loop import CopyProbe, TrainDone
 from engine.training.sft import SFTConfig, fine_tune
 from engine.workspace import Workspace
 
+
+def _yes(value: str) -> bool:
+    return value.lower() in ("1", "yes", "true", "on")
+
+
 KEYS = {"data": ("data", str), "steps": ("max_steps", int), "share": ("pretrain_share", float),
-        "lr": ("learning_rate", float), "batch": ("batch_size", int)}
+        "lr": ("learning_rate", float), "batch": ("batch_size", int),
+        "freeze": ("freeze_embedding", _yes), "seed": ("seed", int)}
 
 
 @dataclass

@@ -66,6 +66,11 @@ class TrainConfig:
     beta1: float = 0.9
     beta2: float = 0.95
     grad_clip: float = 1.0
+    # keep the ordinary tokens' rows of the embedding (shared with the output head) as they
+    # are: a fine-tune then has to copy through the geometry pretraining gave every token,
+    # not by reshaping only the tokens its conversations happen to copy. The special tokens
+    # (<|user|>, <|tool_call|>, ... which pretraining never shows) still learn.
+    freeze_embedding: bool = False
     seed: int = 1337
     # where and how it runs
     device: str = "auto"  # auto = CUDA, then MPS, then CPU
@@ -320,6 +325,25 @@ def estimate_loss(model: GPT, batches: BatchSource, n: int, device: torch.device
     return out
 
 
+class _Frozen:
+    """The ordinary tokens' embedding rows, held where they are through every step (no
+    gradient, and weight decay undone); the special tokens' rows after them still learn."""
+
+    def __init__(self, model: GPT, tokenizer: Tokenizer) -> None:
+        special = getattr(tokenizer, "special", None) or {}
+        self.table = model.transformer.wte.weight
+        self.rows = min(special.values()) if special else self.table.shape[0]
+        self.saved = self.table.detach()[:self.rows].clone()
+
+    def before_step(self) -> None:
+        if self.table.grad is not None:
+            self.table.grad[:self.rows] = 0
+
+    def after_step(self) -> None:
+        with torch.no_grad():
+            self.table[:self.rows].copy_(self.saved)
+
+
 def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer, *,
           checkpoint_path: str | os.PathLike[str] | None = None, resume: bool = True,
           init_model: GPT | None = None, stop: Callable[[], bool] | None = None,
@@ -357,6 +381,7 @@ def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer,
         model = GPT(model_config)
     model.to(device)
     model.train()
+    kept = _Frozen(model, tokenizer) if config.freeze_embedding else None
 
     optimizer = model.configure_optimizer(config.weight_decay, config.learning_rate,
                                           (config.beta1, config.beta2))
@@ -425,8 +450,12 @@ def train(config: TrainConfig, batches: BatchSource, tokenizer: HashedTokenizer,
                 _, loss = step_model(x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if kept is not None:
+                kept.before_step()
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
+            if kept is not None:
+                kept.after_step()
             last_loss = float(loss.detach())  # waits for the device, so the timing below is honest
             run.step += 1
             run.consistent = True

@@ -193,3 +193,25 @@ def test_a_stop_during_the_quick_check_keeps_the_model_but_no_figures(tiny_ws):
     assert version.stage == "sft" and version.finished and version.steps == 2
     assert version.evaluation() is None
     assert f"not measured yet: llm-tour eval --version {version.id}" in version.figures_text()
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_a_fine_tune_can_keep_the_token_embedding_as_pretraining_left_it(tiny_ws, tok, freeze):
+    """With ``freeze_embedding`` the ordinary tokens' rows of the chat model's embedding
+    (shared with the output head) are the base model's, to the bit, while the special tokens'
+    rows and the rest of the model learn; without, every row moves."""
+    import torch
+
+    from engine.model.checkpoint import load_checkpoint
+
+    list(sft.fine_tune(tiny_ws, sft.SFTConfig(max_steps=3, eval_interval=0, threads=1,
+                                              check_items=0, freeze_embedding=freeze)))
+    base, _ = load_checkpoint(tiny_ws.path("base"), tok)
+    chat_model, _ = load_checkpoint(tiny_ws.path("chat"), tok)
+    ordinary = min(tok.special.values())
+    before, after = base.transformer.wte.weight, chat_model.transformer.wte.weight
+    assert torch.equal(before[:ordinary], after[:ordinary]) is freeze
+    assert not torch.equal(before[ordinary:], after[ordinary:])  # <|user|>, <|end|>, ...
+    assert chat_model.lm_head.weight is chat_model.transformer.wte.weight
+    assert not torch.equal(base.transformer.h[0].attn.c_attn.weight,
+                           chat_model.transformer.h[0].attn.c_attn.weight)
