@@ -9,8 +9,9 @@ chapter, then new chapters, which each viewer builds on first sight), and the ke
 trip (every viewer presses j, steps away and gets a tour of their own, then j again and
 is back on the room's mirror: the server's word that their tour is opening, the tour's own
 header, the mirror again), all at once at rest in the first chapter, and after the walk
-(Data's crawl and Tokens' training, the room's runs, still drawing on every screen) all
-at once and spread over ``--key-spread`` seconds.
+(Data's crawl and Tokens' training, the room's runs, still drawing on every screen): one
+viewer alone in a quiet room (five times), all at once, and spread over ``--key-spread``
+seconds.
 
 Then a flood: many half-open TCP connections (connected, never a byte) and ``ssh -N``
 style connections (logged in, no terminal), from two other addresses, and one more
@@ -122,7 +123,8 @@ async def viewers_main(port: int, n: int, timeout: float) -> None:
             lags = [t - command["t0"] for t in seen if isinstance(t, float)]
             say(event="lag", lags=lags, missing=sum(1 for t in seen if not isinstance(t, float)))
         elif command["do"] == "keys":
-            say(event="keys", **await press_j(screens, command.get("spread", 0.0), timeout))
+            chosen = screens[:command["only"]] if command.get("only") else screens
+            say(event="keys", **await press_j(chosen, command.get("spread", 0.0), timeout))
         elif command["do"] == "flood":
             say(event="flood", **await flood(port, command["half_open"], command["no_session"],
                                              timeout))
@@ -232,10 +234,10 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             def send(**command) -> None:
                 child.stdin.write((json.dumps(command) + "\n").encode())
 
-            async def keys(spread: float) -> dict:
-                send(do="keys", spread=spread)
+            async def keys(spread: float, only: int = 0) -> dict:
+                send(do="keys", spread=spread, only=only)
                 times = await reply()
-                return {"spread_s": spread} | {
+                return {"spread_s": spread, "viewers": only or n} | {
                     name: {"p50": round(pct(times[name], 0.5), 3),
                            "p95": round(pct(times[name], 0.95), 3), "n": len(times[name])}
                     for name in ("ack", "tour", "back")}
@@ -276,6 +278,16 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             result["lag_s"] = {"p50": round(pct(lags, 0.5), 3), "p95": round(pct(lags, 0.95), 3),
                                "max": round(max(lags, default=float("nan")), 3),
                                "missing": missing}
+            await asyncio.sleep(5.0)  # a quiet room: then one viewer steps away alone, 5 times
+            alone: dict[str, list[float]] = {}
+            for _ in range(5):
+                one = await keys(0.0, only=1)
+                for name in ("ack", "tour", "back"):
+                    alone.setdefault(name, []).append(one[name]["p50"])
+                await asyncio.sleep(5.0)
+            result["keys_one_viewer"] = {name: {"p50": round(pct(v, 0.5), 3),
+                                                "max": round(max(v), 3), "n": len(v)}
+                                         for name, v in alone.items()}
             result["keys_after_walk"] = await keys(0.0)
             result["keys_after_walk_spread"] = await keys(key_spread)
             result["memory_mb_after_walk"] = memory()
