@@ -285,6 +285,7 @@ class ToolsScreen(ChapterScreen):
         self._run = 0  # a new run of the loop makes older workers' messages stale
         self._saw_call = False
         self.memory_question: str | None = None
+        self._question = ""  # the loop's question, which the call should copy from
         self._countries: list[str] = []
         self._country_index = 0
         self._editing = "loop"
@@ -468,6 +469,7 @@ class ToolsScreen(ChapterScreen):
 
         event = message.event
         if isinstance(event, loop.Question):
+            self._question = event.text
             self._pieces = [("special", USER), ("user", " " + event.text), ("special", END),
                             ("special", ASSISTANT)]
             self._context_tokens = event.context_tokens
@@ -491,10 +493,14 @@ class ToolsScreen(ChapterScreen):
             call = event.call
             args = ([repr(v.strip() if isinstance(v, str) else v) for v in call.positional]
                     + [f"{k}={v!r}" for k, v in call.plain_args().items()])
+            from engine.chat.eval import miscopied
+
+            wrong = miscopied(self._question, call.name, call.plain_args(), call.positional)
             self._detail(Content.assemble(
                 (END, SPECIAL_STYLE), (" closed the call. The parser (never eval) reads tool ", ""),
                 (call.name, "bold"), (" with ", ""), (", ".join(args) or "no arguments", "bold"),
                 ("" if event.known else " — but no tool has that name", "$text-error"),
+                (f" — but {wrong}" if wrong else "", "$text-error"),
                 (". The space after each opening quote is for the tokenizer: \"␣Paris\" is "
                  "one token in the question and in the call, so the model can copy it", "dim")))
         elif isinstance(event, loop.CallMalformed):

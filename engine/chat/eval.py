@@ -200,6 +200,35 @@ def content_words(text: str) -> set[str]:
     return {w.strip("'") for w in words if len(w) >= 3 and w not in STOPWORDS}
 
 
+def miscopied(question: str, name: str, args: dict[str, Any],
+              positional: tuple[Any, ...] = ()) -> str | None:
+    """What a tool call got wrong against the question it answers, judged as ``score`` does
+    but without knowing the right answer: a city the question does not name, numbers that
+    are not the question's, a search sharing no word with it. None when none of these is
+    wrong (or the tool is another). Shown beside the call, so a wrong copy is never passed
+    over on screen."""
+    def value(key: str) -> Any:
+        found = args.get(key)
+        return positional[0] if found is None and positional else found
+
+    if name == "weather":
+        city = value("city")
+        if isinstance(city, str) and city.strip() and not _word_in(
+                " ".join(city.split()).casefold(), " ".join(question.split()).casefold()):
+            return f"the question does not name {city.strip()!r}: the model did not copy it"
+    elif name == "calculator":
+        expression = value("expression")
+        numbers = re.compile(r"\d+(?:\.\d+)?")
+        if isinstance(expression, str) and (sorted(numbers.findall(expression))
+                                            != sorted(numbers.findall(question))):
+            return "its numbers are not the question's: the model did not copy them"
+    elif name == "search":
+        query = value("query")
+        if isinstance(query, str) and not content_words(query) & content_words(question):
+            return "the query shares no word with the question"
+    return None
+
+
 def _arg(call: Call, name: str) -> Any:
     value = call.args.get(name)
     if value is None and call.args.get("_0") is not None:

@@ -140,3 +140,18 @@ def test_llm_tour_eval_prints_the_table(tmp_path):
                                        "--json"])
     assert as_json.exit_code == 0, as_json.output
     assert '"categories"' in as_json.output
+
+
+def test_miscopied_names_what_a_call_got_wrong_against_its_question():
+    from engine.chat.eval import miscopied
+
+    question = "what is the weather like in La Paz"
+    assert "does not name 'Laz'" in miscopied(question, "weather", {"city": " Laz"})
+    assert miscopied(question, "weather", {"city": " La Paz"}) is None
+    assert miscopied("weather in paris", "weather", {"city": " Paris"}) is None  # any case
+    assert miscopied("weather in Parisville", "weather", {"city": " Paris"})  # whole words
+    assert miscopied("What is 17 * 23?", "calculator", {"expression": "17 * 23"}) is None
+    assert miscopied("What is 17 * 23?", "calculator", {}, ("23",))  # positional, a number lost
+    assert miscopied("search for green salad", "search", {"query": " green music"}) is None
+    assert miscopied("search for party speeches", "search", {"query": " Tuc"})
+    assert miscopied("hi", "joke", {}) is None

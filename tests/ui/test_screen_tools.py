@@ -212,6 +212,24 @@ async def test_a_malformed_call_is_shown_and_the_loop_goes_on(chat_ready):
         assert screen.loop_finished
 
 
+@pytest.mark.parametrize("city, wrong", [("Paris", False), ("Lima", True)])
+async def test_a_call_that_does_not_copy_the_question_says_so(chat_ready, city, wrong):
+    """The fake model always asks for Paris: asked about Lima, the step that reads the call
+    says the question does not name Paris; asked about Paris, it says nothing of the kind."""
+    async with app_at_tools(chat_ready).run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.question = f"What's the weather in {city} today?"
+        screen.restart_loop()
+        details = []
+        for _ in range(3):
+            await pilot.press("space")
+            await settle(pilot)
+            details.append(text_of(screen.query_one("#loop-detail")))
+        assert "reads tool weather with city='Paris'" in details[2]
+        assert ("the question does not name 'Paris'" in details[2]) is wrong
+
+
 async def test_recollection_vs_working_memory(chat_ready):
     async with app_at_tools(chat_ready).run_test(size=(100, 32)) as pilot:
         await to_memory(pilot)

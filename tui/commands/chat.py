@@ -25,6 +25,7 @@ class _Transcript:
         self.console = console
         self.show_context = show_context
         self.open_line = False  # a reply or call is being written on the current line
+        self.question = ""  # the turn's question, which a call should copy from
 
     def _write(self, text: str, style: str = "") -> None:
         self.console.print(Text(printable(text), style=style), end="", soft_wrap=True)
@@ -39,6 +40,7 @@ class _Transcript:
         from engine.tools import loop
 
         if isinstance(event, loop.Question):
+            self.question = event.text
             if self.show_context:
                 self.console.print(Text(f"  (context: {event.context_tokens} tokens)", "dim"))
             self._write("assistant> ", "bold green")
@@ -58,6 +60,12 @@ class _Transcript:
                                              (printable(call.name, newlines=False), "bold"),
                                              (f"({', '.join(args)})", ""),
                                              (known, "red")))
+            from engine.chat.eval import miscopied
+
+            wrong = miscopied(self.question, call.name, call.plain_args(), call.positional)
+            if wrong:
+                self.console.print(Text.assemble(("  ✗ but ", "bold red"),
+                                                 (printable(wrong), "red")))
         elif isinstance(event, loop.CallMalformed):
             self._end_line()
             self.console.print(Text.assemble(("  ✗ not a call the app can run: ", "bold red"),
