@@ -115,14 +115,42 @@ def invented_name(rng: random.Random) -> str:
     return (name[:1].upper() + name[1:]) if len(name) >= 3 else "Ulo" + name
 
 
+_LINKS = ("of", "de", "del", "la", "on", "upon", "am", "an", "sur", "el")
+_ARTICLES = ("La", "El", "Le", "Los", "Las", "Al", "San", "Santa", "St.", "Port", "Isla")
+
+
+def joined_name(rng: random.Random) -> str:
+    """A made-up place name of several words with short ones among them, the shapes of
+    "La Paz", "Port of Spain", "Rio de Janeiro" and "Andorra la Vella": a copy must keep
+    every word, the short ones too, and their letters often fall back to single bytes."""
+    def word() -> str:
+        syllables = rng.choice((1, 1, 2))
+        text = "".join(rng.choice(_ONSETS) + rng.choice(_PLAIN_VOWELS) + rng.choice(_CODAS)
+                       for _ in range(syllables))
+        return (text if len(text) >= 2 else text + "a").capitalize()
+
+    shape = rng.random()
+    if shape < 0.35:
+        return f"{rng.choice(_ARTICLES)} {word()}"
+    if shape < 0.75:
+        return f"{word()} {rng.choice(_LINKS)} {word()}"
+    if shape < 0.9:
+        return f"{rng.choice(_ARTICLES)} {word()} {rng.choice(_LINKS)} {word()}"
+    return f"{word()}-{rng.choice(_LINKS)}-{word()}"
+
+
 def training_place(rng: random.Random) -> str:
     """A place name for a training conversation: real (not a trained country's capital,
-    which the capital questions already cover) or invented, never an evaluation name."""
+    which the capital questions already cover) or invented (one word or several), never an
+    evaluation name."""
     while True:
-        if rng.random() < 0.5:
+        roll = rng.random()
+        if roll < 0.45:
             name = rng.choice(real_places())
-        else:
+        elif roll < 0.88:
             name = invented_name(rng)
+        else:
+            name = joined_name(rng)
         if not is_eval_name(name) and len(name) <= 24:
             return name
 

@@ -170,6 +170,9 @@ def test_names_come_in_many_shapes_down_to_single_bytes():
     assert any("-" in n for n in cities) and any(" " in n for n in cities)
     assert any("'" in n for n in cities) and any(not n.isascii() for n in cities)
     assert any(n in real_places() for n in cities)
+    # several words with short ones among them, as in "La Paz" and "Port of Spain"
+    joined = [n for n in cities if re.search(r"\b(of|de|del|la|el|upon)\b", n)]
+    assert len(joined) > 200 and any(n.startswith("La ") for n in cities)
 
 
 def test_users_type_the_way_people_type_and_small_talk_needs_no_tool():
