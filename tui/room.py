@@ -656,7 +656,9 @@ async def run_viewer(app: RoomTourApp, size: tuple[int, int], write: Callable[[s
         with contextlib.suppress(asyncio.CancelledError):
             await app.run_async(size=size)
     finally:
-        app.room.mend_streams()
+        room = getattr(app, "room", None)  # a tour drawn on a channel outside a room has none
+        if room is not None:
+            room.mend_streams()
 
 
 HAND_OVER_S = 2.0  # the longest a watcher's first keys wait for their own tour's chapter

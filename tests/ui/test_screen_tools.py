@@ -137,6 +137,20 @@ def text_of(widget) -> str:
     return rendered.plain if hasattr(rendered, "plain") else str(rendered)
 
 
+async def ask(pilot, question: str, steps: int) -> list[str]:
+    """Ask ``question`` and take ``steps`` steps of the loop: what each step said."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    screen.question = question
+    screen.restart_loop()
+    details = []
+    for _ in range(steps):
+        await pilot.press("space")
+        await settle(pilot)
+        details.append(text_of(screen.query_one("#loop-detail")))
+    return details
+
+
 async def test_the_six_steps_one_key_at_a_time(chat_ready):
     async with app_at_tools(chat_ready).run_test(size=(100, 32)) as pilot:
         await settle(pilot)
@@ -194,15 +208,8 @@ async def test_the_viewer_changes_the_question(chat_ready):
 
 async def test_a_malformed_call_is_shown_and_the_loop_goes_on(chat_ready):
     async with app_at_tools(chat_ready).run_test(size=(100, 32)) as pilot:
-        await settle(pilot)
+        details = await ask(pilot, "A broken call, please", steps=6)
         screen = pilot.app.screen
-        screen.question = "A broken call, please"
-        screen.restart_loop()
-        details = []
-        for _ in range(6):
-            await pilot.press("space")
-            await settle(pilot)
-            details.append(text_of(screen.query_one("#loop-detail")))
         assert "cannot read this call" in details[2] and "need quotes" in details[2]
         assert "No tool runs" in details[3]
         steps = text_of(screen.query_one("#loop-steps", LoopSteps))
@@ -217,15 +224,7 @@ async def test_a_call_that_does_not_copy_the_question_says_so(chat_ready, city, 
     """The fake model always asks for Paris: asked about Lima, the step that reads the call
     says the question does not name Paris; asked about Paris, it says nothing of the kind."""
     async with app_at_tools(chat_ready).run_test(size=(100, 32)) as pilot:
-        await settle(pilot)
-        screen = pilot.app.screen
-        screen.question = f"What's the weather in {city} today?"
-        screen.restart_loop()
-        details = []
-        for _ in range(3):
-            await pilot.press("space")
-            await settle(pilot)
-            details.append(text_of(screen.query_one("#loop-detail")))
+        details = await ask(pilot, f"What's the weather in {city} today?", steps=3)
         assert "reads tool weather with city='Paris'" in details[2]
         assert ("the question does not name 'Paris'" in details[2]) is wrong
 
