@@ -3,7 +3,8 @@
 The server (``llm-tour ssh --room``: the hub, every viewer's tour in this process, the
 presenter's tour headless) runs here; the viewers run in a child process, each an
 asyncssh client with a PTY from its own loopback address (127.0.0.10, .11, ...). For
-each N it prints the server's memory (RSS and PSS, from /proc), the lag from the
+each N it prints the server's memory (RSS and PSS, from /proc, and the RSS of the processes
+it started: a training run), the lag from the
 presenter's move to the moment every viewer's screen shows it (steps inside the first
 chapter, then new chapters, which each viewer builds on first sight), and the key round
 trip (every viewer presses j, steps away and gets a tour of their own, then j again and
@@ -19,6 +20,7 @@ viewer, whose time to the first frame of the tour is printed (the goal: under 3 
 how long until the server holds no more sockets than before the flood.
 
     python benchmarks/room.py --viewers 1,5,10,30 [--chapters 2] [--steps 2]
+    python benchmarks/room.py --viewers 30 --chapters 3 --train   # keys while the room trains
 
 Bounded: every wait ends after ``--timeout`` seconds with a line saying what was not seen.
 """
@@ -49,7 +51,34 @@ def memory() -> dict[str, float]:
         pss = int(re.search(r"Pss:\s+(\d+)", rollup).group(1)) / 1024
     except (OSError, AttributeError):
         pss = float("nan")
-    return {"rss_mb": round(rss, 1), "pss_mb": round(pss, 1)}
+    return {"rss_mb": round(rss, 1), "pss_mb": round(pss, 1),
+            "children_rss_mb": round(children_rss(), 1)}
+
+
+CLIENT_PIDS: set[int] = set()  # the viewers' process: not the server's
+
+
+def children_rss() -> float:
+    """Resident MB of the processes the server started (a training run), not the viewers'."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    mine, grew = {os.getpid()}, True
+    while grew:
+        more = {pid for pid, parent in parents.items()
+                if parent in mine and pid not in mine and pid not in CLIENT_PIDS}
+        mine |= more
+        grew = bool(more)
+    total = 0.0
+    for pid in mine - {os.getpid()}:
+        with contextlib.suppress(OSError, AttributeError):
+            total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+                         .group(1)) / 1024
+    return total
 
 
 def open_sockets() -> int:
@@ -203,7 +232,7 @@ async def flood(port: int, half_open: int, no_session: int, timeout: float) -> d
 # -- the server and the presenter (this process) ----------------------------------------------
 
 async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int, int] | None,
-                   steps: int = 2, key_spread: float = 10.0):
+                   steps: int = 2, key_spread: float = 10.0, train: bool = False):
     from engine.workspace import Workspace
     from screens.registry import CHAPTERS
     from tui.room import Room, RoomTourApp
@@ -224,6 +253,7 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                 sys.executable, __file__, "--client", str(server.port), str(n),
                 "--timeout", str(timeout), stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, env={**os.environ})
+            CLIENT_PIDS.add(child.pid)
 
             async def reply() -> dict:
                 line = await asyncio.wait_for(child.stdout.readline(), timeout * 3)
@@ -278,19 +308,35 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             result["lag_s"] = {"p50": round(pct(lags, 0.5), 3), "p95": round(pct(lags, 0.95), 3),
                                "max": round(max(lags, default=float("nan")), 3),
                                "missing": missing}
-            await asyncio.sleep(5.0)  # a quiet room: then one viewer steps away alone, 5 times
-            alone: dict[str, list[float]] = {}
-            for _ in range(5):
-                one = await keys(0.0, only=1)
-                for name in ("ack", "tour", "back"):
-                    alone.setdefault(name, []).append(one[name]["p50"])
-                await asyncio.sleep(5.0)
-            result["keys_one_viewer"] = {name: {"p50": round(pct(v, 0.5), 3),
-                                                "max": round(max(v), 3), "n": len(v)}
-                                         for name, v in alone.items()}
-            result["keys_after_walk"] = await keys(0.0)
-            result["keys_after_walk_spread"] = await keys(key_spread)
-            result["memory_mb_after_walk"] = memory()
+            async def key_round_trips(when: str) -> None:
+                """One viewer alone (5 times, 5 s apart), then all at once, then spread."""
+                alone: dict[str, list[float]] = {}
+                for _ in range(5):
+                    one = await keys(0.0, only=1)
+                    for name in ("ack", "tour", "back"):
+                        alone.setdefault(name, []).append(one[name]["p50"])
+                    await asyncio.sleep(5.0)
+                result[f"keys_one_viewer{when}"] = {
+                    name: {"p50": round(pct(v, 0.5), 3), "max": round(max(v), 3), "n": len(v)}
+                    for name, v in alone.items()}
+                result[f"keys{when}"] = await keys(0.0)
+                result[f"keys{when}_spread"] = await keys(key_spread)
+                result[f"memory_mb{when}"] = memory()
+
+            await asyncio.sleep(5.0)  # a quiet room: then the keys
+            await key_round_trips("_after_walk")
+            if train:  # the presenter (on the Training chapter) starts the room's run
+                training = presenter.screen
+                await pilot.press("s")
+                deadline = time.monotonic() + timeout
+                while not getattr(training, "running", False):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the room's training run never started")
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(3.0)  # under way: its events reach every screen
+                await key_round_trips("_while_training")
+                result["still_training"] = bool(training.running)
+                await pilot.press("x")
             if flood_args is not None:
                 before_flood = open_sockets()
                 send(do="flood", half_open=flood_args[0], no_session=flood_args[1])
@@ -322,6 +368,10 @@ def main() -> None:
     parser.add_argument("--client", nargs=2, type=int, metavar=("PORT", "N"))
     parser.add_argument("--one", type=int, metavar="N", help="one room of N, in this process")
     parser.add_argument("--with-flood", action="store_true")
+    parser.add_argument("--train", action="store_true",
+                        help="after the walk (--chapters 3 or more: it ends on Training), the "
+                             "presenter starts the room's training run and the keys are timed "
+                             "again while it trains")
     parser.add_argument("--key-spread", type=float, default=10.0,
                         help="seconds over which the viewers' keys are spread in the second "
                              "key test after the walk (the first: all at once)")
@@ -339,7 +389,8 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--one", str(n), "--chapters",
                             str(args.chapters), "--steps", str(args.steps),
                             "--timeout", str(args.timeout), "--flood", args.flood,
-                            "--key-spread", str(args.key_spread), *extra], check=False)
+                            "--key-spread", str(args.key_spread), *extra,
+                            *(["--train"] if args.train else [])], check=False)
         return
     os.environ.setdefault("TEXTUAL_FPS", "10")  # the room's slow-link settings
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
@@ -347,7 +398,8 @@ def main() -> None:
     os.environ.setdefault("LLM_TOUR_REMOTE", "1")
     flood_args = (half_open, no_session) if args.with_flood else None
     print(json.dumps(asyncio.run(one_room(args.one, args.chapters, args.timeout, flood_args,
-                                          args.steps, args.key_spread))), flush=True)
+                                          args.steps, args.key_spread, args.train))),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -672,7 +672,8 @@ class RoomSeat:
     The seat starts by watching the room's mirror for its terminal size (``Mirror``). The
     first key steps away from it: the top line says so at once, and a tour of the viewer's
     own starts at the place the mirror showed, drawn by a ``ChannelDriver``; that key and
-    those typed meanwhile go to it once it is up. ``j`` in that tour rejoins: the tour ends
+    those typed meanwhile go to it once it is up (a first ``j``, the key that steps away,
+    is done already: the tour opens exploring). ``j`` in that tour rejoins: the tour ends
     and the seat watches the mirror again.
     """
 
@@ -690,6 +691,7 @@ class RoomSeat:
         self.driver: ChannelDriver | None = None
         self.ended = False
         self._typed = bytearray()  # keys typed since the seat stepped away from the mirror
+        self._holding = False  # keys wait in ``_typed`` until the viewer's own tour is up
         self._woken: asyncio.Event | None = None  # set by the first key, or the end
         self._hand_over: asyncio.Task | None = None
 
@@ -702,6 +704,9 @@ class RoomSeat:
                 self.app = RoomTourApp(Workspace(self.folder), self.room, role="viewer")
                 self.app.voter = self.voter
                 self.app.rejoin_by_watching = True
+                if self._typed[:1] == b"j":  # the key that steps away: the tour's first
+                    del self._typed[:1]      # frame says so, with no second frame to wait for
+                    self.app.following = False
                 try:
                     await run_viewer(self.app, self.size, self.send, self._started)
                 finally:
@@ -718,6 +723,7 @@ class RoomSeat:
         if self.ended:
             return False
         self._typed = bytearray()
+        self._holding = True
         self._woken = asyncio.Event()
         self.watch_mirror()
         await self._woken.wait()
@@ -743,6 +749,7 @@ class RoomSeat:
             deadline = time.monotonic() + HAND_OVER_S
             while time.monotonic() < deadline and len(app.running_workers()) > app.waiting_runs:
                 await asyncio.sleep(0.02)
+            self._holding = False
             if self._typed:
                 driver.feed(bytes(self._typed))
                 self._typed.clear()
@@ -751,7 +758,7 @@ class RoomSeat:
 
     def feed(self, data: bytes) -> None:
         """What the viewer typed: to their own tour, or (watching) the first key steps away."""
-        if self.driver is not None and not self._typed:
+        if self.driver is not None and not self._holding:
             self.driver.feed(data)
         elif self._woken is not None:  # watching, or the tour is starting
             if not self._woken.is_set():

@@ -7,6 +7,8 @@ another seed; the model is a fresh one, seeded as the preset's run would seed it
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +77,11 @@ def fresh_model(config: Any, vocab_size: int) -> Any:
 
 def window_step(workspace: Any, preset_name: str = "default", seed: int = 0) -> WindowStep:
     """One AdamW step of a fresh ``preset_name`` model on one window of the workspace's
-    training shard (see :func:`pick_window`)."""
+    training shard (see :func:`pick_window`).
+
+    The step is the same for the same shard, tokenizer, preset and seed, so it is taken once
+    per process for them (``_STEPS``): a room's viewers, each opening the chapter in a tour
+    of their own on the room's files, share one step instead of each building a model."""
     from engine.tokenizer.tour import load_tokenizer, read_mix
     from engine.training import loop
 
@@ -83,9 +89,28 @@ def window_step(workspace: Any, preset_name: str = "default", seed: int = 0) -> 
     mix = read_mix(workspace)
     config = loop.preset(preset_name)
     batches = loop.shard_batches(workspace, config)
-    window, actual = pick_window(batches.data["train"], tokenizer, seed)
-    model = fresh_model(config, tokenizer.vocab_size)
-    result = loop.nudge(model, tokenizer, window, actual, config.learning_rate)
+    key = (preset_name, seed, *(_signature(path) for path in (
+        artifact.path, batches.paths["train"], batches.paths["val"])))
+    with _STEPS_LOCK:  # tours starting together wait for the one step, not take their own
+        result = _STEPS.get(key)
+        if result is None:
+            window, actual = pick_window(batches.data["train"], tokenizer, seed)
+            model = fresh_model(config, tokenizer.vocab_size)
+            result = loop.nudge(model, tokenizer, window, actual, config.learning_rate)
+            while len(_STEPS) >= _STEPS_KEPT:
+                _STEPS.pop(next(iter(_STEPS)))
+            _STEPS[key] = result
     return WindowStep(result, tokenizer, batches.paths["train"].name, batches.paths["val"].name,
                       len(batches.data["train"]) + len(batches.data["val"]), artifact.label,
                       mix.line if mix is not None else "")
+
+
+_STEPS_LOCK = threading.Lock()
+_STEPS: dict[tuple, Any] = {}  # (preset, seed, the files' signatures) -> loop.Nudge
+_STEPS_KEPT = 8
+
+
+def _signature(path: Any) -> tuple[int, int, int, int]:
+    """The file as it is now (a link to it is the same file; a rewrite is another)."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -79,6 +80,7 @@ class KeysBar(Footer):
         super().__init__(compact=True, show_command_palette=False, **kwargs)
         self.width_composed = 0
         self.gave_way: list[BarKey] = []  # the keys the bar has no room for (in the help)
+        self.composed: list[tuple] | None = None  # what the bar last drew (``line``)
 
     def bar_keys(self) -> list[BarKey]:
         """One key per action the bar shows now (the first of its keys), in the bar's order."""
@@ -89,21 +91,48 @@ class KeysBar(Footer):
                                               enabled, tooltip)
         return list(keys.values())
 
+    def line(self, width: int) -> tuple[list[tuple], list[BarKey]]:
+        """(each key the bar shows: key, display, description, action, enabled, tooltip;
+        the keys that gave way), for a bar ``width`` cells wide."""
+        shown, gave_way = fit_keys(self.bar_keys(), width)
+        line = []
+        for key in shown:
+            binding = key.binding
+            description, tooltip = binding.description, key.tooltip or binding.tooltip
+            if binding.id == HELP_ID and gave_way:
+                description = MORE
+                tooltip = "Show every key that works here, the ones this bar has no room for too"
+            line.append((binding.key, key.display, description, binding.action, key.enabled,
+                         tooltip))
+        return line, gave_way
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
         width = self.size.width or self.app.size.width
         self.width_composed = width
-        shown, self.gave_way = fit_keys(self.bar_keys(), width)
-        for key in shown:
-            binding = key.binding
-            description, tooltip = binding.description, key.tooltip or binding.tooltip
-            if binding.id == HELP_ID and self.gave_way:
-                description = MORE
-                tooltip = "Show every key that works here, the ones this bar has no room for too"
-            yield FooterKey(binding.key, key.display, description, binding.action,
-                            disabled=not key.enabled, tooltip=tooltip,
-                            ).data_bind(compact=Footer.compact)
+        self.composed, self.gave_way = self.line(width)
+        for key, display, description, action, enabled, tooltip in self.composed:
+            yield FooterKey(key, display, description, action, disabled=not enabled,
+                            tooltip=tooltip).data_bind(compact=Footer.compact)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """The screen's keys changed (a focus, a step, a chapter's own keys coming up): the
+        bar is composed again only if what it shows changed. A tour starting up changes its
+        bindings many times over to the same line; composing each anew costs a room of
+        viewers stepping away together most of what their tours' first second costs."""
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        if not self.is_attached:
+            return
+        width = self.size.width or self.app.size.width
+        if width != self.width_composed or self.line(width)[0] != self.composed:
+            await self.recompose()
 
     def on_resize(self, event: events.Resize) -> None:
         # (before its first compose the bar has nothing to redo: it composes at its width)

@@ -8,9 +8,9 @@ import pytest
 import torch
 from tiny_lm import ByteTokenizer, write_shards
 
-from engine.model.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, save_checkpoint
 from engine.data.facts import load_capitals
 from engine.inference.evaluate import capital_accuracy, greedy_continue, next_token_probs, probe
+from engine.model.checkpoint import CheckpointMismatch, load_checkpoint, read_meta, save_checkpoint
 from engine.model.gpt import GPT
 from engine.training.loop import (
     CopyProbe,
@@ -293,3 +293,40 @@ def test_the_copy_probe_asks_for_exactly_the_second_mention():
         context, target = _span(TOK, text, start, start + len(name))
         assert TOK.decode(context) == text[:start]
         assert TOK.decode(context + target) == text[:start + len(name)]
+
+
+@pytest.mark.bundled
+def test_the_window_step_is_taken_once_for_the_same_files(tmp_path, monkeypatch):
+    """A room's viewers open the Training chapter each in a tour of their own, on the same
+    files: the one step is taken once for them; other files (a copy is another file, a
+    rewrite too) take their own."""
+    import os
+    import shutil
+
+    from engine.training import loop, window
+    from engine.workspace import Workspace
+
+    taken = []
+    real = loop.nudge
+
+    def counted(*args, **kwargs):
+        taken.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "nudge", counted)
+    monkeypatch.setattr(window, "_STEPS", {})
+    first = window.window_step(Workspace(tmp_path / "a"))  # both on the bundled files
+    second = window.window_step(Workspace(tmp_path / "b"))
+    assert len(taken) == 1 and second.nudge is first.nudge
+
+    own = Workspace(tmp_path / "c")
+    own.ensure()
+    for name in ("train_shard", "val_shard"):
+        shutil.copy(own.find(name).path, own.path(name))
+    copied = window.window_step(own)
+    assert len(taken) == 2 and copied.nudge == first.nudge  # the same step, taken anew
+    os.utime(own.path("train_shard"), ns=(1, 1))  # rewritten (or looks it)
+    window.window_step(own)
+    assert len(taken) == 3
+    assert window.window_step(own, seed=1).nudge.window != first.nudge.window
+    assert len(taken) == 4

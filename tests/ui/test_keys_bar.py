@@ -131,3 +131,31 @@ async def test_the_bar_fits_again_after_a_resize(workspace, settle):
         shown = [k.description for k in bar.query(FooterKey)]
         assert "Keys" in shown and "Quit" in shown and not bar.gave_way
         await settle(pilot)
+
+
+async def test_the_bar_is_composed_again_only_when_its_line_changes(workspace, settle,
+                                                                    monkeypatch):
+    """Bindings updated to the same line leave the bar's keys as they are (a tour starting
+    up updates them many times over); a key turning off is drawn so at once."""
+    app = TourApp(workspace, start=find_chapter("sampling"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        for _ in range(4):
+            await pilot.pause()
+        bar = app.screen.query_one(KeysBar)
+        before = list(bar.query(FooterKey))
+        assert before and not any(k.has_class("-disabled") for k in before)
+        app.screen.refresh_bindings()
+        for _ in range(4):
+            await pilot.pause()
+        assert list(bar.query(FooterKey)) == before  # the same widgets: nothing composed
+
+        checked = TourApp.check_action
+        monkeypatch.setattr(TourApp, "check_action", lambda self, action, parameters: (
+            None if action == "next_chapter" else checked(self, action, parameters)))
+        app.screen.refresh_bindings()
+        for _ in range(4):
+            await pilot.pause()
+        after = list(bar.query(FooterKey))
+        assert after != before
+        assert [k.description for k in after if k.has_class("-disabled")] == ["Next"]
+        await settle(pilot)

@@ -716,7 +716,9 @@ async def test_watchers_share_one_mirror_and_a_key_gives_a_tour_of_ones_own(work
             first = viewers[0]
             first.press("j")  # a key: a tour of their own, at chapter 2, and j steps away
             await first.until(STEPPING_AWAY.strip())  # said at once, before the tour is up
-            await first.until(_where(1), "exploring · j rejoins")
+            shown = await first.until(_where(1), "exploring · j rejoins")
+            # the tour's first frame is the explorer's: no frame of it follows the presenter
+            assert "following" not in shown.split(STEPPING_AWAY.strip())[-1]
             own = [session for session in server.sessions if session.app is not None]
             assert len(own) == 1 and own[0].app.current == 1 and not own[0].app.following
             assert len(room.watchers) == 2
