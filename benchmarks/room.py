@@ -240,7 +240,7 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
 
     with tempfile.TemporaryDirectory() as root:
         workspace = Workspace(root)
-        room = Room()
+        room = Room(settles=True)
         server = TourSSHServer(workspace, SSHConfig(
             host="127.0.0.1", port=0, open_demo=True, max_sessions=max(30, n + 2)), room=room)
         await server.start()

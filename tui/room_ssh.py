@@ -111,7 +111,7 @@ async def serve_room(workspace: Workspace, config: SSHConfig,
                      announce: Callable[[TourSSHServer], str]) -> None:
     """The room: the SSH server for the viewers and the presenter's tour in this terminal.
     When the presenter leaves the tour, the room closes."""
-    room = Room()
+    room = Room(settles=True)
     server = TourSSHServer(workspace, config, room=room)
     await server.start()
     presenter = RoomTourApp(workspace, room, role="presenter", notice=announce(server))

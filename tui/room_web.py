@@ -224,7 +224,7 @@ async def serve_room_web(workspace: Workspace, host: str, port: int, public_url:
                          max_sessions: int, idle_timeout: float,
                          announce: Callable[[int], str]) -> None:
     """The browser room until the presenter leaves their tour (q)."""
-    room = Room()
+    room = Room(settles=True)
     server = WebRoom(workspace, room, max_sessions=max_sessions, idle_timeout=idle_timeout,
                      idle_check=min(5.0, idle_timeout / 2), public_url=public_url)
     bound = await server.start(host, port)

@@ -488,6 +488,37 @@ async def test_the_presenter_has_a_talk_clock_and_notes_a_viewer_is_not_offered(
     assert viewer.check_action("speaker_notes", ()) is False
 
 
+def test_a_serving_room_freezes_what_lives_as_long_as_it_only_with_no_viewer_tour(
+        monkeypatch):
+    """The servers' rooms take their long-lived objects out of the garbage collector's
+    sweeps once up, after one last sweep; never while a viewer's tour (which ends when
+    they rejoin) would be frozen with them, and never in a room that does not settle."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    Room().settle()
+    assert calls == []
+    room = Room(settles=True)
+    room.viewers.append(object())  # a viewer exploring in a tour of their own
+    room.settle()
+    assert calls == []
+    room.viewers.clear()
+    room.settle()
+    assert calls == ["collect", "freeze"]
+
+
+async def test_the_presenters_tour_settles_the_room_once_up(workspace, monkeypatch):
+    settled: list[bool] = []
+    monkeypatch.setattr(Room, "settle", lambda self: settled.append(True))
+    presenter = RoomTourApp(workspace, Room(settles=True), role="presenter")
+    async with presenter.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert settled == [True]
+
+
 class Tab(Screenful):
     """One browser tab's socket."""
 
