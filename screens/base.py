@@ -136,6 +136,16 @@ def stage_cancelled() -> bool:
     return get_current_worker().is_cancelled
 
 
+def prose(text: str, classes: str = "", **kwargs: Any) -> Widget:
+    """A chapter's text beside its live parts, as one widget: Rich renders the Markdown.
+    Textual's Markdown widget makes a widget of every block, and laying those out was most
+    of a chapter's first frame (a viewer stepping away in a room waits for it)."""
+    from rich.markdown import Markdown as RichMarkdown
+    from textual.widgets import Static
+
+    return Static(RichMarkdown(text), classes=f"prose {classes}".strip(), **kwargs)
+
+
 class ChapterBody(VerticalScroll, inherit_bindings=False):
     """The scrolling body of a chapter. Arrows and paging belong to the tour's navigation,
     so the body only keeps Home/End; Space and Down page through a long step first."""
@@ -192,6 +202,10 @@ class ChapterScreen(Screen):
     }
     ChapterScreen #body > Markdown {
         margin: 0;
+    }
+    ChapterScreen .prose {
+        padding: 0 2;
+        margin: 1 0;
     }
     """
 

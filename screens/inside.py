@@ -16,9 +16,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Static
 
-from screens.base import ChapterBody, ChapterScreen
+from screens.base import ChapterBody, ChapterScreen, prose
 from screens.widgets import figures
 from screens.widgets.prob_map import ProbMap
 from screens.widgets.prompt_box import PromptBox
@@ -46,6 +46,9 @@ class InsideScreen(ChapterScreen):
     ]
 
     DEFAULT_CSS = """
+    InsideScreen #inside-equation {
+        margin: 0 0 1 0;
+    }
     InsideScreen #model-line, InsideScreen #total {
         height: auto;
         padding: 0 1;
@@ -71,15 +74,15 @@ class InsideScreen(ChapterScreen):
     def compose_body(self) -> ComposeResult:
         sections = list(self.sections) + [""] * (3 - len(self.sections))
         with ChapterBody(id="body"):
-            yield Markdown(sections[0], id="inside-intro")
+            yield prose(sections[0], id="inside-intro")
             yield Static(Content.styled("Loading the model…", "$text-muted"), id="model-line")
             yield Static(id="context", classes="panel")
-            yield Markdown(sections[1], id="inside-equation")
+            yield prose(sections[1], id="inside-equation")
             yield Static(id="layers", classes="panel")
             yield Static(id="total")
             yield Static(id="attention", classes="panel")
             yield ProbMap("Probability map for the next token", id="out")
-            yield Markdown(sections[2], id="inside-keys")
+            yield prose(sections[2], id="inside-keys")
         yield PromptBox(placeholder="Your context (Enter to use it, Escape to close)",
                     id="context-input")
 

@@ -16,9 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Static
 
-from screens.base import ChapterBody, ChapterScreen
+from screens.base import ChapterBody, ChapterScreen, prose
 from screens.widgets.figures import percent
 from screens.widgets.prob_map import LABEL_WIDTH, ProbMap, row_label, visible
 from screens.widgets.prompt_box import PromptBox
@@ -218,13 +218,13 @@ class SamplingScreen(ChapterScreen):
         intro = self.sections[0] if self.sections else ""
         notes = "\n\n".join(self.sections[1:])
         with ChapterBody(id="body"):
-            yield Markdown(intro, id="sampling-intro")
+            yield prose(intro, id="sampling-intro")
             yield Static(Content.styled("Loading the model…", "$text-muted"), id="model-line")
             yield ContextWindow(id="context")
             yield Static(id="status")  # above the map, so a small terminal still shows it
             yield SampleMap(id="map")
             if notes:
-                yield Markdown(notes, id="sampling-notes")
+                yield prose(notes, id="sampling-notes")
         yield PromptBox(placeholder="Your prompt (Enter to start, Escape to close)", id="prompt-input")
 
     def show_step(self, step: int) -> None:

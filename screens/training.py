@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from engine.events import StageState
-from screens.base import ChapterBody, ChapterScreen, stage_cancelled
+from screens.base import ChapterBody, ChapterScreen, prose, stage_cancelled
 from screens.widgets.loss_chart import LossChart
 from screens.widgets.figures import figure, percent
 from screens.widgets.prob_map import ProbMap, in_text
@@ -104,9 +104,6 @@ class TrainingScreen(ChapterScreen):
         min-height: 3;
         border-title-color: $text;
     }
-    TrainingScreen .section {
-        margin: 1 0 0 0;
-    }
     """
 
     MODEL_KINDS: ClassVar[tuple[str, ...]] = ("base",)
@@ -144,20 +141,20 @@ class TrainingScreen(ChapterScreen):
     def compose_body(self) -> ComposeResult:
         sections = list(self.sections) + [""] * (4 - len(self.sections))
         with ChapterBody(id="body"):
-            yield Markdown(sections[0], id="training-intro")
+            yield prose(sections[0], id="training-intro")
             yield Static(Content.styled("Reading the data…", "$text-muted"), id="data-line")
-            yield Markdown(sections[1], classes="section")
+            yield prose(sections[1])
             yield Static(id="window", classes="panel")
             with Horizontal(id="maps"):
                 yield ProbMap("Before the step", id="before")
                 yield ProbMap("After one step", id="after")
             yield Static(id="nudge-line")
-            yield Markdown(sections[2], classes="section")
+            yield prose(sections[2])
             yield Static(id="run-status")
             yield LossChart(id="chart")
             yield ProbMap(PROBE_TITLE, id="probe")
             yield Static(id="samples", classes="panel")
-            yield Markdown(sections[3], id="training-keys")
+            yield prose(sections[3], id="training-keys")
 
     def show_step(self, step: int) -> None:
         """One page: the run is driven by its own keys."""
