@@ -156,6 +156,7 @@ class Room:
         """``settles``: the room's long-lived objects are frozen once up (``settle``), for a
         process that serves the room and ends with it."""
         self.settles = settles
+        self.settled: set[str] = set()
         # where prints went before any of the room's tours ran (``mend_streams``)
         self.streams = (sys.stdout, sys.stderr)
         self.position = Position(0, 0)
@@ -251,7 +252,7 @@ class Room:
             if owner is not None and not owner.is_running:
                 setattr(sys, name, before)
 
-    def settle(self) -> None:
+    def settle(self, what: str = "") -> None:
         """Take what lives as long as the room out of the garbage collector's sweeps.
 
         Every viewer's tour runs in this one process, so a full sweep walks the presenter's
@@ -260,10 +261,13 @@ class Room:
         (``gc.freeze``) once they are up, after one last sweep, they are not walked again.
         Only while no viewer has a tour of their own: a tour ends when its viewer rejoins,
         and a frozen one would never be swept up. Only in a room that ``settles`` (the
-        servers' own, which end with the process).
+        servers' own, which end with the process), and once for each ``what`` (the
+        presenter's tour, the first mirror): the last sweep is a pause of its own, and a
+        mirror for each new terminal size is not worth one.
         """
-        if not self.settles or self.viewers:
+        if not self.settles or self.viewers or what in self.settled:
             return
+        self.settled.add(what)
         import gc
 
         gc.collect()
@@ -343,8 +347,8 @@ class RoomTourApp(TourApp):
 
     def on_ready(self) -> None:
         self.first_frame.set()
-        if self.role != "viewer":
-            self.call_after_refresh(self.room.settle)  # the presenter's, a mirror: long-lived
+        if self.role != "viewer":  # the presenter's, the first mirror: long-lived
+            self.call_after_refresh(self.room.settle, self.role)
 
     def on_unmount(self) -> None:
         self.room.leave(self)

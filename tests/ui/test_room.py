@@ -505,18 +505,20 @@ def test_a_serving_room_freezes_what_lives_as_long_as_it_only_with_no_viewer_tou
     room.settle()
     assert calls == []
     room.viewers.clear()
-    room.settle()
+    room.settle("mirror")
+    assert calls == ["collect", "freeze"]
+    room.settle("mirror")  # a second mirror: no second pause
     assert calls == ["collect", "freeze"]
 
 
 async def test_the_presenters_tour_settles_the_room_once_up(workspace, monkeypatch):
     settled: list[bool] = []
-    monkeypatch.setattr(Room, "settle", lambda self: settled.append(True))
+    monkeypatch.setattr(Room, "settle", lambda self, what: settled.append(what))
     presenter = RoomTourApp(workspace, Room(settles=True), role="presenter")
     async with presenter.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.pause()
-        assert settled == [True]
+        assert settled == ["presenter"]
 
 
 class Tab(Screenful):
