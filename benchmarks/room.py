@@ -10,9 +10,12 @@ chapter, then new chapters, which each viewer builds on first sight), and the ke
 trip (every viewer presses j, steps away and gets a tour of their own, then j again and
 is back on the room's mirror: the server's word that their tour is opening, the tour's own
 header, the mirror again), all at once at rest in the first chapter, and after the walk
-(Data's crawl and Tokens' training, the room's runs, still drawing on every screen): one
-viewer alone in a quiet room (five times), all at once, and spread over ``--key-spread``
-seconds.
+(Data's crawl and Tokens' training, the room's runs, still drawing on every screen): every
+viewer in a tour of their own pressing ? (the keys, a screen of its own) three times each
+at random moments of ``--key-spread`` seconds; one viewer alone in a quiet room (five
+times); all of them spread over ``--key-spread`` seconds; all at once. With ``--train``,
+all of it again while the room trains (``measured_while_training`` says which of them
+ended before the run did).
 
 Then a flood: many half-open TCP connections (connected, never a byte) and ``ssh -N``
 style connections (logged in, no terminal), from two other addresses, and one more
@@ -36,6 +39,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
@@ -154,6 +158,8 @@ async def viewers_main(port: int, n: int, timeout: float) -> None:
         elif command["do"] == "keys":
             chosen = screens[:command["only"]] if command.get("only") else screens
             say(event="keys", **await press_j(chosen, command.get("spread", 0.0), timeout))
+        elif command["do"] == "help":
+            say(event="help", **await press_help(screens, command["spread"], timeout))
         elif command["do"] == "flood":
             say(event="flood", **await flood(port, command["half_open"], command["no_session"],
                                              timeout))
@@ -187,6 +193,42 @@ async def press_j(screens: list[Screen], spread: float, timeout: float) -> dict:
             await asyncio.sleep(0.5 + rng.random() * spread if spread else 0)
 
     await asyncio.gather(*(one(s, rng.random() * spread) for s in screens))
+    return out
+
+
+async def press_help(screens: list[Screen], spread: float, timeout: float,
+                     rounds: int = 3) -> dict:
+    """Every viewer steps away (j); once all their tours are up, each presses ? (the keys)
+    at a random moment within each ``spread`` seconds, ``rounds`` times, Esc after each;
+    then j back to the room's mirror. Seconds from each ? to its help on screen ("help")."""
+    import random
+
+    rng = random.Random(len(screens) + 1)
+    out: dict[str, list[float]] = {"help": [], "missing": []}
+
+    async def press(screen: Screen, key: str, word: str) -> None:
+        mark = len(screen.text)
+        screen.process.stdin.write(key)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await screen.until(word, mark, timeout)
+
+    async def one(screen: Screen) -> None:
+        for _ in range(rounds):
+            await asyncio.sleep(rng.random() * spread)
+            mark = len(screen.text)
+            start = time.monotonic()
+            screen.process.stdin.write("?")
+            try:
+                out["help"].append(await screen.until("Esc closes", mark, timeout) - start)
+            except asyncio.TimeoutError:
+                out["missing"].append(1.0)
+            screen.process.stdin.write("\x1b")
+            await asyncio.sleep(0.5)
+
+    await asyncio.gather(*(press(s, "j", "j rejoins") for s in screens))
+    await asyncio.sleep(3.0)  # every tour is up, its chapter loaded
+    await asyncio.gather(*(one(s) for s in screens))
+    await asyncio.gather(*(press(s, "j", "following") for s in screens))
     return out
 
 
@@ -308,8 +350,20 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             result["lag_s"] = {"p50": round(pct(lags, 0.5), 3), "p95": round(pct(lags, 0.95), 3),
                                "max": round(max(lags, default=float("nan")), 3),
                                "missing": missing}
-            async def key_round_trips(when: str) -> None:
-                """One viewer alone (5 times, 5 s apart), then all at once, then spread."""
+            async def key_round_trips(when: str, still: Callable[[], bool]) -> None:
+                """Keys in tours of their own (spread), one viewer stepping away alone (5
+                times, 5 s apart), then all at once, then spread; ``still()`` says whether
+                what is measured (a training run) was still going after each."""
+                through = result.setdefault(f"measured{when}", [])
+                send(do="help", spread=key_spread)
+                times = await reply()
+                result[f"keys_in_own_tours{when}"] = {
+                    "spread_s": key_spread, "missing": len(times["missing"]),
+                    "help": {"p50": round(pct(times["help"], 0.5), 3),
+                             "p95": round(pct(times["help"], 0.95), 3),
+                             "n": len(times["help"])}}
+                result[f"memory_mb{when}"] = memory()
+                through.append(["keys_in_own_tours", still()])
                 alone: dict[str, list[float]] = {}
                 for _ in range(5):
                     one = await keys(0.0, only=1)
@@ -319,12 +373,14 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                 result[f"keys_one_viewer{when}"] = {
                     name: {"p50": round(pct(v, 0.5), 3), "max": round(max(v), 3), "n": len(v)}
                     for name, v in alone.items()}
-                result[f"keys{when}"] = await keys(0.0)
+                through.append(["keys_one_viewer", still()])
                 result[f"keys{when}_spread"] = await keys(key_spread)
-                result[f"memory_mb{when}"] = memory()
+                through.append(["keys_spread", still()])
+                result[f"keys{when}"] = await keys(0.0)
+                through.append(["keys_at_once", still()])
 
             await asyncio.sleep(5.0)  # a quiet room: then the keys
-            await key_round_trips("_after_walk")
+            await key_round_trips("_after_walk", lambda: True)
             if train:  # the presenter (on the Training chapter) starts the room's run
                 training = presenter.screen
                 await pilot.press("s")
@@ -334,8 +390,7 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                         raise RuntimeError("the room's training run never started")
                     await asyncio.sleep(0.1)
                 await asyncio.sleep(3.0)  # under way: its events reach every screen
-                await key_round_trips("_while_training")
-                result["still_training"] = bool(training.running)
+                await key_round_trips("_while_training", lambda: bool(training.running))
                 await pilot.press("x")
             if flood_args is not None:
                 before_flood = open_sockets()

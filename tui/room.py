@@ -652,6 +652,11 @@ class ChannelDriver(Driver):
         """What the viewer typed: keys, mouse, paste."""
         if self._parser is None:
             return
+        # An Esc that came alone, longer ago than the escape delay, is the Escape key even
+        # when a busy loop has not yet run the tick that says so: fed with what came after
+        # it, it would be read as Alt with the next key (Esc, then j: "alt+j").
+        for event in self._parser.tick():
+            self.process_message(event)
         for event in self._parser.feed(self._decode(data)):
             self.process_message(event)
         if self._tick is None:  # a lone Esc is a key only once nothing follows it

@@ -767,3 +767,30 @@ async def test_watchers_share_one_mirror_and_a_key_gives_a_tour_of_ones_own(work
     assert room.mirrors == {}  # the room's mirrors end with the server
     # tours that ended in any order leave prints where they went, not with an ended tour
     assert (sys.stdout, sys.stderr) == room.streams
+
+
+async def test_an_esc_alone_is_the_escape_key_even_when_the_loop_was_busy():
+    """Esc, then j a moment later: two keys, though the server's loop was too busy to run
+    the tick that reads a lone Esc before the j came (not "alt+j")."""
+    import time
+
+    from textual import events
+
+    from tui.room import ChannelDriver
+
+    class Keys(ChannelDriver):
+        def process_message(self, message) -> None:
+            if isinstance(message, events.Key):
+                seen.append(message.key)
+
+    seen: list[str] = []
+    driver = Keys(object())
+    driver.feed(b"\x1b")
+    time.sleep(0.3)  # busy: the tick cannot run
+    driver.feed(b"j")
+    assert seen == ["escape", "j"]
+    seen.clear()
+    driver.feed(b"\x1bj")  # in one read: Alt+j, as a terminal sends it
+    time.sleep(0.3)
+    driver.feed(b"k")
+    assert seen == ["alt+j", "k"]
