@@ -200,9 +200,6 @@ class ChapterScreen(Screen):
         padding: 0 2;
         scrollbar-gutter: stable;
     }
-    ChapterScreen #body > Markdown {
-        margin: 0;
-    }
     ChapterScreen .prose {
         padding: 0 2;
         margin: 1 0;
