@@ -15,7 +15,10 @@ viewer in a tour of their own pressing ? (the keys, a screen of its own) three t
 at random moments of ``--key-spread`` seconds; one viewer alone in a quiet room (five
 times); all of them spread over ``--key-spread`` seconds; all at once. With ``--train``,
 all of it again while the room trains (``measured_while_training`` says which of them
-ended before the run did).
+ended before the run did). Beside each key measurement, what held the server's one event
+loop meanwhile (``loop_*``: how often and how long it stalled over 50 ms, the garbage
+collector's pauses by generation, and the room's own sweeps of everything); ``--stalls``
+prints where the loop was while it stalled over 0.3 s, sampled from another thread.
 
 Then a flood: many half-open TCP connections (connected, never a byte) and ``ssh -N``
 style connections (logged in, no terminal), from two other addresses, and one more
@@ -44,6 +47,72 @@ from pathlib import Path
 
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-B]|[=>78])")
 SIZE = (100, 30)
+SHOW_STALLS = False
+
+
+class LoopWatch:
+    """What held the server's one event loop: every time a 10 ms sleep woke more than
+    50 ms late (a stall: some callback ran that long), and every garbage collection's pause,
+    by generation. ``take()`` returns what was seen since the last call."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.stalls: list[float] = []
+        self.gc: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._gc_started = 0.0
+        self._task: asyncio.Task | None = None
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc[info["generation"]].append(time.perf_counter() - self._gc_started)
+
+    def _sample(self, loop_thread: int) -> None:
+        """From another thread: while the loop is stalled over 0.3 s, what it is running
+        (the innermost frames), counted per place (``--stalls`` prints them)."""
+        import traceback
+        from collections import Counter
+
+        self.where: Counter = Counter()
+        while self._task is not None:
+            time.sleep(0.05)
+            if time.perf_counter() - self._beat > 0.3:
+                frame = sys._current_frames().get(loop_thread)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-14:]
+                    self.where[" < ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}"
+                                          for f in reversed(stack))] += 1
+
+    async def _watch(self) -> None:
+        while True:
+            start = self._beat = time.perf_counter()
+            await asyncio.sleep(0.01)
+            late = time.perf_counter() - start - 0.01
+            if late > 0.05:
+                self.stalls.append(late)
+
+    def start(self) -> None:
+        import threading
+
+        self._beat = time.perf_counter()
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        threading.Thread(target=self._sample, args=(threading.get_ident(),),
+                         daemon=True).start()
+
+    def take(self) -> dict:
+        stalls, self.stalls = sorted(self.stalls), []
+        out = {"stalls_over_50ms": len(stalls),
+               "stall_p50_s": round(pct(stalls, 0.5), 3) if stalls else 0.0,
+               "stall_max_s": round(stalls[-1], 3) if stalls else 0.0,
+               "stalled_s": round(sum(stalls), 2)}
+        for generation, pauses in self.gc.items():
+            out[f"gc{generation}"] = {"n": len(pauses), "s": round(sum(pauses), 3),
+                                      "max_s": round(max(pauses, default=0.0), 3)}
+            self.gc[generation] = []
+        return out
 
 
 def memory() -> dict[str, float]:
@@ -288,8 +357,10 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
         await server.start()
         presenter = RoomTourApp(workspace, room, role="presenter")
         result: dict = {"viewers": n}
+        watch = LoopWatch()
         async with presenter.run_test(size=SIZE) as pilot:
             await pilot.pause()
+            watch.start()
             before = memory()
             child = await asyncio.create_subprocess_exec(
                 sys.executable, __file__, "--client", str(server.port), str(n),
@@ -355,8 +426,11 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                 times, 5 s apart), then all at once, then spread; ``still()`` says whether
                 what is measured (a training run) was still going after each."""
                 through = result.setdefault(f"measured{when}", [])
+                watch.take()
                 send(do="help", spread=key_spread)
                 times = await reply()
+                result[f"loop_in_own_tours{when}"] = watch.take() | {
+                    "room_sweeps": room.sweeps.sweeps}
                 result[f"keys_in_own_tours{when}"] = {
                     "spread_s": key_spread, "missing": len(times["missing"]),
                     "help": {"p50": round(pct(times["help"], 0.5), 3),
@@ -374,9 +448,12 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                     name: {"p50": round(pct(v, 0.5), 3), "max": round(max(v), 3), "n": len(v)}
                     for name, v in alone.items()}
                 through.append(["keys_one_viewer", still()])
+                watch.take()
                 result[f"keys{when}_spread"] = await keys(key_spread)
+                result[f"loop{when}_spread"] = watch.take()
                 through.append(["keys_spread", still()])
                 result[f"keys{when}"] = await keys(0.0)
+                result[f"loop{when}"] = watch.take()
                 through.append(["keys_at_once", still()])
 
             await asyncio.sleep(5.0)  # a quiet room: then the keys
@@ -407,6 +484,11 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
             send(do="quit")
             await child.wait()
         await server.close()
+        if SHOW_STALLS:
+            print("where the loop was while it stalled over 0.3 s (samples, 50 ms apart):",
+                  file=sys.stderr)
+            for place, count in watch.where.most_common(15):
+                print(f"{count:5d}  {place}", file=sys.stderr)
         return result
 
 
@@ -430,7 +512,11 @@ def main() -> None:
     parser.add_argument("--key-spread", type=float, default=10.0,
                         help="seconds over which the viewers' keys are spread in the second "
                              "key test after the walk (the first: all at once)")
+    parser.add_argument("--stalls", action="store_true",
+                        help="print where the server's loop was while it stalled")
     args = parser.parse_args()
+    global SHOW_STALLS
+    SHOW_STALLS = args.stalls
     if args.client:
         asyncio.run(viewers_main(args.client[0], args.client[1], args.timeout))
         return
@@ -445,6 +531,7 @@ def main() -> None:
                             str(args.chapters), "--steps", str(args.steps),
                             "--timeout", str(args.timeout), "--flood", args.flood,
                             "--key-spread", str(args.key_spread), *extra,
+                            *(["--stalls"] if args.stalls else []),
                             *(["--train"] if args.train else [])], check=False)
         return
     os.environ.setdefault("TEXTUAL_FPS", "10")  # the room's slow-link settings

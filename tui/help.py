@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import ClassVar
 
+from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.keys import format_key
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widget import Widget
 
 KEY_NAMES = {
     "question_mark": "?", "space": "Space", "pagedown": "PgDn", "pageup": "PgUp",
@@ -95,29 +99,79 @@ class HelpScreen(ModalScreen[None]):
         scroll = VerticalScroll()
         scroll.border_title = "Keys · Esc closes"
         with scroll:
-            yield Static(self._table(), id="help-table")
-
-    def _table(self) -> Table:
-        table = Table(expand=True, box=None, pad_edge=False, show_edge=False)
-        table.add_column("Key", style="bold", no_wrap=True)
-        if self.app.size.width < NARROW:  # a narrow terminal: what a key does over why
-            table.add_column("Does", ratio=1)
-            for key, description, tooltip in self.rows:
-                table.add_row(describe_key(key),
-                              Text.assemble((description, "bold"), "\n" if tooltip else "",
-                                            (tooltip, "dim")))
-            return table
-        table.add_column("Does", no_wrap=True)
-        table.add_column("Why", ratio=1)
-        for key, description, tooltip in self.rows:
-            table.add_row(describe_key(key), description, tooltip)
-        return table
+            yield KeyTable(self.rows, narrow=self.app.size.width < NARROW, id="help-table")
 
     def on_resize(self) -> None:
-        self.query_one("#help-table", Static).update(self._table())
+        table = self.query_one(KeyTable)
+        narrow = self.app.size.width < NARROW
+        if narrow != table.narrow:
+            table.narrow = narrow
+            table.refresh(layout=True)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+
+
+Rows = tuple[tuple[str, str, str], ...]
+
+
+def key_table(rows: Rows, narrow: bool) -> Table:
+    """The keys as a table: key, what it does and why; on a narrow terminal "why" goes
+    under "does"."""
+    table = Table(expand=True, box=None, pad_edge=False, show_edge=False)
+    table.add_column("Key", style="bold", no_wrap=True)
+    if narrow:
+        table.add_column("Does", ratio=1)
+        for key, description, tooltip in rows:
+            table.add_row(describe_key(key),
+                          Text.assemble((description, "bold"), "\n" if tooltip else "",
+                                        (tooltip, "dim")))
+        return table
+    table.add_column("Does", no_wrap=True)
+    table.add_column("Why", ratio=1)
+    for key, description, tooltip in rows:
+        table.add_row(describe_key(key), description, tooltip)
+    return table
+
+
+@lru_cache(maxsize=64)
+def key_table_lines(rows: Rows, narrow: bool, width: int) -> Text:
+    """The table laid out at ``width`` once, as lines of styled text.
+
+    Laying out a table of twenty-odd rows takes about 10 ms, and a widget is measured and
+    drawn several times as a screen opens; the same chapter's keys at the same width are the
+    same lines for every viewer of a room, so they are laid out once.
+    """
+    console = Console(width=width, color_system=None, force_terminal=False)
+    lines = console.render_lines(key_table(rows, narrow), console.options, pad=False)
+    return Text("\n").join(
+        Text.assemble(*((segment.text, segment.style) for segment in Segment.simplify(line)))
+        for line in lines)
+
+
+class KeyTable(Widget):
+    """The '?' list of keys, laid out once per width (see :func:`key_table_lines`)."""
+
+    DEFAULT_CSS = """
+    KeyTable { height: auto; }
+    """
+
+    def __init__(self, rows: list[tuple[str, str, str]], *, narrow: bool, id: str) -> None:
+        super().__init__(id=id)
+        self.rows: Rows = tuple(rows)
+        self.narrow = narrow
+
+    def _lines(self, width: int) -> Text:
+        return key_table_lines(self.rows, self.narrow, max(width, 1))
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width).plain.split("\n"))
+
+    def render(self) -> Text:
+        return self._lines(self.content_size.width)
 
 
 def collect_bindings(screen) -> list[tuple[str, str, str]]:

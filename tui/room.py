@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import gc
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events
+from textual._xterm_parser import XTermParser
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.driver import Driver
@@ -149,14 +151,83 @@ class RoomRun:
                 self.stopped = True
 
 
+class Sweeps:
+    """The garbage collector's work in a serving room, in pauses no viewer feels.
+
+    Every viewer's tour runs in this one process. Python's full sweep walks every object
+    that lives: the presenter's tour, every mirror, each viewer's tour of their own, every
+    module; about a million objects with 30 tours, over a second on a busy core, and it
+    came every few seconds while viewers stepped away and pressed keys. Here, what survived
+    a full sweep is frozen (``gc.freeze``: not walked again), and so is a viewer's tour
+    once it is up (``freeze``), so a sweep walks only what is new since the last. A frozen
+    object is still freed once nothing refers to it; only cycles (the widgets of a tour
+    that ended, of a chapter left behind) wait, frozen, for a sweep of everything
+    (``sweep``): after ``AFTER_TOURS`` viewers' tours have ended, or after ``AFTER_SWEEPS``
+    of Python's own (minutes, in a busy room), whichever comes first.
+    """
+
+    AFTER_TOURS = 30
+    AFTER_SWEEPS = 100
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.ended = 0  # viewers' tours ended since the last sweep of everything
+        self.collections = 0  # Python's own full sweeps since then
+        self.sweeps = 0  # sweeps of everything so far
+        self.sweeping = False
+
+    def start(self) -> None:
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
+            gc.callbacks.append(self._collected)
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            gc.callbacks.remove(self._collected)
+            self.loop = None
+
+    def _collected(self, phase: str, info: dict) -> None:
+        """After each full sweep Python makes: what it kept is long-lived, frozen."""
+        if phase != "stop" or info["generation"] != 2 or self.sweeping or self.loop is None:
+            return
+        gc.freeze()
+        self.collections += 1
+        if self.collections == self.AFTER_SWEEPS:  # from the collector: sweep just after
+            self.loop.call_soon_threadsafe(self.sweep)
+
+    def freeze(self) -> None:
+        if self.loop is not None:
+            gc.freeze()
+
+    def tour_ended(self) -> None:
+        self.ended += 1
+        if self.ended >= self.AFTER_TOURS:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Walk everything once (the cycles left behind go), then freeze what is left."""
+        if self.loop is None:  # the room has closed
+            return
+        self.ended = self.collections = 0
+        self.sweeping = True
+        try:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+        finally:
+            self.sweeping = False
+        self.sweeps += 1
+
+
 class Room:
     """The hub between the presenter's tour and the viewers' tours, all in one process."""
 
     def __init__(self, settles: bool = False) -> None:
-        """``settles``: the room's long-lived objects are frozen once up (``settle``), for a
+        """``settles``: the garbage collector walks only what is new (``Sweeps``), for a
         process that serves the room and ends with it."""
         self.settles = settles
         self.settled: set[str] = set()
+        self.sweeps = Sweeps()
         # where prints went before any of the room's tours ran (``mend_streams``)
         self.streams = (sys.stdout, sys.stderr)
         self.position = Position(0, 0)
@@ -237,6 +308,7 @@ class Room:
         self.mirrors.clear()
         await asyncio.gather(*(mirror.close() for mirror in mirrors), return_exceptions=True)
         self.mend_streams()
+        self.sweeps.stop()
 
     def mend_streams(self) -> None:
         """Prints go where they went before, not to a tour that has ended.
@@ -253,25 +325,25 @@ class Room:
                 setattr(sys, name, before)
 
     def settle(self, what: str = "") -> None:
-        """Take what lives as long as the room out of the garbage collector's sweeps.
-
-        Every viewer's tour runs in this one process, so a full sweep walks the presenter's
-        tour, every mirror and every module loaded, about half a million objects, 0.3 s a
-        time, and a burst of viewers stepping away sets off one every few tours. Frozen
-        (``gc.freeze``) once they are up, after one last sweep, they are not walked again.
-        Only while no viewer has a tour of their own: a tour ends when its viewer rejoins,
-        and a frozen one would never be swept up. Only in a room that ``settles`` (the
-        servers' own, which end with the process), and once for each ``what`` (the
-        presenter's tour, the first mirror): the last sweep is a pause of its own, and a
-        mirror for each new terminal size is not worth one.
-        """
-        if not self.settles or self.viewers or what in self.settled:
+        """The presenter's tour or the first mirror is up: one last full sweep, and what
+        lives as long as the room is not walked again (``Sweeps``). Once for each ``what``
+        (a mirror for each new terminal size is not worth a pause of its own), and only in a
+        room that ``settles`` (the servers' own, which end with the process)."""
+        if not self.settles or what in self.settled:
             return
         self.settled.add(what)
-        import gc
+        self.sweeps.start()
+        self.sweeps.sweep()
 
-        gc.collect()
-        gc.freeze()
+    def tour_up(self) -> None:
+        """A viewer's own tour is up, its chapter loaded: not walked again while it lasts."""
+        if self.settles:
+            self.sweeps.freeze()
+
+    def tour_ended(self) -> None:
+        """A viewer's own tour ended: its cycles wait for the next sweep (``Sweeps``)."""
+        if self.settles:
+            self.sweeps.tour_ended()
 
     def counted(self) -> None:
         """Tell the presenter who is here (after a join, a leave, a viewer stepping away)."""
@@ -611,6 +683,18 @@ class Mirror:
             close_session(self.workspace.root)
 
 
+class RoomParser(XTermParser):
+    """Textual's escape-sequence parser, for one viewer's keys, without a cache that keeps
+    every parser alive.
+
+    Textual caches what it reads from Kitty-style key sequences in an ``lru_cache`` on the
+    method, keyed by the parser itself: every parser that read a key stayed in it, and with
+    it the tour it fed (up to 1,024 entries: the tours of a whole talk's stepping away).
+    """
+
+    _parse_extended_key = XTermParser._parse_extended_key.__wrapped__
+
+
 class ChannelDriver(Driver):
     """Textual's side of a viewer's SSH channel: frames out, keys and sizes in.
 
@@ -625,9 +709,7 @@ class ChannelDriver(Driver):
         super().__init__(app, debug=debug, mouse=mouse and reports, size=size)
         self._write = write
         self._reports = reports  # ask the terminal for focus (and mouse) reports
-        from textual._xterm_parser import XTermParser
-
-        self._parser = XTermParser(debug)
+        self._parser = RoomParser(debug)
         self._decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
         self._tick: asyncio.TimerHandle | None = None
 
@@ -744,6 +826,9 @@ class RoomSeat:
                 finally:
                     if self._hand_over is not None:
                         self._hand_over.cancel()
+                        self._hand_over = None  # its context holds the tour: let it go
+                    # counted once this seat has let go of the tour too
+                    asyncio.get_running_loop().call_soon(self.room.tour_ended)
                 if self.app.return_value is not REJOIN or self.ended:
                     break
                 self.app = self.driver = None  # rejoined: back to the mirror
@@ -785,6 +870,7 @@ class RoomSeat:
             if self._typed:
                 driver.feed(bytes(self._typed))
                 self._typed.clear()
+            self.room.tour_up()
 
         self._hand_over = asyncio.get_running_loop().create_task(hand_over())
 

@@ -9,7 +9,7 @@ from engine.data.crawler import CrawlConfig
 from screens.data import DataScreen, StoredRows
 from screens.registry import CHAPTERS, find_chapter
 from tui.app import TourApp
-from tui.help import HelpScreen, collect_bindings, describe_key
+from tui.help import HelpScreen, KeyTable, collect_bindings, describe_key, key_table_lines
 
 SIZE = (100, 32)
 
@@ -95,6 +95,30 @@ async def test_every_chapters_help_names_its_keys_as_the_keyboard_does(workspace
                         raw.setdefault(chapter.slug, []).append(name)
         await app.workers.wait_for_complete()
     assert raw == {}
+
+
+async def test_help_is_laid_out_once_per_width_and_again_when_the_terminal_narrows(workspace):
+    """The keys are laid out as a table once for each chapter's keys and width (a room's
+    viewers open the same help many times over); a terminal that narrows gets the narrow
+    layout, with each key's "why" under its "does"."""
+    key_table_lines.cache_clear()
+    app = TourApp(workspace)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        first = app.screen.query_one(KeyTable).render()
+        assert first.plain.splitlines()[0].split() == ["Key", "Does", "Why"]
+        laid_out = key_table_lines.cache_info().misses
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query_one(KeyTable).render() is first
+        assert key_table_lines.cache_info().misses == laid_out
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        narrow = app.screen.query_one(KeyTable).render().plain
+        assert narrow.splitlines()[0].split() == ["Key", "Does"]
+        assert max(len(line) for line in narrow.splitlines()) <= 60
 
 
 async def test_help_reads_at_60_columns(workspace):

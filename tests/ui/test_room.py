@@ -15,7 +15,7 @@ from ssh_clients import plain as _plain
 
 from engine.workspace import Workspace
 from screens.registry import CHAPTERS
-from tui.room import STEPPING_AWAY, Headcount, Room, RoomTourApp
+from tui.room import STEPPING_AWAY, Headcount, Room, RoomParser, RoomSeat, RoomTourApp, Sweeps
 from tui.ssh import SSHConfig, TourSSHServer
 
 SIZE = (120, 32)
@@ -488,27 +488,98 @@ async def test_the_presenter_has_a_talk_clock_and_notes_a_viewer_is_not_offered(
     assert viewer.check_action("speaker_notes", ()) is False
 
 
-def test_a_serving_room_freezes_what_lives_as_long_as_it_only_with_no_viewer_tour(
+async def test_a_serving_room_freezes_what_lives_and_sweeps_up_what_its_viewers_left(
         monkeypatch):
-    """The servers' rooms take their long-lived objects out of the garbage collector's
-    sweeps once up, after one last sweep; never while a viewer's tour (which ends when
-    they rejoin) would be frozen with them, and never in a room that does not settle."""
+    """The servers' rooms take what lives out of the garbage collector's sweeps: the
+    presenter's tour and the first mirror once up (after one last sweep), each viewer's tour
+    once up, whatever survived one of Python's own full sweeps; and after 30 viewers' tours
+    have ended, one sweep of everything sweeps up the cycles they left. A room that does
+    not settle (tests, plain tours) never touches the collector."""
     import gc
 
     calls: list[str] = []
     monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect") or 0)
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
-    Room().settle()
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    plain = Room()
+    plain.settle()
+    plain.tour_up()
+    plain.tour_ended()
     assert calls == []
     room = Room(settles=True)
-    room.viewers.append(object())  # a viewer exploring in a tour of their own
-    room.settle()
-    assert calls == []
-    room.viewers.clear()
-    room.settle("mirror")
-    assert calls == ["collect", "freeze"]
-    room.settle("mirror")  # a second mirror: no second pause
-    assert calls == ["collect", "freeze"]
+    try:
+        room.settle("presenter")
+        assert calls == ["unfreeze", "collect", "freeze"]
+        room.settle("presenter")  # once for each
+        room.settle("mirror")
+        assert calls == ["unfreeze", "collect", "freeze"] * 2
+        calls.clear()
+        room.tour_up()  # a viewer's tour: frozen with no sweep, no pause
+        assert calls == ["freeze"]
+        calls.clear()
+        for callback in list(gc.callbacks):  # Python's own full sweep: what it kept, frozen
+            callback("stop", {"generation": 2, "collected": 0, "uncollectable": 0})
+            callback("stop", {"generation": 1, "collected": 0, "uncollectable": 0})
+        assert calls == ["freeze"]
+        calls.clear()
+        for _ in range(Sweeps.AFTER_TOURS - 1):
+            room.tour_ended()
+        assert calls == []
+        room.tour_ended()
+        assert calls == ["unfreeze", "collect", "freeze"]
+        assert room.sweeps.sweeps == 3
+    finally:
+        await room.close_mirrors()
+    assert room.sweeps._collected not in gc.callbacks  # the room closed: the hook goes
+
+
+def test_a_viewers_key_parser_is_not_kept_alive_by_textuals_cache():
+    """Textual's parser caches what it read in an lru_cache keyed by the parser itself, which
+    kept every viewer's parser (and through it their tour) alive after they left."""
+    import gc
+    import weakref
+
+    parser = RoomParser(False)
+    assert [event.key for event in parser.feed("j")] == ["j"]
+    gone = weakref.ref(parser)
+    del parser
+    gc.collect()
+    assert gone() is None
+
+
+async def until(condition, timeout: float = TIMEOUT) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def test_a_tour_a_viewer_left_can_be_freed(workspace):
+    """Rejoining the room lets go of the tour of one's own: nothing the seat keeps holds it
+    (its hand-over task's context did, until the seat's next tour)."""
+    import gc
+    import weakref
+
+    room = Room()
+    presenter = RoomTourApp(workspace, room, role="presenter")
+    frames: list[str] = []
+    async with presenter.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        seat = RoomSeat(room, frames.append, SIZE, None, lambda: workspace.root)
+        task = asyncio.create_task(seat.run())
+        await until(lambda: seat.watching_mirror)
+        seat.feed(b"j")
+        await until(lambda: seat.app is not None and seat.driver is not None
+                    and not seat._holding)
+        tour = weakref.ref(seat.app)
+        seat.feed(b"j")  # rejoin
+        await until(lambda: seat.watching_mirror)
+        assert seat.app is None and seat._hand_over is None
+        await asyncio.sleep(0.3)  # the driver's last tick for a lone Esc
+        gc.collect()
+        assert tour() is None
+        seat.end()
+        await task
+        await room.close_mirrors()
 
 
 async def test_the_presenters_tour_settles_the_room_once_up(workspace, monkeypatch):
