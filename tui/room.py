@@ -193,7 +193,8 @@ class Sweeps:
         gc.freeze()
         self.collections += 1
         if self.collections == self.AFTER_SWEEPS:  # from the collector: sweep just after
-            self.loop.call_soon_threadsafe(self.sweep)
+            with contextlib.suppress(RuntimeError):  # a loop that has closed: no sweep
+                self.loop.call_soon_threadsafe(self.sweep)
 
     def freeze(self) -> None:
         if self.loop is not None:

@@ -528,6 +528,14 @@ async def test_a_serving_room_freezes_what_lives_and_sweeps_up_what_its_viewers_
         room.tour_ended()
         assert calls == ["unfreeze", "collect", "freeze"]
         assert room.sweeps.sweeps == 3
+        calls.clear()
+        full = {"generation": 2, "collected": 0, "uncollectable": 0}
+        for _ in range(Sweeps.AFTER_SWEEPS):  # a busy room: Python's own, a hundred times
+            room.sweeps._collected("stop", full)
+        assert calls == ["freeze"] * Sweeps.AFTER_SWEEPS
+        await asyncio.sleep(0)  # the sweep of everything comes once the collector is done
+        assert calls[Sweeps.AFTER_SWEEPS:] == ["unfreeze", "collect", "freeze"]
+        assert room.sweeps.sweeps == 4
     finally:
         await room.close_mirrors()
     assert room.sweeps._collected not in gc.callbacks  # the room closed: the hook goes
