@@ -42,6 +42,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class LoopWatch:
         self.gc: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self._gc_started = 0.0
         self._task: asyncio.Task | None = None
+        self.where: Counter = Counter()  # stack -> samples taken while the loop stalled
         gc.callbacks.append(self._on_gc)
 
     def _on_gc(self, phase: str, info: dict) -> None:
@@ -74,10 +76,8 @@ class LoopWatch:
         """From another thread: while the loop is stalled over 0.3 s, what it is running
         (the innermost frames), counted per place (``--stalls`` prints them)."""
         import traceback
-        from collections import Counter
 
-        self.where: Counter = Counter()
-        while self._task is not None:
+        while True:  # a daemon thread: it ends with the benchmark
             time.sleep(0.05)
             if time.perf_counter() - self._beat > 0.3:
                 frame = sys._current_frames().get(loop_thread)
