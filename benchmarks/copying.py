@@ -14,8 +14,9 @@ chat.pt. The table ends with the command that reproduces it.
 
 A recipe is ``key=value`` pairs joined by commas; the keys are SFTConfig's: ``data``
 (copying or classic), ``steps``, ``share`` (pretrain_share), ``lr``, ``batch``, ``freeze``
-(freeze_embedding: 1 keeps the ordinary tokens' embedding rows as pretraining left them) and
-``seed``.
+(freeze_embedding: 1 keeps the ordinary tokens' embedding rows as pretraining left them),
+``drill`` (drill_share: the share of each batch given to copy drills, random runs of tokens
+shown twice) and ``seed``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def _yes(value: str) -> bool:
 
 KEYS = {"data": ("data", str), "steps": ("max_steps", int), "share": ("pretrain_share", float),
         "lr": ("learning_rate", float), "batch": ("batch_size", int),
-        "freeze": ("freeze_embedding", _yes), "seed": ("seed", int)}
+        "freeze": ("freeze_embedding", _yes), "drill": ("drill_share", float),
+        "seed": ("seed", int)}
 
 
 @dataclass

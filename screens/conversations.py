@@ -588,8 +588,7 @@ class ConversationsScreen(ChapterScreen):
             kinds = ", ".join(f"{n} {kind}" for kind, n in event.by_kind.items())
             self._sft_lines = [Text(
                 f"{event.conversations:,} conversations ({kinds}) · base: {event.base} · each "
-                f"batch: {event.rows_conversations} rows of conversations + "
-                f"{event.rows_pretraining} of pretraining text")]
+                f"batch: {event.batch_rows}")]
             self._sft_progress = (event.max_steps, 0)
         elif name == "TrainStart":
             self._sft_lines.append(Text(f"{event.device} · {event.params:,} parameters"))

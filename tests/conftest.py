@@ -84,9 +84,21 @@ def settle():
     seconds, then the test fails), and the messages they posted are handled."""
     import asyncio
 
+    from textual.worker import WorkerCancelled
+
+    async def finished(app) -> None:
+        """Every worker done; one the chapter cancelled (it started a newer one in its
+        group) is done too, and what replaced it is waited for."""
+        while app.workers:
+            try:
+                await app.workers.wait_for_complete()
+                return
+            except WorkerCancelled:
+                await asyncio.sleep(0.01)  # the manager lets go of the cancelled one
+
     async def settle_(pilot, timeout: float = WAIT_S):
         try:
-            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout)
+            await asyncio.wait_for(finished(pilot.app), timeout)
         except TimeoutError:
             running = ", ".join(w.name or w.group for w in pilot.app.workers)
             pytest.fail(f"workers still running after {timeout:.0f} s: {running}")

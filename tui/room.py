@@ -426,6 +426,20 @@ class RoomTourApp(TourApp):
     def on_unmount(self) -> None:
         self.room.leave(self)
 
+    async def settled(self) -> None:
+        """Wait until what the tour was asked to do so far is done and drawn: the app and
+        every widget of its screen have handled what was queued for them (twice over: what
+        that queued too, such as the chapter's step mounting its widgets), and the screen has
+        refreshed (focus set after a refresh is in place). Called from another task."""
+        for _ in range(2):
+            handled: list[asyncio.Event] = []
+            for node in (self, *self.screen.walk_children(with_self=True)):
+                event = asyncio.Event()
+                if node.call_later(event.set):  # False: the node is closing, nothing to wait for
+                    handled.append(event)
+            await asyncio.gather(*(event.wait() for event in handled))
+            await self.screen.wait_for_refresh()
+
     @property
     def room_label(self) -> str:
         """The header's word on the room: read by ``TourHeader``."""
@@ -776,7 +790,11 @@ async def run_viewer(app: RoomTourApp, size: tuple[int, int], write: Callable[[s
             room.mend_streams()
 
 
-HAND_OVER_S = 2.0  # the longest a watcher's first keys wait for their own tour's chapter
+# The longest a watcher's first keys wait for their own tour's chapter to be on screen with
+# its widgets (a room busy training can take seconds), then for what it loads (a stage the
+# room runs goes on: the chapter takes keys meanwhile).
+SETTLE_S = 20.0
+HAND_OVER_S = 2.0
 STEPPING_AWAY = " exploring · opening your own tour here; your key is kept…"
 
 
@@ -858,12 +876,15 @@ class RoomSeat:
 
         async def hand_over() -> None:
             """What was typed while watching goes to the tour once it shows what the mirror
-            showed: its first frame is out and its chapter has loaded (its workers are done,
-            a short wait at most; a stage the room runs goes on)."""
+            showed: its first frame is out, its chapter's widgets are in place (a digit
+            meant for the vote panel must not reach the app, where it opens a chapter), and
+            what the chapter loads is in (its workers are done, a short wait at most)."""
             await app.first_frame.wait()
             if self.ended:  # the seat ended while the tour was starting
                 app.exit()
                 return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(app.settled(), SETTLE_S)
             deadline = time.monotonic() + HAND_OVER_S
             while time.monotonic() < deadline and len(app.running_workers()) > app.waiting_runs:
                 await asyncio.sleep(0.02)

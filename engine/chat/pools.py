@@ -22,6 +22,10 @@ import random
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.tokenizer.protocol import Tokenizer
 
 PLACES_FILE = Path(__file__).with_name("places.txt")
 # The dataset shipped with the package (what `llm-tour prepare` builds from the sample web):
@@ -273,3 +277,17 @@ def page_snippets() -> tuple[tuple[str, str], ...]:
                 if topics:
                     out[sentence] = (rng.choice(topics), sentence)
     return tuple(out.values())
+
+
+def drill_tokens(tokenizer: Tokenizer) -> list[int]:
+    """The ordinary tokens a copy drill draws from: every one but those that are, on their
+    own, a word of the evaluation's searches, places or held-out countries and capitals (so
+    no drill copies a word the evaluation asks for)."""
+    from engine.chat.conversations import held_out_capitals
+
+    names = [*eval_places(40), *(n for row in held_out_capitals() for n in (row.country,
+                                                                              row.capital))]
+    held = set(_eval_search_words())
+    held.update(w for name in names for w in re.findall(r"[\w'’-]+", name.casefold()))
+    return [token for token in range(min(tokenizer.special.values()))
+            if tokenizer.decode([token]).strip().casefold() not in held]

@@ -73,6 +73,51 @@ def test_mixed_batches_take_half_from_the_pretraining_text(tiny_ws, tok):
     assert (y[3:] == -1).any()  # conversation rows: masked
 
 
+def test_copy_drills_are_learned_only_where_copying_predicts_them():
+    from itertools import pairwise
+
+    pad = 0
+    drills = sft.CopyDrills(list(range(10, 60)), block_size=96, batch_size=3, pad=pad, seed=7)
+    x, y = drills("train")
+    assert x.shape == y.shape == (3, 96)
+    for xs, ys in zip(x.tolist(), y.tolist()):
+        starts = [i for i, token in enumerate(xs) if token == pad]
+        assert starts[0] == 0
+        for start, end in pairwise(starts):  # each whole drill: a run, then the run again
+            run = xs[start + 1:end]
+            k = len(run) // 2 + 1  # the second showing lacks its last token (it is a target)
+            assert run[:k - 1] == run[k:]
+            learned = [(i, t) for i, t in enumerate(ys[start:end], start) if t != -1]
+            assert len(learned) == k - 1  # the second showing's tokens, after its first
+            assert all(t == xs[i + 1 - k] for i, t in learned)  # ... copied from the first
+
+
+@pytest.mark.bundled
+def test_copy_drills_leave_out_what_the_evaluation_asks_to_copy():
+    from engine.chat.pools import drill_tokens
+    from engine.tokenizer.tour import load_tokenizer_file
+    from engine.workspace import BUNDLED_DIR
+
+    tokenizer = load_tokenizer_file(BUNDLED_DIR / "tokenizer.json")
+    tokens = set(drill_tokens(tokenizer))
+    ordinary = min(tokenizer.special.values())
+    assert 0.9 * ordinary < len(tokens) < ordinary
+    for word in (" pancakes", " retirement", " soup"):  # the evaluation's searches
+        (token,) = tokenizer.encode(word)
+        assert token not in tokens
+    (the,) = tokenizer.encode(" the")
+    assert the in tokens
+
+
+def test_mixed_batches_can_hold_copy_drills(tiny_ws, tok):
+    conv = sft.ConversationBatches(load_conversations(), tok, block_size=32, batch_size=2)
+    pre = sft.pretraining_batches(tiny_ws, 3, 32, seed=1)
+    drills = sft.CopyDrills([5, 6, 7], block_size=32, batch_size=1, pad=tok.eot)
+    x, y = sft.MixedBatches(conv, pre, drills)("train")
+    assert x.shape == y.shape == (6, 32)
+    assert set(x[3].tolist()) <= {5, 6, 7, tok.eot}  # after the pretraining rows
+
+
 def test_sft_train_config_keeps_the_model_and_changes_the_run():
     base = preset("default")
     config = sft.sft_train_config(base.to_dict(), sft.SFTConfig(max_steps=7))
@@ -99,6 +144,16 @@ def test_fine_tune_writes_a_chat_checkpoint_and_answers_in_turns(tiny_ws, tok):
     meta = read_meta(tiny_ws.path("chat"))
     assert meta.extra["kind"] == "chat"
     assert not tiny_ws.path(sft.CHAT_SCRATCH).exists()
+
+
+def test_fine_tune_gives_copy_drills_their_share_of_each_batch(tiny_ws):
+    config = sft.SFTConfig(max_steps=2, eval_interval=0, threads=1, check_items=0,
+                           drill_share=0.25)
+    events = list(sft.fine_tune(tiny_ws, config))
+    start = events[0]
+    assert (start.rows_pretraining, start.rows_drills, start.rows_conversations) == (4, 2, 2)
+    assert start.batch_rows == "2 rows of conversations, 4 of pretraining text, 2 of copy drills"
+    assert any(isinstance(e, TrainDone) and not e.cancelled for e in events)
 
 
 def test_fine_tune_stops_when_asked_and_keeps_the_last_chat_model(tiny_ws):

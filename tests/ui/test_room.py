@@ -45,7 +45,12 @@ class Screenful(abc.ABC):
                     return text
                 self.seen.append(await self.more())
 
-        return await asyncio.wait_for(loop(), TIMEOUT)
+        try:
+            return await asyncio.wait_for(loop(), TIMEOUT)
+        except TimeoutError:
+            missing = [word for word in words if word not in self.text()[self.mark:]]
+            raise AssertionError(f"never shown: {missing}; since the mark it showed: "
+                                 f"{self.text()[self.mark:][-2500:]!r}") from None
 
     def set_mark(self) -> None:
         self.mark = len(self.text())
@@ -582,9 +587,43 @@ async def test_a_tour_a_viewer_left_can_be_freed(workspace):
         seat.feed(b"j")  # rejoin
         await until(lambda: seat.watching_mirror)
         assert seat.app is None and seat._hand_over is None
-        await asyncio.sleep(0.3)  # the driver's last tick for a lone Esc
-        gc.collect()
-        assert tour() is None
+
+        async def freed() -> bool:  # once the driver's last tick (a lone Esc) is done
+            for _ in range(100):
+                gc.collect()
+                if tour() is None:
+                    return True
+                await asyncio.sleep(0.1)
+            return False
+
+        assert await freed()
+        seat.end()
+        await task
+        await room.close_mirrors()
+
+
+async def test_keys_kept_while_a_tour_opens_reach_the_chapters_widgets(workspace, monkeypatch):
+    """A watcher at Preferences types 1: the key steps away and is kept until their own tour's
+    vote panel is in place, even when the chapter loads nothing worth waiting for (the
+    hand-over's wait for workers cut to nothing), so it picks an answer, not chapter 1."""
+    import tui.room
+    from screens.registry import find_chapter
+
+    monkeypatch.setattr(tui.room, "HAND_OVER_S", 0.0)
+    chapter = find_chapter("preferences")
+    room = Room()
+    presenter = RoomTourApp(workspace, room, role="presenter", start=chapter)
+    async with presenter.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        seat = RoomSeat(room, lambda frame: None, SIZE, None, lambda: workspace.root)
+        task = asyncio.create_task(seat.run())
+        await until(lambda: seat.watching_mirror)
+        seat.feed(b"1")
+        await until(lambda: seat.app is not None and seat.driver is not None
+                    and not seat._holding)
+        tour = seat.app
+        await until(lambda: any(panel.ballot.picked for panel in tour.screen.query("VotePanel")))
+        assert tour.current == chapter
         seat.end()
         await task
         await room.close_mirrors()

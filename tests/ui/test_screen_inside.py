@@ -90,12 +90,11 @@ def test_heatmap_prints_tokens_as_text_and_hides_the_future():
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
-def test_snapshot(model_workspace, snap_compare, size, open_chapter):
+def test_snapshot(model_workspace, snap_compare, size, open_chapter, loaded):
     async def run_before(pilot):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await loaded(pilot)  # the maps drawn: the chapter is as long as it gets
         await pilot.press("end")
-        await pilot.pause()
+        await loaded(pilot)
 
     app = open_chapter("inside")
     assert snap_compare(app, terminal_size=size, run_before=run_before)

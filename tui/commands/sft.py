@@ -62,9 +62,7 @@ def sft(ws, steps: int | None, pretrain_share: float | None, device: str, thread
                     kinds = ", ".join(f"{n} {kind}" for kind, n in event.by_kind.items())
                     console.print(Text(f"{event.conversations:,} conversations ({kinds}); "
                                        f"{event.held_out} held out for validation"))
-                    console.print(Text(f"from {event.base}; each batch: "
-                                       f"{event.rows_conversations} rows of conversations, "
-                                       f"{event.rows_pretraining} of pretraining text"))
+                    console.print(Text(f"from {event.base}; each batch: {event.batch_rows}"))
                 elif isinstance(event, TrainStart):
                     console.print(Text(f"{event.device} · {event.params:,} parameters"))
                 elif isinstance(event, TrainStep):
