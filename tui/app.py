@@ -19,6 +19,7 @@ from screens.registry import CHAPTERS
 from tui.errors import ErrorNote, error_note, failed_part, log_error
 from tui.help import HelpScreen, collect_bindings
 from tui.session import hide_paths
+from tui.styles import SharedStylesheet
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -129,6 +130,7 @@ class TourApp(App[None]):
     ) -> None:
         show_control_characters()
         super().__init__()
+        self.stylesheet = SharedStylesheet(variables=self.get_css_variables())
         self.start_step = step  # the step of the first chapter shown: where a viewer left off
         self.presenting = presenting
         self.workspace = workspace or Workspace()

@@ -432,12 +432,25 @@ class RoomTourApp(TourApp):
         that queued too, such as the chapter's step mounting its widgets), and the screen has
         refreshed (focus set after a refresh is in place). Called from another task."""
         for _ in range(2):
-            handled: list[asyncio.Event] = []
+            pending: set[Any] = set()  # the nodes whose queue has not reached our callback
+            all_handled = asyncio.Event()
+
+            def handled(node: Any, pending: set[Any] = pending,
+                        all_handled: asyncio.Event = all_handled) -> None:  # this round's
+                pending.discard(node)
+                if not pending:
+                    all_handled.set()
+
             for node in (self, *self.screen.walk_children(with_self=True)):
-                event = asyncio.Event()
-                if node.call_later(event.set):  # False: the node is closing, nothing to wait for
-                    handled.append(event)
-            await asyncio.gather(*(event.wait() for event in handled))
+                pending.add(node)
+                if not node.call_later(handled, node):  # closing already: nothing to wait for
+                    pending.discard(node)
+            while pending:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(all_handled.wait(), 0.25)
+                # a node removed meanwhile (a bar composed again) handles nothing more
+                pending.difference_update([node for node in pending
+                                           if node._closing or node._closed])
             await self.screen.wait_for_refresh()
 
     @property

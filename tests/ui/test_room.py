@@ -629,6 +629,24 @@ async def test_keys_kept_while_a_tour_opens_reach_the_chapters_widgets(workspace
         await room.close_mirrors()
 
 
+async def test_a_tour_is_settled_even_when_a_widget_goes_before_handling_its_queue(workspace):
+    """``settled`` waits for every widget's queue, but not for one that closed meanwhile (a
+    bar composed again, a step taken back): that one handles nothing more."""
+    room = Room()
+    tour = RoomTourApp(workspace, room, role="viewer")
+    async with tour.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await asyncio.wait_for(tour.settled(), TIMEOUT)
+        stuck = tour.screen.query_one("#body")
+        stuck.call_later = lambda *callback: True  # queued, and never to be handled ...
+        task = asyncio.create_task(tour.settled())
+        await asyncio.sleep(0.4)
+        assert not task.done()
+        stuck._closing = True  # ... as it closes
+        await asyncio.wait_for(task, TIMEOUT)
+        stuck._closing = False
+
+
 async def test_the_presenters_tour_settles_the_room_once_up(workspace, monkeypatch):
     settled: list[bool] = []
     monkeypatch.setattr(Room, "settle", lambda self, what: settled.append(what))
