@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 from textual import events
 from textual._xterm_parser import XTermParser
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.driver import Driver
 from textual.geometry import Size
@@ -896,8 +896,9 @@ class RoomSeat:
             if self.ended:  # the seat ended while the tour was starting
                 app.exit()
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(app.settled(), SETTLE_S)
+            if self._typed:  # keys to deliver (a j that stepped away is done already)
+                with contextlib.suppress(TimeoutError, ScreenStackError):  # (or it ended)
+                    await asyncio.wait_for(app.settled(), SETTLE_S)
             deadline = time.monotonic() + HAND_OVER_S
             while time.monotonic() < deadline and len(app.running_workers()) > app.waiting_runs:
                 await asyncio.sleep(0.02)
