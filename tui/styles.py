@@ -2,11 +2,11 @@
 
 Each Textual app parses its CSS (the tour's ``tour.tcss`` and every widget's ``DEFAULT_CSS``)
 into rules of its own. A room serves every viewer's tour from one process, and a viewer who
-steps away opens a tour: parsing the same CSS again was about a sixth of what opening one
-cost the server's one event loop, and building the map from selectors to rules again each
-time a widget of a new kind brings its CSS about as much. Here both are kept once per set of
+steps away opens a tour. Each parsed the same CSS again, and rebuilt the map from selectors
+to rules each time a widget of a new kind brought its CSS. Here both are kept once per set of
 CSS variables (a theme) for every tour: the rules per CSS source, the map per sequence of
-sources. Both are only read once made.
+sources. Both are only read once made. (``benchmarks/tour_open.py``: a tour's first frame
+takes 0.80-0.92 of the CPU time it took, and the loaded chapter 0.91-0.94.)
 """
 
 from __future__ import annotations

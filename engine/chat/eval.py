@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from engine.chat.pools import EVAL_SEED, eval_places, is_eval_expression, normalise_expression
+from engine.chat.pools import (
+    EVAL_CITIES,
+    EVAL_SEED,
+    eval_places,
+    is_eval_expression,
+    normalise_expression,
+)
 from engine.tokenizer.protocol import Tokenizer
 
 CATEGORIES = ("weather", "calculator", "small talk", "search", "capitals", "base")
@@ -156,7 +162,7 @@ def eval_items(per_category: int | None = None) -> tuple[Item, ...]:
     rng = random.Random(EVAL_SEED)
     limit = per_category
     items: list[Item] = []
-    for i, city in enumerate(eval_places(40)[:limit]):
+    for i, city in enumerate(eval_places(EVAL_CITIES)[:limit]):
         items.append(Item("weather", WEATHER_QUESTIONS[i % len(WEATHER_QUESTIONS)]
                           .format(city=city), city=city))
     calculator_items: list[Item] = []
