@@ -61,10 +61,19 @@ class FittedBorder:
     def fit_title(self, *choices: Label) -> None:
         self._title_choices = choices
         self._fit_border()
+        self._fit_after_layout()
 
     def fit_subtitle(self, *choices: Label) -> None:
         self._subtitle_choices = choices
         self._fit_border()
+        self._fit_after_layout()
+
+    def _fit_after_layout(self) -> None:
+        """Choose again once the screen has laid the box out: a label set while the box had
+        no width yet (or a width about to change) is not left to a resize that may have been
+        handled already."""
+        if self.is_mounted:  # type: ignore[attr-defined]
+            self.call_after_refresh(self._fit_border)  # type: ignore[attr-defined]
 
     def _fit_border(self) -> None:
         width = self.outer_size.width  # type: ignore[attr-defined]

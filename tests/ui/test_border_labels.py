@@ -70,6 +70,19 @@ async def test_a_box_chooses_again_when_its_width_changes():
         assert box.border_subtitle.endswith("3,000 steps")
 
 
+async def test_a_label_set_before_the_box_has_its_width_is_fitted_once_laid_out(monkeypatch):
+    app = OneBox()
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        box = app.query_one(Box)
+        # no resize to count on (one handled before the label came): the box is laid out
+        monkeypatch.setattr(FittedBorder, "on_resize", lambda self: None)
+        box.styles.width = 24
+        box.fit_subtitle(*shorter("chat.pt", "bundled with llm-tour", "3,000 steps"))
+        await pilot.pause()
+        assert box.border_subtitle == "chat.pt" and cut_labels(app.screen) == []
+
+
 async def test_the_check_sees_a_label_the_border_cuts():
     app = OneBox()
     async with app.run_test(size=(20, 10)) as pilot:
