@@ -10,15 +10,15 @@ says "All keys" once some did: every key is still in the help it opens.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from rich.cells import cell_len
+from rich.style import Style as RichStyle
+from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
 
 
 class BarKey(NamedTuple):
@@ -67,20 +67,52 @@ def fit_keys(keys: list[BarKey], width: int) -> tuple[list[BarKey], list[BarKey]
     return shown, [k for k in keys if k in gone]
 
 
-class KeysBar(Footer):
-    """Textual's compact Footer, with the keys that give way when the line is too short."""
+class KeysBar(Widget, can_focus=False):
+    """The compact keys line Textual's Footer draws, drawn by one widget.
 
+    Textual's Footer makes a widget of every key. The bar is composed again each time the
+    keys that work change (a focus, a step), and each key widget is styled, laid out and
+    drawn: about a third of what opening a chapter cost (``benchmarks/tour_open.py
+    --keys-bar`` measures it against Textual's Footer). Here the line is one piece of text,
+    with Textual's footer colours; a key under the mouse is highlighted and shows its
+    tooltip, and a click on it presses it."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "keys-bar--key", "keys-bar--description", "keys-bar--hover",
+    }
     DEFAULT_CSS = """
-    KeysBar.-compact FooterKey:last-child {
-        margin-right: 0;  /* the line ends with the last key: nothing to scroll to */
+    KeysBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        text-wrap: nowrap;
+        &:hover { pointer: pointer; }
+        .keys-bar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .keys-bar--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .keys-bar--hover {
+            color: $footer-key-foreground;
+            background: $block-hover-background;
+        }
     }
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(compact=True, show_command_palette=False, **kwargs)
+        super().__init__(**kwargs)
         self.width_composed = 0
         self.gave_way: list[BarKey] = []  # the keys the bar has no room for (in the help)
-        self.composed: list[tuple] | None = None  # what the bar last drew (``line``)
+        self.composed: list[tuple] | None = None  # what the bar draws (``line``)
+        self.spans: list[tuple[int, int]] = []  # the cells each composed key takes
+        self.hovered: int | None = None  # the composed key under the mouse
+        self._bindings_ready = False
 
     def bar_keys(self) -> list[BarKey]:
         """One key per action the bar shows now (the first of its keys), in the bar's order."""
@@ -106,35 +138,87 @@ class KeysBar(Footer):
                          tooltip))
         return line, gave_way
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        width = self.size.width or self.app.size.width
-        self.width_composed = width
-        self.composed, self.gave_way = self.line(width)
-        for key, display, description, action, enabled, tooltip in self.composed:
-            yield FooterKey(key, display, description, action, disabled=not enabled,
-                            tooltip=tooltip).data_bind(compact=Footer.compact)
+    # -- what the line shows ----------------------------------------------------
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
         """The screen's keys changed (a focus, a step, a chapter's own keys coming up): the
-        bar is composed again only if what it shows changed. A tour starting up changes its
-        bindings many times over to the same line; composing each anew costs a room of
-        viewers stepping away together most of what their tours' first second costs."""
+        line is drawn again only if what it shows changed."""
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:
-            self.call_after_refresh(self._recompose_if_changed)
+            self.call_after_refresh(self.update_line)
 
-    async def _recompose_if_changed(self) -> None:
-        if not self.is_attached:
+    def update_line(self) -> None:
+        """Choose the keys for the bar's width; draw them if they are not what it shows."""
+        if not self.is_attached or not self._bindings_ready:
             return
         width = self.size.width or self.app.size.width
-        if width != self.width_composed or self.line(width)[0] != self.composed:
-            await self.recompose()
+        line, gave_way = self.line(width)
+        if width == self.width_composed and line == self.composed:
+            return
+        self.width_composed, self.composed, self.gave_way = width, line, gave_way
+        self.spans = []
+        start = 0
+        for _key, display, description, *_ in line:
+            end = start + cell_len(display) + (1 + cell_len(description) if description else 0)
+            self.spans.append((start, end))
+            start = end + 1
+        self.hovered = None
+        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        # (before its first compose the bar has nothing to redo: it composes at its width)
-        if self.width_composed and event.size.width != self.width_composed:
-            self.call_after_refresh(self.recompose)
+        if event.size.width != self.width_composed:
+            self.call_after_refresh(self.update_line)
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, end="")
+        key_style = self.get_component_rich_style("keys-bar--key")
+        description_style = self.get_component_rich_style("keys-bar--description")
+        for index, (_key, display, description, _action, enabled, _tip) in enumerate(
+                self.composed or ()):
+            part = Text.assemble((display, key_style))
+            if description:
+                part.append(f" {description}", description_style)
+            if index == self.hovered:
+                part.stylize(RichStyle(bgcolor=self.get_component_rich_style(
+                    "keys-bar--hover").bgcolor))
+            if not enabled:
+                part.stylize(RichStyle(dim=True))
+            if index:
+                text.append(" ")
+            text.append_text(part)
+        return text
+
+    # -- the mouse ----------------------------------------------------------------
+    def key_at(self, x: int) -> int | None:
+        """The composed key at cell ``x`` of the bar, if any."""
+        return next((i for i, (start, end) in enumerate(self.spans) if start <= x < end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        index = self.key_at(event.x)
+        if index != self.hovered:
+            self.hovered = index
+            self.tooltip = self.composed[index][5] or None if index is not None else None
+            self.refresh()
+
+    def on_leave(self, event: events.Leave) -> None:
+        if self.hovered is not None:
+            self.hovered = None
+            self.tooltip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        index = self.key_at(event.x)
+        if index is None or not self.composed:
+            return
+        key, *_rest, enabled, _tooltip = self.composed[index]
+        if enabled:
+            self.app.simulate_key(key)
+        else:
+            self.app.bell()

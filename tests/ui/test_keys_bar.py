@@ -57,12 +57,32 @@ def test_the_help_key_stays_however_narrow():
     assert names(shown) == ["Keys"] and len(gone) == 9
 
 
+def drawn(bar: KeysBar) -> str:
+    """The bar's line as it is drawn on screen."""
+    return bar.render_line(0).text
+
+
 def bar_problems(app: TourApp) -> list[str]:
     """What is wrong with the keys bar on screen: a key cut or off the line, a line longer
     than the terminal (something to scroll to), or no way to the help."""
-    bar = app.screen.query_one(Footer)
     width = app.size.width
     problems = []
+    bars = app.screen.query(KeysBar)
+    if bars:
+        bar = bars.first()
+        line = drawn(bar)
+        if bar.region.width != width or bar.region.x != 0:
+            problems.append(f"the bar is at {bar.region}")
+        if bar.render().cell_len > bar.size.width:
+            problems.append(f"the line is {bar.render().cell_len} cells wide")
+        for _key, display, description, *_ in bar.composed or ():
+            label = f"{display} {description}".strip()
+            if label not in line:
+                problems.append(f"{label!r} cut: {line!r}")
+        if not any(k[0] == "question_mark" for k in bar.composed or ()):
+            problems.append("no ? in the bar")
+        return problems
+    bar = app.screen.query_one(Footer)  # Textual's own, for the check below
     keys = list(bar.query(FooterKey))
     for footer_key in keys:
         region = footer_key.region
@@ -123,31 +143,31 @@ async def test_the_bar_fits_again_after_a_resize(workspace, settle):
         for _ in range(4):
             await pilot.pause()
         assert bar_problems(app) == []
-        shown = [k.description for k in bar.query(FooterKey)]
+        shown = [k[2] for k in bar.composed]
         assert "All keys" in shown and "Quit" not in shown and bar.gave_way
         await pilot.resize_terminal(100, 32)
         for _ in range(4):
             await pilot.pause()
-        shown = [k.description for k in bar.query(FooterKey)]
+        shown = [k[2] for k in bar.composed]
         assert "Keys" in shown and "Quit" in shown and not bar.gave_way
         await settle(pilot)
 
 
-async def test_the_bar_is_composed_again_only_when_its_line_changes(workspace, settle,
-                                                                    monkeypatch):
-    """Bindings updated to the same line leave the bar's keys as they are (a tour starting
-    up updates them many times over); a key turning off is drawn so at once."""
+async def test_the_bar_is_drawn_again_only_when_its_line_changes(workspace, settle,
+                                                                 monkeypatch):
+    """Bindings updated to the same line leave the bar as it is (a tour starting up updates
+    them many times over); a key turning off is drawn dimmed at once."""
     app = TourApp(workspace, start=find_chapter("sampling"))
     async with app.run_test(size=(100, 32)) as pilot:
         for _ in range(4):
             await pilot.pause()
         bar = app.screen.query_one(KeysBar)
-        before = list(bar.query(FooterKey))
-        assert before and not any(k.has_class("-disabled") for k in before)
+        before = bar.composed
+        assert before and all(enabled for *_, enabled, _tip in before)
         app.screen.refresh_bindings()
         for _ in range(4):
             await pilot.pause()
-        assert list(bar.query(FooterKey)) == before  # the same widgets: nothing composed
+        assert bar.composed is before  # the same line: nothing chosen or drawn again
 
         checked = TourApp.check_action
         monkeypatch.setattr(TourApp, "check_action", lambda self, action, parameters: (
@@ -155,7 +175,67 @@ async def test_the_bar_is_composed_again_only_when_its_line_changes(workspace, s
         app.screen.refresh_bindings()
         for _ in range(4):
             await pilot.pause()
-        after = list(bar.query(FooterKey))
-        assert after != before
-        assert [k.description for k in after if k.has_class("-disabled")] == ["Next"]
+        assert bar.composed is not before
+        assert [k[2] for k in bar.composed if not k[4]] == ["Next"]
+        dimmed = {segment.text.strip() for segment in bar.render_line(0)
+                  if segment.style and segment.style.dim and segment.text.strip()}
+        assert dimmed == {"→", "Next"}
+        await settle(pilot)
+
+
+def cell_of(bar: KeysBar, description: str) -> int:
+    """The first cell of the bar's key with this description."""
+    index = next(i for i, k in enumerate(bar.composed) if k[2] == description)
+    return bar.spans[index][0]
+
+
+async def test_a_key_under_the_mouse_is_highlighted_and_says_what_it_does(workspace, settle):
+    app = TourApp(workspace, start=find_chapter("sampling"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        for _ in range(4):
+            await pilot.pause()
+        bar = app.screen.query_one(KeysBar)
+        plain = bar.render_line(0)
+        x = cell_of(bar, "Next")
+        await pilot.hover(KeysBar, offset=(x + 2, 0))
+        await pilot.pause()
+        assert bar.composed[bar.hovered][2] == "Next"
+        assert bar.tooltip == next(k[5] for k in bar.composed if k[2] == "Next")
+        lit = bar.render_line(0)
+        changed = {a.text.strip() for a, b in zip(plain, lit, strict=False)
+                   if a.style != b.style and a.text.strip()}
+        assert changed and changed <= {"→", "Next"}
+        await pilot.hover(KeysBar, offset=(x - 1, 0))  # the gap before it
+        await pilot.pause()
+        assert bar.hovered is None or bar.composed[bar.hovered][2] != "Next"
+        await settle(pilot)
+
+
+async def test_a_click_on_a_key_presses_it_and_not_on_a_key_that_is_off(workspace, settle,
+                                                                       monkeypatch):
+    app = TourApp(workspace, start=find_chapter("sampling"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        for _ in range(4):
+            await pilot.pause()
+        bar = app.screen.query_one(KeysBar)
+        checked = TourApp.check_action
+        monkeypatch.setattr(TourApp, "check_action", lambda self, action, parameters: (
+            None if action == "next_chapter" else checked(self, action, parameters)))
+        app.screen.refresh_bindings()
+        for _ in range(4):
+            await pilot.pause()
+        start = app.current
+        await pilot.click(KeysBar, offset=(cell_of(bar, "Next"), 0))
+        for _ in range(4):
+            await pilot.pause()
+        assert app.current == start  # Next is off here: nothing happens
+        monkeypatch.setattr(TourApp, "check_action", checked)
+        app.screen.refresh_bindings()
+        for _ in range(4):
+            await pilot.pause()
+        bar = app.screen.query_one(KeysBar)
+        await pilot.click(KeysBar, offset=(cell_of(bar, "Next") + 3, 0))
+        for _ in range(8):
+            await pilot.pause()
+        assert app.current == start + 1
         await settle(pilot)

@@ -7,9 +7,9 @@ import sys
 
 import httpx
 import pytest
-from textual.widgets import Footer
 
 from engine.workspace import Workspace, write_text_atomic
+from screens.widgets.keys_bar import KeysBar
 from tui.session import (
     OFFLINE_ENV,
     REMOTE_ENV,
@@ -28,7 +28,7 @@ async def test_f_toggles_presenter_mode_which_hides_the_footer(workspace):
     app = TourApp(workspace)
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause()
-        footer = app.screen.query_one(Footer)
+        footer = app.screen.query_one(KeysBar)
         assert footer.display
         await pilot.press("f")
         await pilot.pause()
