@@ -140,10 +140,9 @@ def prose(text: str, classes: str = "", **kwargs: Any) -> Widget:
     """A chapter's text beside its live parts, as one widget: Rich renders the Markdown.
     Textual's Markdown widget makes a widget of every block, and laying those out was most
     of a chapter's first frame (a viewer stepping away in a room waits for it)."""
-    from rich.markdown import Markdown as RichMarkdown
-    from textual.widgets import Static
+    from screens.widgets.prose import markdown_static
 
-    return Static(RichMarkdown(text), classes=f"prose {classes}".strip(), **kwargs)
+    return markdown_static(text, classes=f"prose {classes}".strip(), **kwargs)
 
 
 class ChapterBody(VerticalScroll, inherit_bindings=False):
@@ -299,14 +298,14 @@ class ChapterScreen(Screen):
 
     def _section_widgets(self, section: str) -> list[Widget]:
         # Rich renders a section as one widget: far fewer widgets to style than
-        # Textual's Markdown, which keeps the first frame quick.
-        from rich.markdown import Markdown as RichMarkdown
-        from textual.widgets import Static
+        # Textual's Markdown, which keeps the first frame quick; its lines are rendered
+        # once per width for every tour in the process (screens.widgets.prose).
+        from screens.widgets.prose import markdown_static
 
         widgets: list[Widget] = []
         for kind, value in split_directives(section):
             if kind == "markdown":
-                widgets.append(Static(RichMarkdown(value)))
+                widgets.append(markdown_static(value))
             else:
                 widgets.append(self.WIDGETS[value]())
         return widgets
