@@ -596,7 +596,7 @@ class PreferencesScreen(ChapterScreen):
         """A prompt whose candidates are the chat model's own answers (none without a model),
         and the label of the chat model every nudge starts from."""
         from engine.model.load import NoModel, load_model
-        from engine.preference.prompts import chat_questions, sample_candidates
+        from engine.preference.prompts import chat_questions, sample_candidates_from
         from engine.workspace import BrokenArtifact
 
         ws = self.app.workspace
@@ -618,8 +618,8 @@ class PreferencesScreen(ChapterScreen):
             yield _Candidates(None, label)
             if store is None:  # no votes file to keep the model's own answers in
                 return
-            prompt = sample_candidates(loaded.model, loaded.tokenizer, chat_questions(1)[0],
-                                       source=loaded.label)
+            prompt = sample_candidates_from(loaded.path, loaded.model, loaded.tokenizer,
+                                            chat_questions(1)[0], source=loaded.label)
             store.add_prompt(prompt)
             yield _Candidates(prompt, label)
 

@@ -9,7 +9,10 @@ the tour's own chat model, so viewers also rank what this model really says.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from engine.tokenizer.protocol import Tokenizer
@@ -164,3 +167,31 @@ def sample_candidates(
         for text in answers
     )
     return PromptSet(sampled_prompt_id(question, answers), question, candidates, source)
+
+
+# (the checkpoint file as it is now, the question, the options) -> the set it gave. A room
+# serves every viewer's Preferences chapter from one process; each asks the same model the
+# same question with the same seeds, and used to sample the same set again (about a quarter
+# of a second of CPU each, benchmarks/tour_open.py --chapter preferences).
+_SAMPLED: OrderedDict[tuple, PromptSet] = OrderedDict()
+MAX_SAMPLED = 64
+
+
+def sample_candidates_from(path: str | Path, model: Any, tokenizer: Tokenizer, question: str,
+                           **options: Any) -> PromptSet:
+    """``sample_candidates`` for a model loaded from the checkpoint at ``path``, kept for the
+    process: the same file (the same bytes: path, size, change time and inode), question and
+    options give the same set (the sampling is seeded), so it is sampled once. A file written
+    again (a nudge, a fine-tune) is sampled afresh."""
+    stat = os.stat(path)
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino,
+           getattr(tokenizer, "hash", None), question, tuple(sorted(options.items())))
+    found = _SAMPLED.get(key)
+    if found is None:
+        found = sample_candidates(model, tokenizer, question, **options)
+        if len(_SAMPLED) >= MAX_SAMPLED:
+            _SAMPLED.popitem(last=False)
+        _SAMPLED[key] = found
+    else:
+        _SAMPLED.move_to_end(key)
+    return found

@@ -247,6 +247,40 @@ def test_candidates_sampled_from_the_chat_model_are_different_and_repeatable():
     assert all(c.label == "" for c in first.candidates)
 
 
+def test_a_checkpoints_candidates_are_sampled_once_per_process_until_it_is_written_again(
+        tmp_path, monkeypatch):
+    """Thirty viewers of a room opening Preferences ask the same model the same question
+    with the same seeds: the set is sampled once. A checkpoint written again (a nudge) is
+    asked afresh, and so is another question."""
+    import os
+    from collections import OrderedDict
+
+    from engine.preference import prompts
+
+    monkeypatch.setattr(prompts, "_SAMPLED", OrderedDict())
+    calls = []
+    real = prompts.sample_candidates
+
+    def counting(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prompts, "sample_candidates", counting)
+    tok, model = ByteTokenizer(), tiny_model()
+    path = tmp_path / "chat.pt"
+    path.write_bytes(b"weights")
+    question = "What is the capital of France?"
+    first = prompts.sample_candidates_from(path, model, tok, question, max_tokens=6)
+    assert prompts.sample_candidates_from(path, model, tok, question, max_tokens=6) is first
+    assert len(calls) == 1
+    prompts.sample_candidates_from(path, model, tok, "Where is Paris?", max_tokens=6)
+    assert len(calls) == 2
+    path.write_bytes(b"nudged weights")
+    os.utime(path, ns=(1, 1))  # a new file, even within the clock's resolution
+    again = prompts.sample_candidates_from(path, model, tok, question, max_tokens=6)
+    assert len(calls) == 3 and again == first  # the same weights here: the same set
+
+
 def test_a_model_sure_of_its_answer_is_asked_again_warmer(monkeypatch):
     """A chat model that says the same thing with every seed at the set temperature (the
     bundled one, on "What is the capital of France?") still gives answers to rank: its less
