@@ -163,11 +163,16 @@ class Sweeps:
     object is still freed once nothing refers to it; only cycles (the widgets of a tour
     that ended, of a chapter left behind) wait, frozen, for a sweep of everything
     (``sweep``): after ``AFTER_TOURS`` viewers' tours have ended, or after ``AFTER_SWEEPS``
-    of Python's own (minutes, in a busy room), whichever comes first.
+    of Python's own (minutes, in a busy room), whichever comes first. That sweep still takes
+    half a second or more with 30 tours, so it waits for a quiet moment: no viewer's key for
+    ``QUIET_S`` (a room stepping away together, then back, ends its 30 tours in the middle
+    of its keys), or ``LATEST_S`` at the most.
     """
 
     AFTER_TOURS = 30
     AFTER_SWEEPS = 100
+    QUIET_S = 1.0
+    LATEST_S = 30.0
 
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -175,6 +180,8 @@ class Sweeps:
         self.collections = 0  # Python's own full sweeps since then
         self.sweeps = 0  # sweeps of everything so far
         self.sweeping = False
+        self.last_key = 0.0  # when a viewer (or the presenter) last typed (monotonic)
+        self.due: float | None = None  # when a sweep of everything fell due, while it waits
 
     def start(self) -> None:
         if self.loop is None:
@@ -192,24 +199,47 @@ class Sweeps:
             return
         gc.freeze()
         self.collections += 1
-        if self.collections == self.AFTER_SWEEPS:  # from the collector: sweep just after
+        if self.collections == self.AFTER_SWEEPS:  # from the collector: sweep after it
             with contextlib.suppress(RuntimeError):  # a loop that has closed: no sweep
-                self.loop.call_soon_threadsafe(self.sweep)
+                self.loop.call_soon_threadsafe(self.sweep_when_quiet)
 
     def freeze(self) -> None:
         if self.loop is not None:
             gc.freeze()
 
+    def touched(self) -> None:
+        """Someone typed: a sweep of everything that is due waits until they pause."""
+        self.last_key = time.monotonic()
+
     def tour_ended(self) -> None:
         self.ended += 1
         if self.ended >= self.AFTER_TOURS:
+            self.sweep_when_quiet()
+
+    def sweep_when_quiet(self) -> None:
+        """Sweep once nobody has typed for ``QUIET_S``, or ``LATEST_S`` from now at most."""
+        if self.loop is None or self.due is not None:  # closed, or already waiting
+            return
+        self.due = time.monotonic()
+        self._sweep_if_quiet()
+
+    def _sweep_if_quiet(self) -> None:
+        if self.loop is None or self.due is None:  # closed, or swept meanwhile
+            return
+        now = time.monotonic()
+        quiet_for = now - self.last_key
+        if quiet_for >= self.QUIET_S or now - self.due >= self.LATEST_S:
             self.sweep()
+        else:
+            self.loop.call_later(min(self.QUIET_S - quiet_for, self.due + self.LATEST_S - now),
+                                 self._sweep_if_quiet)
 
     def sweep(self) -> None:
         """Walk everything once (the cycles left behind go), then freeze what is left."""
         if self.loop is None:  # the room has closed
             return
         self.ended = self.collections = 0
+        self.due = None
         self.sweeping = True
         try:
             gc.unfreeze()
@@ -489,6 +519,7 @@ class RoomTourApp(TourApp):
     # -- a viewer ----------------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:
         self.last_key = time.monotonic()
+        self.room.sweeps.touched()
 
     def on_room_moved(self, message: RoomMoved) -> None:
         if self.following:
@@ -912,6 +943,7 @@ class RoomSeat:
 
     def feed(self, data: bytes) -> None:
         """What the viewer typed: to their own tour, or (watching) the first key steps away."""
+        self.room.sweeps.touched()
         if self.driver is not None and not self._holding:
             self.driver.feed(data)
         elif self._woken is not None:  # watching, or the tour is starting

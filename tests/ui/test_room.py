@@ -546,6 +546,47 @@ async def test_a_serving_room_freezes_what_lives_and_sweeps_up_what_its_viewers_
     assert room.sweeps._collected not in gc.callbacks  # the room closed: the hook goes
 
 
+async def test_a_sweep_of_everything_waits_for_a_pause_in_the_keys(monkeypatch):
+    """A room stepping away together and back ends its tours in the middle of its keys:
+    the sweep they make due waits until nobody has typed for QUIET_S, and no longer than
+    LATEST_S while the keys go on."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    monkeypatch.setattr(Sweeps, "QUIET_S", 0.2)
+    monkeypatch.setattr(Sweeps, "LATEST_S", 0.6)
+    room = Room(settles=True)
+    try:
+        room.settle("presenter")
+        calls.clear()
+        room.sweeps.touched()
+        for _ in range(Sweeps.AFTER_TOURS):
+            room.tour_ended()
+        assert calls == []  # a key a moment ago: not now
+        await asyncio.sleep(0.1)
+        assert calls == []
+        await asyncio.sleep(0.25)  # nobody typed for QUIET_S
+        assert calls == ["unfreeze", "collect", "freeze"]
+        calls.clear()
+
+        room.sweeps.touched()
+        started = asyncio.get_running_loop().time()
+        for _ in range(Sweeps.AFTER_TOURS):
+            room.tour_ended()
+        while not calls:  # keys every 50 ms: the sweep comes at LATEST_S all the same
+            room.sweeps.touched()
+            await asyncio.sleep(0.05)
+            assert asyncio.get_running_loop().time() - started < 5
+        waited = asyncio.get_running_loop().time() - started
+        assert calls == ["unfreeze", "collect", "freeze"] and 0.5 <= waited
+        assert room.sweeps.due is None
+    finally:
+        await room.close_mirrors()
+
+
 def test_a_viewers_key_parser_is_not_kept_alive_by_textuals_cache():
     """Textual's parser caches what it read in an lru_cache keyed by the parser itself, which
     kept every viewer's parser (and through it their tour) alive after they left."""
