@@ -422,9 +422,10 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                                "max": round(max(lags, default=float("nan")), 3),
                                "missing": missing}
             async def key_round_trips(when: str, still: Callable[[], bool]) -> None:
-                """Keys in tours of their own (spread), one viewer stepping away alone (5
-                times, 5 s apart), then all at once, then spread; ``still()`` says whether
-                what is measured (a training run) was still going after each."""
+                """Keys in tours of their own (spread), every viewer stepping away (spread over
+                ``key_spread`` seconds, then all at once), then one viewer alone (5 times, 5 s
+                apart), the bursts first so that they fall within a training run; ``still()``
+                says whether what is measured (a training run) was still going after each."""
                 through = result.setdefault(f"measured{when}", [])
                 watch.take()
                 send(do="help", spread=key_spread)
@@ -438,16 +439,6 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                              "n": len(times["help"])}}
                 result[f"memory_mb{when}"] = memory()
                 through.append(["keys_in_own_tours", still()])
-                alone: dict[str, list[float]] = {}
-                for _ in range(5):
-                    one = await keys(0.0, only=1)
-                    for name in ("ack", "tour", "back"):
-                        alone.setdefault(name, []).append(one[name]["p50"])
-                    await asyncio.sleep(5.0)
-                result[f"keys_one_viewer{when}"] = {
-                    name: {"p50": round(pct(v, 0.5), 3), "max": round(max(v), 3), "n": len(v)}
-                    for name, v in alone.items()}
-                through.append(["keys_one_viewer", still()])
                 watch.take()
                 result[f"keys{when}_spread"] = await keys(key_spread)
                 result[f"loop{when}_spread"] = watch.take()
@@ -455,6 +446,16 @@ async def one_room(n: int, chapters: int, timeout: float, flood_args: tuple[int,
                 result[f"keys{when}"] = await keys(0.0)
                 result[f"loop{when}"] = watch.take()
                 through.append(["keys_at_once", still()])
+                alone: dict[str, list[float]] = {}
+                for _ in range(5):
+                    await asyncio.sleep(5.0)
+                    one = await keys(0.0, only=1)
+                    for name in ("ack", "tour", "back"):
+                        alone.setdefault(name, []).append(one[name]["p50"])
+                result[f"keys_one_viewer{when}"] = {
+                    name: {"p50": round(pct(v, 0.5), 3), "max": round(max(v), 3), "n": len(v)}
+                    for name, v in alone.items()}
+                through.append(["keys_one_viewer", still()])
 
             await asyncio.sleep(5.0)  # a quiet room: then the keys
             await key_round_trips("_after_walk", lambda: True)
