@@ -171,7 +171,7 @@ class Sweeps:
 
     AFTER_TOURS = 30
     AFTER_SWEEPS = 100
-    QUIET_S = 1.0
+    QUIET_S = 2.0
     LATEST_S = 30.0
 
     def __init__(self) -> None:
