@@ -152,7 +152,12 @@ class KeysBar(Widget, can_focus=False):
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:
-            self.call_after_refresh(self.update_line)
+            # the tour's first frame (header and frame) goes out first, then the keys
+            after_first_frame = getattr(self.app, "after_first_frame", None)
+            if after_first_frame is not None:
+                after_first_frame(screen, self.update_line)
+            else:
+                self.call_after_refresh(self.update_line)
 
     def update_line(self) -> None:
         """Choose the keys for the bar's width; draw them if they are not what it shows."""
