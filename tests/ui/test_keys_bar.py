@@ -153,6 +153,20 @@ async def test_the_bar_fits_again_after_a_resize(workspace, settle):
         await settle(pilot)
 
 
+async def pauses(pilot, times: int = 4) -> None:
+    """The screen's bindings settle and the bar draws its line again."""
+    for _ in range(times):
+        await pilot.pause()
+
+
+def next_off(monkeypatch):
+    """The tour's Next key is off (its check says no); returns the check as it was."""
+    checked = TourApp.check_action
+    monkeypatch.setattr(TourApp, "check_action", lambda self, action, parameters: (
+        None if action == "next_chapter" else checked(self, action, parameters)))
+    return checked
+
+
 async def test_the_bar_is_drawn_again_only_when_its_line_changes(workspace, settle,
                                                                  monkeypatch):
     """Bindings updated to the same line leave the bar as it is (a tour starting up updates
@@ -169,12 +183,9 @@ async def test_the_bar_is_drawn_again_only_when_its_line_changes(workspace, sett
             await pilot.pause()
         assert bar.composed is before  # the same line: nothing chosen or drawn again
 
-        checked = TourApp.check_action
-        monkeypatch.setattr(TourApp, "check_action", lambda self, action, parameters: (
-            None if action == "next_chapter" else checked(self, action, parameters)))
+        next_off(monkeypatch)
         app.screen.refresh_bindings()
-        for _ in range(4):
-            await pilot.pause()
+        await pauses(pilot)
         assert bar.composed is not before
         assert [k[2] for k in bar.composed if not k[4]] == ["Next"]
         dimmed = {segment.text.strip() for segment in bar.render_line(0)
@@ -218,21 +229,16 @@ async def test_a_click_on_a_key_presses_it_and_not_on_a_key_that_is_off(workspac
         for _ in range(4):
             await pilot.pause()
         bar = app.screen.query_one(KeysBar)
-        checked = TourApp.check_action
-        monkeypatch.setattr(TourApp, "check_action", lambda self, action, parameters: (
-            None if action == "next_chapter" else checked(self, action, parameters)))
+        checked = next_off(monkeypatch)
         app.screen.refresh_bindings()
-        for _ in range(4):
-            await pilot.pause()
+        await pauses(pilot)
         start = app.current
         await pilot.click(KeysBar, offset=(cell_of(bar, "Next"), 0))
-        for _ in range(4):
-            await pilot.pause()
+        await pauses(pilot)
         assert app.current == start  # Next is off here: nothing happens
         monkeypatch.setattr(TourApp, "check_action", checked)
         app.screen.refresh_bindings()
-        for _ in range(4):
-            await pilot.pause()
+        await pauses(pilot)
         bar = app.screen.query_one(KeysBar)
         await pilot.click(KeysBar, offset=(cell_of(bar, "Next") + 3, 0))
         for _ in range(8):
