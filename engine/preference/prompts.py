@@ -172,7 +172,7 @@ def sample_candidates(
 # (the checkpoint file as it is now, the question, the options) -> the set it gave. A room
 # serves every viewer's Preferences chapter from one process; each asks the same model the
 # same question with the same seeds, and used to sample the same set again (about a quarter
-# of a second of CPU each, benchmarks/tour_open.py --chapter preferences).
+# of a second of CPU each: benchmarks/tour_open.py --chapter preferences --compare candidates).
 _SAMPLED: OrderedDict[tuple, PromptSet] = OrderedDict()
 MAX_SAMPLED = 64
 

@@ -70,12 +70,12 @@ def fit_keys(keys: list[BarKey], width: int) -> tuple[list[BarKey], list[BarKey]
 class KeysBar(Widget, can_focus=False):
     """The compact keys line Textual's Footer draws, drawn by one widget.
 
-    Textual's Footer makes a widget of every key. The bar is composed again each time the
-    keys that work change (a focus, a step), and each key widget is styled, laid out and
-    drawn: about a third of what opening a chapter cost (``benchmarks/tour_open.py
-    --keys-bar`` measures it against Textual's Footer). Here the line is one piece of text,
-    with Textual's footer colours; a key under the mouse is highlighted and shows its
-    tooltip, and a click on it presses it."""
+    Textual's Footer makes a widget of every key, composed again each time the keys that
+    work change (a focus, a step), each styled, laid out and drawn: about half of what
+    opening a chapter cost (``benchmarks/tour_open.py --compare keys-bar`` measures it
+    against Textual's Footer). Here the line is one piece of text, in Textual's footer
+    colours; a key under the mouse is highlighted and shows its tooltip, and a click on it
+    presses it."""
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES: ClassVar[set[str]] = {

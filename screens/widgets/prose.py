@@ -7,7 +7,7 @@ at the same chapter, at the same width, with the same text. Here the rendered li
 kept for the process, by text and by everything in the console's options that changes
 them, so only the first tour pays for them. The widget's own style (theme, colours) is
 applied around them as before (Textual's ``post_render``), so both themes share them.
-(``benchmarks/tour_open.py --prose`` measures it against rendering each time.)
+(``benchmarks/tour_open.py --compare prose`` measures it against rendering each time.)
 """
 
 from __future__ import annotations
