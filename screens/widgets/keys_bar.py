@@ -30,8 +30,12 @@ class BarKey(NamedTuple):
     @property
     def width(self) -> int:
         """Cells the key takes in the compact bar: the key, a space, its description."""
-        description = self.binding.description
-        return cell_len(self.display) + (1 + cell_len(description) if description else 0)
+        return key_width(self.display, self.binding.description)
+
+
+def key_width(display: str, description: str) -> int:
+    """Cells a key takes in the compact bar: the key, a space, its description."""
+    return cell_len(display) + (1 + cell_len(description) if description else 0)
 
 
 HELP_ID = "help"  # the App's "? Keys": always in the bar
@@ -171,7 +175,7 @@ class KeysBar(Widget, can_focus=False):
         self.spans = []
         start = 0
         for _key, display, description, *_ in line:
-            end = start + cell_len(display) + (1 + cell_len(description) if description else 0)
+            end = start + key_width(display, description)
             self.spans.append((start, end))
             start = end + 1
         self.hovered = None
